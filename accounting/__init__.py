@@ -1,0 +1,1 @@
+"""Profit-sharing rules, the commission ledger, withdrawals, settlement and reconciliation."""

@@ -1,0 +1,1 @@
+"""Accounting API endpoints; registered on core.api.router."""

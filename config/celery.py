@@ -1,0 +1,31 @@
+"""The Celery application. Tasks live in each app's tasks.py and are found automatically; an
+app's periodic jobs are a `BEAT_SCHEDULE` dict in its tasks.py, merged here into the beat
+schedule (django-celery-beat's DatabaseScheduler stores them, so administrators can pause or
+retime them in the admin)."""
+
+import importlib
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("backoffice")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _merge_beat_schedules(sender, **kwargs):
+    from django.conf import settings
+
+    schedule = dict(sender.conf.beat_schedule or {})
+    for app_name in settings.INSTALLED_APPS:
+        try:
+            module = importlib.import_module(f"{app_name}.tasks")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{app_name}.tasks":
+                raise
+            continue
+        schedule.update(getattr(module, "BEAT_SCHEDULE", {}))
+    sender.conf.beat_schedule = schedule

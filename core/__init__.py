@@ -1,0 +1,1 @@
+"""Regions, sites, region scoping, the audit log and notifications: what every other app stands on."""

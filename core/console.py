@@ -1,0 +1,155 @@
+"""Building blocks of the server-rendered console: the navigation registry and scoped list /
+detail views.
+
+Every list page derives from `ScopedListView`; subclasses with a `url_name` are recorded in
+`LIST_PAGES`, which the generated scoping and browser tests walk, so a new page is tested the day
+it exists. Navigation entries are shown only to users holding the entry's permission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import FieldDoesNotExist
+from django.urls import reverse
+from django.views.generic import DetailView, ListView
+
+
+@dataclass(frozen=True)
+class NavItem:
+    section: str
+    label: str
+    url_name: str
+    permission: str | None
+    order: int = 100
+
+
+NAV: list[NavItem] = []
+LIST_PAGES: list[type] = []
+
+
+def nav_register(*, section, label, url_name, permission=None, order=100) -> None:
+    if any(item.url_name == url_name for item in NAV):
+        return
+    NAV.append(NavItem(section=section, label=label, url_name=url_name, permission=permission, order=order))
+
+
+def nav_for(user) -> list[dict]:
+    """Navigation grouped by section, only with what `user` may open."""
+    sections: dict[str, list[dict]] = {}
+    for item in sorted(NAV, key=lambda i: (i.order, str(i.label))):
+        if item.permission and not user.has_perm(item.permission):
+            continue
+        sections.setdefault(str(item.section), []).append(
+            {"label": item.label, "url": reverse(item.url_name), "url_name": item.url_name}
+        )
+    return [{"section": name, "items": items} for name, items in sections.items()]
+
+
+class ConsoleMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    raise_exception = False
+
+    def handle_no_permission(self):
+        from django.core.exceptions import PermissionDenied
+
+        if self.request.user.is_authenticated:
+            raise PermissionDenied
+        return super().handle_no_permission()
+
+
+class ScopedListView(ConsoleMixin, ListView):
+    """A list of scoped rows with django-filter filters, pagination and declared columns."""
+
+    template_name = "core/list.html"
+    paginate_by = 50
+    filterset_class = None
+    columns: list[tuple[str, str]] = []  # (attribute path, header)
+    title = ""
+    url_name = ""  # "app:name"; set on concrete pages so tests find them
+    detail_url_name = ""  # "app:name" taking pk
+    select_related: tuple[str, ...] = ()
+    actions: list[tuple[str, str, str]] = []  # (label, url_name, permission)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.url_name:
+            LIST_PAGES.append(cls)
+
+    def get_permission_required(self):
+        if self.permission_required:
+            return super().get_permission_required()
+        meta = self.model._meta
+        return [f"{meta.app_label}.view_{meta.model_name}"]
+
+    def base_queryset(self):
+        return self.model._default_manager.restrict(self.request.user, "view").select_related(*self.select_related)
+
+    def get_queryset(self):
+        queryset = self.base_queryset()
+        if self.filterset_class is not None:
+            self.filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+            queryset = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else queryset
+        else:
+            self.filterset = None
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rows = []
+        for obj in context["object_list"]:
+            rows.append(
+                {
+                    "object": obj,
+                    "cells": [self.cell(obj, attr) for attr, _ in self.columns],
+                    "url": reverse(self.detail_url_name, args=[obj.pk]) if self.detail_url_name else "",
+                }
+            )
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            title=self.title or self.model._meta.verbose_name_plural,
+            headers=[header for _, header in self.columns],
+            rows=rows,
+            filterset=self.filterset,
+            querystring=query.urlencode(),
+            actions=[
+                {"label": label, "url": reverse(url_name)}
+                for label, url_name, permission in self.actions
+                if not permission or self.request.user.has_perm(permission)
+            ],
+        )
+        return context
+
+    @staticmethod
+    def cell(obj, attr):
+        value = obj
+        for part in attr.split("__"):
+            if value is None:
+                return ""
+            display = getattr(value, f"get_{part}_display", None)
+            value = display() if callable(display) else getattr(value, part)
+        return "" if value is None else value
+
+
+class ScopedDetailView(ConsoleMixin, DetailView):
+    """A detail page; objects outside the caller's scope answer 404, not 403, to leak nothing."""
+
+    select_related: tuple[str, ...] = ()
+
+    def get_permission_required(self):
+        if self.permission_required:
+            return super().get_permission_required()
+        meta = self.model._meta
+        return [f"{meta.app_label}.view_{meta.model_name}"]
+
+    def get_queryset(self):
+        return self.model._default_manager.restrict(self.request.user, "view").select_related(*self.select_related)
+
+
+def has_field(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True

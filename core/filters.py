@@ -1,0 +1,33 @@
+"""FilterSets for regions, sites and the audit log, shared by the API and the console."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from core.models import AuditEntry, Region, Site
+
+
+class ScopedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    """A choice filter whose options are limited to what the requesting user may see."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.restrict(request.user, "view") if request is not None else queryset.none()
+
+
+class SiteFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Name contains"))
+    region = ScopedModelChoiceFilter(queryset=Region.objects.all(), label=_("Region"))
+
+    class Meta:
+        model = Site
+        fields = ["q", "kind", "region", "is_active"]
+
+
+class AuditFilter(django_filters.FilterSet):
+    action = django_filters.CharFilter(lookup_expr="startswith", label=_("Action"))
+    since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label=_("From"))
+    until = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label=_("To"))
+
+    class Meta:
+        model = AuditEntry
+        fields = ["action", "since", "until"]

@@ -1,0 +1,119 @@
+"""Region scoping, once: `Model.objects.restrict(user, action)` for every scoped model.
+
+The NetBox pattern. A user's grants are django-guardian object permissions on regions and sites:
+`core.view_region` / `core.change_region` on a region covers that region, its descendants and
+their sites; `core.view_site` / `core.change_site` on a site covers that site. Platform
+administrators (the `core.scope_all` permission, or superusers) see everything.
+
+A scoped model says how its rows reach a region and a site with two class attributes:
+
+    scope_region_path = "site__region__path"   # lookup to Region.path
+    scope_site = "site"                        # lookup to the Site (or "pk" for Site itself)
+
+Models that are not region-scoped but restricted another way (a supplier's products) override
+`scope_filter(user, action)` on their queryset. Models with `scope_region_path = None` and no
+override are global reference data: visible to every authenticated staff user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import Q
+
+ACTIONS = ("view", "change")
+SCOPE_ALL_PERMISSION = "core.scope_all"
+
+
+@dataclass(frozen=True)
+class Grants:
+    everything: bool
+    region_paths: tuple[str, ...]
+    site_ids: tuple[int, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.everything and not self.region_paths and not self.site_ids
+
+
+NO_GRANTS = Grants(everything=False, region_paths=(), site_ids=())
+
+
+def user_grants(user, action: str = "view") -> Grants:
+    """What `user` may see (action="view") or change (action="change"), cached on the user."""
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown scope action {action!r}; expected one of {ACTIONS}.")
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NO_GRANTS
+    cache = user.__dict__.setdefault("_scope_grants", {})
+    if action in cache:
+        return cache[action]
+    if user.is_superuser or user.has_perm(SCOPE_ALL_PERMISSION):
+        grants = Grants(everything=True, region_paths=(), site_ids=())
+    else:
+        from guardian.shortcuts import get_objects_for_user
+
+        from core.models import Region, Site
+
+        # A change grant implies a view grant.
+        region_perms = ["core.change_region"] if action == "change" else ["core.view_region", "core.change_region"]
+        site_perms = ["core.change_site"] if action == "change" else ["core.view_site", "core.change_site"]
+        regions = get_objects_for_user(user, region_perms, klass=Region, any_perm=True, accept_global_perms=False)
+        sites = get_objects_for_user(user, site_perms, klass=Site, any_perm=True, accept_global_perms=False)
+        grants = Grants(
+            everything=False,
+            region_paths=tuple(sorted(set(regions.values_list("path", flat=True)))),
+            site_ids=tuple(sorted(set(sites.values_list("pk", flat=True)))),
+        )
+    cache[action] = grants
+    return grants
+
+
+def forget_grants(user) -> None:
+    """Drop the cached grants after they change (tests, the staff services)."""
+    user.__dict__.pop("_scope_grants", None)
+    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(attr, None)
+
+
+def region_scope_q(grants: Grants, *, region_path: str | None, site: str | None) -> Q | None:
+    """A Q selecting rows inside `grants`; None means no restriction."""
+    if grants.everything:
+        return None
+    q = Q(pk__in=[])
+    if region_path:
+        for path in grants.region_paths:
+            q |= Q(**{f"{region_path}__startswith": path})
+    if site and grants.site_ids:
+        q |= Q(**{f"{site}__in": grants.site_ids})
+    return q
+
+
+class RestrictedQuerySet(models.QuerySet):
+    def scope_filter(self, user, action: str) -> Q | None:
+        model = self.model
+        region_path = getattr(model, "scope_region_path", None)
+        site = getattr(model, "scope_site", None)
+        if region_path is None and site is None:
+            return None  # global reference data
+        return region_scope_q(user_grants(user, action), region_path=region_path, site=site)
+
+    def restrict(self, user, action: str = "view"):
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        q = self.scope_filter(user, action)
+        if q is None:
+            return self.all()
+        return self.filter(q).distinct() if self._scope_needs_distinct() else self.filter(q)
+
+    def _scope_needs_distinct(self) -> bool:
+        return bool(getattr(self.model, "scope_distinct", False))
+
+
+RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)
+
+
+def user_can_reach(user, obj, action: str = "view") -> bool:
+    """Whether a single object is inside the user's scope."""
+    return type(obj)._default_manager.restrict(user, action).filter(pk=obj.pk).exists()

@@ -1,0 +1,200 @@
+"""Writes for core: regions and sites, scope grants, the audit log and notifications."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+from guardian.shortcuts import assign_perm, remove_perm
+
+from core.models import AuditEntry, Notification, Region, Site
+from core.scoping import forget_grants
+
+logger = logging.getLogger(__name__)
+
+
+# --- Audit -----------------------------------------------------------------------------------
+def audit_record(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    changes: dict | None = None,
+    region: Region | None = None,
+    label: str = "",
+) -> AuditEntry:
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEntry.objects.create(
+        actor=user,
+        actor_label=label or (user.get_username() if user else str(actor or "system")),
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        changes=changes or {},
+        region=region,
+    )
+
+
+def model_changes(instance: models.Model, fields: Iterable[str], before: dict[str, Any]) -> dict:
+    after = {f: getattr(instance, f) for f in fields}
+    return {f: [str(before.get(f)), str(after[f])] for f in fields if before.get(f) != after[f]}
+
+
+# --- Regions and sites -----------------------------------------------------------------------
+@transaction.atomic
+def region_create(*, actor, name: str, code: str, kind: str, parent: Region | None = None) -> Region:
+    region = Region(name=name, code=code, kind=kind, parent=parent)
+    region.full_clean()
+    region.save()
+    audit_record(actor=actor, action="region.create", obj=region, region=region)
+    return region
+
+
+@transaction.atomic
+def site_create(*, actor, region: Region, **fields) -> Site:
+    site = Site(region=region, **fields)
+    site.full_clean()
+    site.save()
+    audit_record(actor=actor, action="site.create", obj=site, region=region)
+    return site
+
+
+@transaction.atomic
+def site_update(*, actor, site: Site, **fields) -> Site:
+    before = {f: getattr(site, f) for f in fields}
+    for name, value in fields.items():
+        setattr(site, name, value)
+    site.full_clean()
+    site.save()
+    audit_record(
+        actor=actor, action="site.update", obj=site, region=site.region, changes=model_changes(site, fields, before)
+    )
+    return site
+
+
+# --- Scope grants ----------------------------------------------------------------------------
+def scope_grant(*, actor, user, target: Region | Site, action: str = "view") -> None:
+    """Give `user` the right to see (view) or manage (change) a region subtree or a site."""
+    codename = f"core.{action}_{target._meta.model_name}"
+    assign_perm(codename, user, target)
+    if action == "change":
+        assign_perm(f"core.view_{target._meta.model_name}", user, target)
+    forget_grants(user)
+    audit_record(
+        actor=actor,
+        action="scope.grant",
+        obj=target,
+        changes={"user": user.get_username(), "action": action},
+        region=target if isinstance(target, Region) else target.region,
+    )
+
+
+def scope_revoke(*, actor, user, target: Region | Site) -> None:
+    for action in ("view", "change"):
+        remove_perm(f"core.{action}_{target._meta.model_name}", user, target)
+    forget_grants(user)
+    audit_record(
+        actor=actor,
+        action="scope.revoke",
+        obj=target,
+        changes={"user": user.get_username()},
+        region=target if isinstance(target, Region) else target.region,
+    )
+
+
+# --- Notifications ---------------------------------------------------------------------------
+def _address_for(recipient, channel: str) -> str:
+    if channel == Notification.Channel.EMAIL:
+        return getattr(recipient, "email", "") or ""
+    if channel == Notification.Channel.SMS:
+        return str(getattr(recipient, "phone", "") or "")
+    return ""
+
+
+def notification_send(
+    *,
+    template: str,
+    recipient: models.Model,
+    context: dict | None = None,
+    channels: Iterable[str] = (Notification.Channel.IN_APP,),
+    language: str | None = None,
+    region: Region | None = None,
+) -> list[Notification]:
+    """Render `notifications/<template>.txt` (first line = subject) per channel and queue it.
+
+    Delivery happens in a Celery task after the surrounding transaction commits, so a slow or
+    failing provider never blocks or rolls back the business change that caused the message.
+    Channels without an address for this recipient (no email, no phone) are skipped.
+    """
+    language = language or getattr(recipient, "language", "") or settings.LANGUAGE_CODE
+    context = dict(context or {}, recipient=recipient)
+    with translation.override(language):
+        rendered = render_to_string(f"notifications/{template}.txt", context).strip()
+    subject, _, body = rendered.partition("\n")
+    created = []
+    recipient_type = ContentType.objects.get_for_model(recipient)
+    for channel in channels:
+        address = _address_for(recipient, channel)
+        if channel != Notification.Channel.IN_APP and not address:
+            continue
+        created.append(
+            Notification.objects.create(
+                template=template,
+                channel=channel,
+                language=language,
+                recipient_type=recipient_type,
+                recipient_id=recipient.pk,
+                address=address,
+                subject=subject.strip()[:200],
+                body=body.strip() or subject.strip(),
+                status=Notification.Status.SENT
+                if channel == Notification.Channel.IN_APP
+                else Notification.Status.PENDING,
+                region=region,
+            )
+        )
+    from core.tasks import notification_deliver
+
+    for notification in created:
+        if notification.status == Notification.Status.PENDING:
+            transaction.on_commit(lambda pk=notification.pk: notification_deliver.delay(pk), robust=True)
+    return created
+
+
+def notification_deliver_now(*, notification: Notification) -> None:
+    """Send one queued email or SMS and record the outcome; raises so the task can retry."""
+    from django.core.mail import send_mail
+    from django.utils import timezone
+
+    from core.sms import get_sms_provider
+
+    if notification.status == Notification.Status.SENT:
+        return  # a retried task after a successful send changes nothing
+    Notification.objects.filter(pk=notification.pk).update(attempts=models.F("attempts") + 1)
+    try:
+        if notification.channel == Notification.Channel.EMAIL:
+            send_mail(notification.subject, notification.body, None, [notification.address])
+        elif notification.channel == Notification.Channel.SMS:
+            get_sms_provider().send(phone=notification.address, text=notification.body)
+    except Exception as exc:
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.FAILED, last_error=str(exc)[:2000]
+        )
+        raise
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+
+
+def notification_mark_read(*, notification: Notification) -> None:
+    from django.utils import timezone
+
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from core import views
+
+app_name = "core"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("regions/", views.RegionListView.as_view(), name="region-list"),
+    path("sites/", views.SiteListView.as_view(), name="site-list"),
+    path("sites/<int:pk>/", views.SiteDetailView.as_view(), name="site-detail"),
+    path("audit/", views.AuditListView.as_view(), name="audit-list"),
+    path("notifications/", views.notification_list, name="notification-list"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
+]

@@ -1,0 +1,93 @@
+"""Console pages of core: the dashboard, regions, sites, the audit log and my notifications."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from core.console import ScopedDetailView, ScopedListView, nav_register
+from core.filters import AuditFilter, SiteFilter
+from core.models import AuditEntry, Region, Site
+from core.selectors import notification_list_for
+from core.services import notification_mark_read
+
+
+@login_required
+def dashboard(request):
+    from core.dashboard import dashboard_cards
+
+    return render(request, "core/dashboard.html", {"cards": dashboard_cards(request.user)})
+
+
+class RegionListView(ScopedListView):
+    model = Region
+    url_name = "core:region-list"
+    title = _("Regions")
+    columns = [("name", _("Name")), ("code", _("Code")), ("kind", _("Kind")), ("parent", _("Parent"))]
+    select_related = ("parent",)
+
+
+class SiteListView(ScopedListView):
+    model = Site
+    url_name = "core:site-list"
+    detail_url_name = "core:site-detail"
+    title = _("Sites")
+    filterset_class = SiteFilter
+    columns = [
+        ("name", _("Name")),
+        ("code", _("Code")),
+        ("kind", _("Kind")),
+        ("region", _("Region")),
+        ("address", _("Address")),
+    ]
+    select_related = ("region",)
+
+
+class SiteDetailView(ScopedDetailView):
+    model = Site
+    template_name = "core/site_detail.html"
+    select_related = ("region",)
+
+
+class AuditListView(ScopedListView):
+    model = AuditEntry
+    url_name = "core:audit-list"
+    title = _("Audit log")
+    filterset_class = AuditFilter
+    columns = [
+        ("at", _("At")),
+        ("actor_label", _("Actor")),
+        ("action", _("Action")),
+        ("object_repr", _("Object")),
+        ("changes", _("Changes")),
+    ]
+
+
+@login_required
+def notification_list(request):
+    notifications = notification_list_for(recipient=request.user)[:100]
+    return render(request, "core/notifications.html", {"notifications": notifications})
+
+
+@login_required
+@require_POST
+def notification_read(request, pk):
+    notification = get_object_or_404(notification_list_for(recipient=request.user), pk=pk)
+    notification_mark_read(notification=notification)
+    return redirect("core:notification-list")
+
+
+nav_register(section=_("Overview"), label=_("Dashboard"), url_name="core:dashboard", order=0)
+nav_register(
+    section=_("Organisation"), label=_("Regions"), url_name="core:region-list", permission="core.view_region", order=80
+)
+nav_register(
+    section=_("Organisation"), label=_("Sites"), url_name="core:site-list", permission="core.view_site", order=81
+)
+nav_register(
+    section=_("Organisation"),
+    label=_("Audit log"),
+    url_name="core:audit-list",
+    permission="core.view_auditentry",
+    order=89,
+)

@@ -1,0 +1,1 @@
+"""Gateway API endpoints; registered on core.api.router."""

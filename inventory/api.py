@@ -1,0 +1,1 @@
+"""Inventory API endpoints; registered on core.api.router."""

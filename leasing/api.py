@@ -1,0 +1,1 @@
+"""Leasing API endpoints; registered on core.api.router."""

@@ -1,0 +1,1 @@
+"""Lockers API endpoints; registered on core.api.router."""

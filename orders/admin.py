@@ -1,0 +1,60 @@
+from django.contrib import admin
+
+from core.admin import AppendOnlyAdmin, ScopedModelAdmin
+from orders.models import Order, OrderEvent, OrderLine, Payment, Refund
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ["product", "description", "quantity", "unit_price", "cost_price", "line_total"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "actor_kind", "actor_label", "action", "from_status", "to_status", "reason", "data"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(ScopedModelAdmin):
+    """Read-only: orders change through the order services, never by editing a row."""
+
+    list_display = ["number", "kind", "status", "region", "site", "total", "paid_amount", "created_at"]
+    list_filter = ["kind", "status", "channel"]
+    search_fields = ["number", "external_reference", "customer__phone"]
+    inlines = [OrderLineInline, OrderEventInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(AppendOnlyAdmin):
+    list_display = ["order", "provider", "amount", "fee", "status", "reference", "created_at"]
+    list_filter = ["provider", "status"]
+
+
+@admin.register(Refund)
+class RefundAdmin(AppendOnlyAdmin):
+    list_display = ["order", "amount", "status", "reason", "created_at"]
+    list_filter = ["status"]
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(AppendOnlyAdmin):
+    list_display = ["order", "at", "actor_label", "action", "from_status", "to_status"]

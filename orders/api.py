@@ -1,0 +1,104 @@
+"""Orders API: the unified inquiry (list / detail with lines, payments, refunds and the log)."""
+
+from rest_framework import serializers
+
+from core.api import ScopedReadOnlyViewSet, router
+from orders.filters import OrderFilter
+from orders.models import Order, OrderEvent, OrderLine, Payment, Refund
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = ["id", "product", "description", "quantity", "unit_price", "cost_price", "line_total"]
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderEvent
+        fields = ["id", "at", "actor_kind", "actor_label", "action", "from_status", "to_status", "reason", "data"]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = ["id", "order", "provider", "amount", "fee", "status", "reference", "created_at", "succeeded_at"]
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Refund
+        fields = ["id", "order", "payment", "amount", "status", "reason", "reference", "created_at", "succeeded_at"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    customer_phone = serializers.CharField(source="customer.phone", default=None, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "status",
+            "customer",
+            "customer_phone",
+            "region",
+            "site",
+            "device",
+            "channel",
+            "currency",
+            "subtotal",
+            "discount_total",
+            "total",
+            "paid_amount",
+            "refunded_amount",
+            "created_at",
+            "paid_at",
+            "completed_at",
+            "external_reference",
+        ]
+
+
+class OrderDetailSerializer(OrderSerializer):
+    lines = OrderLineSerializer(many=True, read_only=True)
+    payments = PaymentSerializer(many=True, read_only=True)
+    refunds = RefundSerializer(many=True, read_only=True)
+    events = OrderEventSerializer(many=True, read_only=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "lines", "payments", "refunds", "events"]
+
+
+class OrderViewSet(ScopedReadOnlyViewSet):
+    queryset = Order.objects.all()
+    filterset_class = OrderFilter
+    search_fields = ["number", "external_reference", "customer__phone"]
+    ordering_fields = ["created_at", "total", "number"]
+    select_related = ("customer",)
+
+    def get_serializer_class(self):
+        return OrderDetailSerializer if self.action == "retrieve" else OrderSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("lines", "payments", "refunds", "events")
+        return queryset
+
+
+class PaymentViewSet(ScopedReadOnlyViewSet):
+    queryset = Payment.objects.all()
+    serializer_class = PaymentSerializer
+    filterset_fields = {"provider": ["exact"], "status": ["exact"], "order": ["exact"], "created_at": ["gte", "lte"]}
+
+
+class RefundViewSet(ScopedReadOnlyViewSet):
+    queryset = Refund.objects.all()
+    serializer_class = RefundSerializer
+    filterset_fields = {"status": ["exact"], "order": ["exact"], "created_at": ["gte", "lte"]}
+
+
+router.register("orders", OrderViewSet)
+router.register("payments", PaymentViewSet)
+router.register("refunds", RefundViewSet)

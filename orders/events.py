@@ -1,0 +1,55 @@
+"""Announcing order changes after commit: listeners (accounting, reports, notifications) register
+here from their AppConfig.ready(); live pages get the change through the channel layer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OrderChanged:
+    order_id: int
+    number: str
+    kind: str
+    region_id: int
+    site_id: int | None
+    device_id: int | None
+    from_status: str
+    to_status: str
+    action: str
+
+
+_LISTENERS: list[Callable[[OrderChanged], None]] = []
+
+
+def listener_register(listener: Callable[[OrderChanged], None]) -> None:
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
+def announce(change: OrderChanged) -> None:
+    """Called on commit. One failing listener is logged and never stops the others."""
+    for listener in list(_LISTENERS):
+        try:
+            listener(change)
+        except Exception:
+            logger.exception("Order listener %r failed for %s", listener, change.number)
+    _publish_live(change)
+
+
+def _publish_live(change: OrderChanged) -> None:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "order.changed", "order": change.__dict__}
+    try:
+        async_to_sync(layer.group_send)(f"orders.region.{change.region_id}", message)
+    except Exception:
+        logger.exception("Could not publish %s to live pages", change.number)

@@ -1,0 +1,274 @@
+"""Order header, lines, events, payments and refunds. Type-specific state lives in the type's
+app, one-to-one with the order; money columns are Decimal(14, 2)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Product
+from core.models import Region, Site
+from core.scoping import RestrictedManager
+from devices.models import Device
+from members.models import Customer
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+class OrderKind(models.TextChoices):
+    VENDING = "vending", _("Vending")
+    LOCKER = "locker", _("Self-pickup locker")
+    PICKUP = "pickup", _("Pickup code")
+    LEASE = "lease", _("Lease")
+    RECHARGE = "recharge", _("Recharge")
+    COUNTER = "counter", _("Counter sale")
+
+
+# Order numbers: a letter for the kind, then YYMMDD, then a daily sequence (V2611220001).
+KIND_PREFIX = {
+    OrderKind.VENDING: "V",
+    OrderKind.LOCKER: "L",
+    OrderKind.PICKUP: "P",
+    OrderKind.LEASE: "R",
+    OrderKind.RECHARGE: "W",
+    OrderKind.COUNTER: "S",
+}
+
+
+class OrderStatus(models.TextChoices):
+    NEW = "new", _("New")
+    PAID = "paid", _("Paid")
+    FULFILLING = "fulfilling", _("Fulfilling")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class Channel(models.TextChoices):
+    MACHINE = "machine", _("Machine")
+    CONSOLE = "console", _("Console")
+    COUNTER = "counter", _("Store counter")
+    CUSTOMER_APP = "app", _("Customer app")
+    IMPORT = "import", _("Import")
+
+
+class Order(models.Model):
+    number = models.CharField(_("number"), max_length=24, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=OrderKind.choices, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW, db_index=True
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="orders")
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    device = models.ForeignKey(
+        Device, verbose_name=_("device"), null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.CONSOLE)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    subtotal = models.DecimalField(_("subtotal"), default=ZERO, **MONEY)
+    discount_total = models.DecimalField(_("discount"), default=ZERO, **MONEY)
+    total = models.DecimalField(_("total"), default=ZERO, **MONEY)
+    paid_amount = models.DecimalField(_("paid"), default=ZERO, **MONEY)
+    refunded_amount = models.DecimalField(_("refunded"), default=ZERO, **MONEY)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    external_reference = models.CharField(_("external reference"), max_length=64, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, null=True, blank=True, unique=True)
+    note = models.TextField(_("note"), blank=True)
+
+    scope_region_path = "region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [
+            models.Index(fields=["region", "-created_at"]),
+            models.Index(fields=["customer", "-created_at"]),
+            models.Index(fields=["device", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(condition=Q(paid_amount__gte=0), name="order_paid_not_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("paid_amount")),
+                name="order_refund_within_paid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def refundable_amount(self):
+        return self.paid_amount - self.refunded_amount
+
+    @property
+    def balance_due(self):
+        return max(self.total - self.paid_amount, ZERO)
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="lines")
+    product = models.ForeignKey(Product, verbose_name=_("product"), null=True, blank=True, on_delete=models.PROTECT)
+    description = models.CharField(_("description"), max_length=200)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    cost_price = models.DecimalField(_("cost price"), default=ZERO, **MONEY)
+    line_total = models.DecimalField(_("line total"), **MONEY)
+
+    scope_region_path = "order__region__path"
+    scope_site = "order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.description}"
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", _("Staff")
+    CUSTOMER = "customer", _("Customer")
+    DEVICE = "device", _("Device")
+    SYSTEM = "system", _("System")
+
+
+class OrderEvent(models.Model):
+    """The operation log: one row per state change or notable action, never edited."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    actor_kind = models.CharField(_("actor kind"), max_length=10, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(_("actor"), max_length=150)
+    action = models.CharField(_("action"), max_length=40)
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, blank=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    scope_region_path = "order__region__path"
+    scope_site = "order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+
+    def __str__(self):
+        return f"{self.order_id} {self.action} {self.from_status}→{self.to_status}"
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(_("method"), max_length=20, db_index=True)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    fee = models.DecimalField(_("fee"), default=ZERO, **MONEY)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    succeeded_at = models.DateTimeField(_("succeeded"), null=True, blank=True)
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    scope_region_path = "order__region__path"
+    scope_site = "order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
+
+    def __str__(self):
+        return f"{self.provider} {self.amount}"
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("amount"), **MONEY)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(_("reason"), max_length=255)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    succeeded_at = models.DateTimeField(_("succeeded"), null=True, blank=True)
+
+    scope_region_path = "order__region__path"
+    scope_site = "order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self):
+        return f"{self.order_id} −{self.amount}"
+
+
+class OrderSequence(models.Model):
+    """The last number used per prefix and day; advanced by one atomic upsert."""
+
+    prefix = models.CharField(max_length=4)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="order_sequence_prefix_day")]
+
+    def __str__(self):
+        return f"{self.prefix}{self.day:%y%m%d}:{self.last}"

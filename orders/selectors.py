@@ -1,0 +1,20 @@
+"""Reads on the order spine, scoped to the caller."""
+
+from orders.models import Order
+
+
+def order_list(*, user, filters: dict | None = None):
+    return (
+        Order.objects.restrict(user, "view")
+        .select_related("customer", "site", "device", "region")
+        .filter(**(filters or {}))
+    )
+
+
+def order_detail(*, user, pk):
+    return (
+        Order.objects.restrict(user, "view")
+        .select_related("customer", "site", "device", "region", "created_by")
+        .prefetch_related("lines__product", "payments", "refunds", "events__actor_user")
+        .get(pk=pk)
+    )

@@ -1,0 +1,475 @@
+"""Writes on the order spine: create, transition, pay, refund.
+
+`order_transition` is the only way a status changes. It checks TRANSITIONS, locks the row,
+writes exactly one OrderEvent in the same transaction and announces the change after commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.events import OrderChanged, announce
+from orders.models import (
+    KIND_PREFIX,
+    ZERO,
+    ActorKind,
+    Channel,
+    Order,
+    OrderEvent,
+    OrderKind,
+    OrderLine,
+    OrderSequence,
+    OrderStatus,
+    Payment,
+    Refund,
+)
+from orders.payments import provider_get
+
+S = OrderStatus
+TRANSITIONS: dict[str, set[str]] = {
+    S.NEW: {S.PAID, S.CANCELLED, S.EXPIRED},
+    S.PAID: {S.FULFILLING, S.COMPLETED, S.REFUNDED},
+    S.FULFILLING: {S.COMPLETED, S.FAILED},
+    S.FAILED: {S.REFUNDED},
+    S.COMPLETED: {S.REFUNDED},
+    S.CANCELLED: set(),
+    S.EXPIRED: set(),
+    S.REFUNDED: set(),
+}
+TIMESTAMP_ON = {S.PAID: "paid_at", S.COMPLETED: "completed_at"}
+CENT = Decimal("0.01")
+
+
+def money(value) -> Decimal:
+    """Quantise to cents (banker's rounding is not what receipts use: half-up)."""
+    from decimal import ROUND_HALF_UP
+
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class TransitionNotAllowed(ValidationError):
+    pass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a staff user, a customer, a device or the system."""
+
+    kind: str
+    label: str
+    user: object | None = None
+
+    @classmethod
+    def of(cls, who) -> Actor:
+        if isinstance(who, Actor):
+            return who
+        if who is None:
+            return cls.system()
+        if getattr(who, "is_authenticated", False):
+            return cls(kind=ActorKind.USER, label=who.get_username(), user=who)
+        model_name = getattr(getattr(who, "_meta", None), "model_name", "")
+        if model_name == "device":
+            return cls(kind=ActorKind.DEVICE, label=f"device:{who.serial_number}")
+        if model_name == "customer":
+            return cls(kind=ActorKind.CUSTOMER, label=f"customer:{who.phone}")
+        return cls(kind=ActorKind.SYSTEM, label=str(who))
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(kind=ActorKind.SYSTEM, label=label)
+
+
+# --- Numbers ---------------------------------------------------------------------------------
+def order_number_next(*, kind: str, day: datetime.date | None = None) -> str:
+    """Kind letter + YYMMDD + at least 4 digits; one atomic upsert, so concurrent callers never
+    share a number (the row lock is held until the caller's transaction ends)."""
+    day = day or timezone.localdate()
+    prefix = KIND_PREFIX[OrderKind(kind)]
+    table = OrderSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (prefix, day, last) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (prefix, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [prefix, day],
+        )
+        (sequence,) = cursor.fetchone()
+    return f"{prefix}{day:%y%m%d}{sequence:04d}"
+
+
+# --- Creating --------------------------------------------------------------------------------
+@dataclass
+class LineSpec:
+    description: str
+    unit_price: Decimal
+    quantity: int = 1
+    product: object | None = None
+    cost_price: Decimal = ZERO
+
+
+def _event(order: Order, actor: Actor, action: str, *, from_status="", to_status="", reason="", data=None):
+    return OrderEvent.objects.create(
+        order=order,
+        actor_kind=actor.kind,
+        actor_user=actor.user,
+        actor_label=actor.label[:150],
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason[:255],
+        data=data or {},
+    )
+
+
+def _announce_on_commit(order: Order, from_status: str, action: str) -> None:
+    change = OrderChanged(
+        order_id=order.pk,
+        number=order.number,
+        kind=order.kind,
+        region_id=order.region_id,
+        site_id=order.site_id,
+        device_id=order.device_id,
+        from_status=from_status,
+        to_status=order.status,
+        action=action,
+    )
+    transaction.on_commit(lambda: announce(change), robust=True)
+
+
+def order_create(
+    *,
+    kind: str,
+    actor,
+    region=None,
+    site=None,
+    device=None,
+    customer=None,
+    channel: str = Channel.CONSOLE,
+    lines: Iterable[LineSpec] = (),
+    idempotency_key: str | None = None,
+    external_reference: str = "",
+    note: str = "",
+    discount: Decimal = ZERO,
+) -> Order:
+    """Create an order with its lines. With an idempotency key, a repeat returns the first order."""
+    actor = Actor.of(actor)
+    if idempotency_key:
+        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    if device is not None and site is None:
+        site = device.site
+    if site is not None and region is None:
+        region = site.region
+    if region is None:
+        raise ValidationError({"region": _("An order needs a region, a site or a device.")})
+    lines = list(lines)
+    for line in lines:
+        if line.quantity <= 0:
+            raise ValidationError({"quantity": _("Quantity must be at least 1.")})
+        if money(line.unit_price) < 0:
+            raise ValidationError({"unit_price": _("Price cannot be negative.")})
+    subtotal = sum((money(line.unit_price) * line.quantity for line in lines), ZERO)
+    discount = money(discount)
+    if discount < 0 or discount > subtotal:
+        raise ValidationError({"discount": _("The discount must be between zero and the subtotal.")})
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                number=order_number_next(kind=kind),
+                kind=kind,
+                status=S.NEW,
+                customer=customer,
+                region=region,
+                site=site,
+                device=device,
+                channel=channel,
+                currency=settings.CURRENCY,
+                subtotal=subtotal,
+                discount_total=discount,
+                total=subtotal - discount,
+                created_by=actor.user,
+                external_reference=external_reference,
+                idempotency_key=idempotency_key or None,
+                note=note,
+            )
+            OrderLine.objects.bulk_create(
+                [
+                    OrderLine(
+                        order=order,
+                        product=line.product,
+                        description=line.description[:200],
+                        quantity=line.quantity,
+                        unit_price=money(line.unit_price),
+                        cost_price=money(line.cost_price),
+                        line_total=money(line.unit_price) * line.quantity,
+                    )
+                    for line in lines
+                ]
+            )
+            _event(order, actor, "created", to_status=S.NEW, data={"total": str(order.total)})
+            _announce_on_commit(order, "", "created")
+    except IntegrityError:
+        if idempotency_key:
+            # A concurrent request with the same key won the race: return its order.
+            existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
+        raise
+    return order
+
+
+# --- Transitions -----------------------------------------------------------------------------
+def lock_order(order_or_pk) -> Order:
+    pk = getattr(order_or_pk, "pk", order_or_pk)
+    return Order.objects.select_for_update().get(pk=pk)
+
+
+def transition_allowed(from_status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(from_status, set())
+
+
+@transaction.atomic
+def order_transition(
+    *, order: Order, to_status: str, actor, reason: str = "", data: dict | None = None, action: str = "status"
+) -> Order:
+    actor = Actor.of(actor)
+    locked = lock_order(order)
+    from_status = locked.status
+    if not transition_allowed(from_status, to_status):
+        raise TransitionNotAllowed(
+            _("Order %(number)s cannot go from %(from)s to %(to)s.")
+            % {"number": locked.number, "from": from_status, "to": to_status}
+        )
+    locked.status = to_status
+    update_fields = ["status", "updated_at"]
+    if to_status in TIMESTAMP_ON:
+        setattr(locked, TIMESTAMP_ON[to_status], timezone.now())
+        update_fields.append(TIMESTAMP_ON[to_status])
+    locked.save(update_fields=update_fields)
+    _event(locked, actor, action, from_status=from_status, to_status=to_status, reason=reason, data=data)
+    _announce_on_commit(locked, from_status, action)
+    order.status = locked.status
+    for field in update_fields:
+        setattr(order, field, getattr(locked, field))
+    return locked
+
+
+def order_note(*, order: Order, actor, action: str, reason: str = "", data: dict | None = None) -> OrderEvent:
+    """Record something that happened to an order without changing its status."""
+    return _event(
+        order, Actor.of(actor), action, from_status=order.status, to_status=order.status, reason=reason, data=data
+    )
+
+
+# --- Payments --------------------------------------------------------------------------------
+@transaction.atomic
+def payment_collect(
+    *,
+    order: Order,
+    provider: str,
+    amount: Decimal,
+    actor,
+    reference: str = "",
+    idempotency_key: str | None = None,
+    data: dict | None = None,
+) -> Payment:
+    """Take a payment for an order; once fully paid the order moves to PAID.
+
+    A repeated idempotency key returns the first payment and changes nothing.
+    """
+    actor = Actor.of(actor)
+    amount = money(amount)
+    if idempotency_key:
+        existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.amount != amount or existing.order_id != order.pk:
+                raise ValidationError(_("This payment key was already used for a different payment."))
+            return existing
+    method = provider_get(provider)
+    locked = lock_order(order)
+    if locked.status != S.NEW:
+        raise ValidationError(
+            _("Order %(number)s is %(status)s and takes no payment.")
+            % {"number": locked.number, "status": locked.get_status_display()}
+        )
+    if amount <= 0:
+        raise ValidationError({"amount": _("The amount must be more than zero.")})
+    if amount > locked.balance_due:
+        raise ValidationError(
+            {"amount": _("The amount is more than the %(due)s still due.") % {"due": locked.balance_due}}
+        )
+    payment = Payment.objects.create(
+        order=locked,
+        provider=provider,
+        amount=amount,
+        idempotency_key=idempotency_key or None,
+        collected_by=actor.user,
+        reference=reference,
+        data=data or {},
+    )
+    result = method.collect(payment=payment, reference=reference, data=data)
+    if result.pending:
+        payment.reference = result.reference or reference
+        payment.save(update_fields=["reference"])
+        _event(
+            locked,
+            actor,
+            "payment.pending",
+            from_status=locked.status,
+            to_status=locked.status,
+            data={"provider": provider, "amount": str(amount), "payment": payment.pk},
+        )
+        return payment
+    if not result.succeeded:
+        payment.status = Payment.Status.FAILED
+        payment.save(update_fields=["status"])
+        _event(
+            locked,
+            actor,
+            "payment.failed",
+            from_status=locked.status,
+            to_status=locked.status,
+            reason=result.message,
+            data={"provider": provider, "amount": str(amount)},
+        )
+        return payment
+    return _payment_succeeded(
+        order=locked, payment=payment, result_reference=result.reference or reference, fee=result.fee, actor=actor
+    )
+
+
+def _payment_succeeded(*, order: Order, payment: Payment, result_reference: str, fee: Decimal, actor: Actor):
+    payment.status = Payment.Status.SUCCEEDED
+    payment.reference = result_reference
+    payment.fee = money(fee)
+    payment.succeeded_at = timezone.now()
+    payment.save(update_fields=["status", "reference", "fee", "succeeded_at"])
+    Order.objects.filter(pk=order.pk).update(paid_amount=F("paid_amount") + payment.amount)
+    order.refresh_from_db(fields=["paid_amount"])
+    _event(
+        order,
+        actor,
+        "payment",
+        from_status=order.status,
+        to_status=order.status,
+        data={
+            "provider": payment.provider,
+            "amount": str(payment.amount),
+            "payment": payment.pk,
+            "reference": payment.reference,
+        },
+    )
+    if order.paid_amount >= order.total and order.status == S.NEW:
+        order_transition(order=order, to_status=S.PAID, actor=actor, data={"payment": payment.pk})
+    return payment
+
+
+@transaction.atomic
+def payment_confirm(*, payment: Payment, actor, reference: str = "", fee: Decimal = ZERO) -> Payment:
+    """Confirm a pending payment (an asynchronous provider's callback). Exactly once."""
+    actor = Actor.of(actor)
+    locked_order = lock_order(payment.order_id)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status == Payment.Status.SUCCEEDED:
+        return payment
+    if payment.status != Payment.Status.PENDING:
+        raise ValidationError(_("This payment is %(status)s.") % {"status": payment.get_status_display()})
+    return _payment_succeeded(
+        order=locked_order, payment=payment, result_reference=reference or payment.reference, fee=fee, actor=actor
+    )
+
+
+# --- Refunds ---------------------------------------------------------------------------------
+@transaction.atomic
+def refund_create(
+    *,
+    order: Order,
+    amount: Decimal,
+    actor,
+    reason: str,
+    payment: Payment | None = None,
+    idempotency_key: str | None = None,
+) -> Refund:
+    """Refund part or all of what was paid, through the provider that took the money."""
+    actor = Actor.of(actor)
+    amount = money(amount)
+    if idempotency_key:
+        existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.amount != amount or existing.order_id != order.pk:
+                raise ValidationError(_("This refund key was already used for a different refund."))
+            return existing
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the money is refunded.")})
+    locked = lock_order(order)
+    if amount <= 0:
+        raise ValidationError({"amount": _("The amount must be more than zero.")})
+    if amount > locked.refundable_amount:
+        raise ValidationError({"amount": _("At most %(max)s can be refunded.") % {"max": locked.refundable_amount}})
+    if payment is None:
+        payment = _refundable_payment(locked, amount)
+    elif payment.order_id != locked.pk or payment.status != Payment.Status.SUCCEEDED:
+        raise ValidationError({"payment": _("Choose a successful payment of this order.")})
+    already = sum((r.amount for r in payment.refunds.filter(status=Refund.Status.SUCCEEDED)), ZERO)
+    if amount > payment.amount - already:
+        raise ValidationError(
+            {"amount": _("At most %(max)s can be refunded from this payment.") % {"max": payment.amount - already}}
+        )
+    refund = Refund.objects.create(
+        order=locked,
+        payment=payment,
+        amount=amount,
+        reason=reason,
+        requested_by=actor.user,
+        idempotency_key=idempotency_key or None,
+    )
+    result = provider_get(payment.provider).refund(refund=refund)
+    if not result.succeeded:
+        refund.status = Refund.Status.FAILED
+        refund.save(update_fields=["status"])
+        _event(
+            locked,
+            actor,
+            "refund.failed",
+            from_status=locked.status,
+            to_status=locked.status,
+            reason=result.message,
+            data={"amount": str(amount), "refund": refund.pk},
+        )
+        return refund
+    refund.status = Refund.Status.SUCCEEDED
+    refund.reference = result.reference
+    refund.succeeded_at = timezone.now()
+    refund.save(update_fields=["status", "reference", "succeeded_at"])
+    Order.objects.filter(pk=locked.pk).update(refunded_amount=F("refunded_amount") + amount)
+    locked.refresh_from_db(fields=["refunded_amount"])
+    _event(
+        locked,
+        actor,
+        "refund",
+        from_status=locked.status,
+        to_status=locked.status,
+        reason=reason,
+        data={"amount": str(amount), "refund": refund.pk, "provider": payment.provider},
+    )
+    if locked.refunded_amount >= locked.paid_amount and transition_allowed(locked.status, S.REFUNDED):
+        order_transition(order=locked, to_status=S.REFUNDED, actor=actor, reason=reason)
+    return refund
+
+
+def _refundable_payment(order: Order, amount: Decimal) -> Payment:
+    for payment in order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("-created_at"):
+        already = sum((r.amount for r in payment.refunds.filter(status=Refund.Status.SUCCEEDED)), ZERO)
+        if payment.amount - already >= amount:
+            return payment
+    raise ValidationError({"amount": _("No single payment of this order covers this amount.")})

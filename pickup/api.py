@@ -1,0 +1,1 @@
+"""Pickup API endpoints; registered on core.api.router."""

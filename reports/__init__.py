@@ -1,0 +1,1 @@
+"""Statistics, dashboards, profit and turnover reports, sales forecasting and exports."""

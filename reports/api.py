@@ -1,0 +1,1 @@
+"""Reports API endpoints; registered on core.api.router."""

@@ -1,0 +1,1 @@
+"""Staff API endpoints (the clerk management issue adds them)."""

@@ -1,0 +1,135 @@
+"""Roles are groups with fixed permission sets, kept in one readable table.
+
+Model permissions decide which kinds of objects a role may use at all; django-guardian grants on
+regions and sites (core.scoping) decide which rows. Entries are "app.codename", "app.*" (every
+permission of an app) or "app.view_*" (every view permission of an app).
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+
+from django.utils.translation import gettext_lazy as _
+
+PLATFORM_ADMIN = "platform_admin"
+REGIONAL_ADMIN = "regional_admin"
+STORE_MANAGER = "store_manager"
+CLERK = "clerk"
+SERVICE_STAFF = "service_staff"
+SUPPLIER = "supplier"
+FINANCE = "finance"
+
+ROLE_LABELS = {
+    PLATFORM_ADMIN: _("Platform administrator"),
+    REGIONAL_ADMIN: _("Regional administrator"),
+    STORE_MANAGER: _("Store manager"),
+    CLERK: _("Clerk"),
+    SERVICE_STAFF: _("Service staff"),
+    SUPPLIER: _("Supplier"),
+    FINANCE: _("Finance"),
+}
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    PLATFORM_ADMIN: ["*.*"],
+    REGIONAL_ADMIN: [
+        "core.view_region",
+        "core.view_site",
+        "core.add_site",
+        "core.change_site",
+        "core.view_auditentry",
+        "catalog.view_*",
+        "inventory.*",
+        "devices.*",
+        "gateway.*",
+        "orders.*",
+        "members.*",
+        "vending.*",
+        "lockers.*",
+        "pickup.*",
+        "leasing.*",
+        "wallet.view_*",
+        "accounting.view_*",
+        "reports.*",
+    ],
+    STORE_MANAGER: [
+        "core.view_site",
+        "catalog.view_*",
+        "inventory.view_*",
+        "devices.view_*",
+        "orders.view_*",
+        "orders.add_order",
+        "orders.change_order",
+        "orders.add_payment",
+        "orders.add_refund",
+        "orders.change_refund",
+        "members.view_*",
+        "members.change_customer",
+        "members.add_customer",
+        "pickup.*",
+        "lockers.view_*",
+        "leasing.view_*",
+        "wallet.view_*",
+        "reports.view_*",
+    ],
+    CLERK: [
+        "core.view_site",
+        "catalog.view_product",
+        "catalog.view_category",
+        "orders.view_order",
+        "orders.add_order",
+        "orders.view_payment",
+        "orders.add_payment",
+        "orders.view_refund",
+        "orders.add_refund",
+        "members.view_customer",
+        "pickup.view_*",
+    ],
+    SERVICE_STAFF: [
+        "core.view_site",
+        "catalog.view_product",
+        "devices.view_*",
+        "devices.change_device",
+        "inventory.view_*",
+        "inventory.change_*",
+        "vending.view_*",
+        "lockers.view_*",
+    ],
+    SUPPLIER: ["catalog.view_product", "catalog.view_category", "catalog.view_supplier", "inventory.view_*"],
+    FINANCE: [
+        "core.view_region",
+        "core.view_site",
+        "orders.view_*",
+        "wallet.view_*",
+        "accounting.*",
+        "reports.*",
+        "members.view_customer",
+    ],
+}
+
+
+def _matches(pattern: str, app_label: str, codename: str) -> bool:
+    app_pattern, _sep, code_pattern = pattern.partition(".")
+    return fnmatch(app_label, app_pattern) and fnmatch(codename, code_pattern)
+
+
+def role_permission_ids(role: str, permissions) -> list[int]:
+    patterns = ROLE_PERMISSIONS[role]
+    return [
+        perm.pk
+        for perm in permissions
+        if any(_matches(p, perm.content_type.app_label, perm.codename) for p in patterns)
+    ]
+
+
+def roles_sync(using: str = "default") -> None:
+    """Create every role group and set its permissions to exactly the table's (idempotent)."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    permissions = list(Permission.objects.using(using).select_related("content_type"))
+    for role in ROLE_PERMISSIONS:
+        group, _created = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.set(role_permission_ids(role, permissions))

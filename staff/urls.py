@@ -1,0 +1,10 @@
+from django.urls import path
+
+from staff import views
+
+app_name = "staff"
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password-change"),
+]

@@ -1,0 +1,1 @@
+"""Vending API endpoints; registered on core.api.router."""

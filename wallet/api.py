@@ -1,0 +1,1 @@
+"""Wallet API endpoints; registered on core.api.router."""
