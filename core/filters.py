@@ -2,10 +2,13 @@
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from core.models import AuditEntry, Region, Site
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedModelChoiceFilter(django_filters.ModelChoiceFilter):
     """A choice filter whose options are limited to what the requesting user may see."""
 

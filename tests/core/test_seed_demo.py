@@ -1,0 +1,25 @@
+"""seed_demo loads every app's demo data once; running it again changes nothing."""
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+
+def _counts():
+    return {m._meta.label: m._default_manager.count() for m in apps.get_models() if m._meta.app_label != "sessions"}
+
+
+@pytest.mark.django_db
+def test_seed_demo_loads_every_role_and_is_idempotent():
+    call_command("seed_demo", days=2, orders_per_day=3, verbosity=0)
+    first = _counts()
+    assert first["core.Region"] >= 3 and first["core.Site"] >= 10
+    assert first["devices.Device"] >= 30 and first["catalog.Product"] >= 60
+    assert first["orders.Order"] > 0
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    for role in ("platform_admin", "regional_admin", "store_manager", "clerk", "service_staff", "supplier", "finance"):
+        assert users.filter(groups__name=role).exists(), role
+    call_command("seed_demo", days=2, orders_per_day=3, verbosity=0)
+    assert _counts() == first

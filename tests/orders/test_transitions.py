@@ -1,0 +1,58 @@
+"""The transition table is the only way an order's status changes."""
+
+import pytest
+
+from orders.models import Order, OrderEvent, OrderStatus
+from orders.services import TRANSITIONS, TransitionNotAllowed, order_transition
+from tests.factories import SiteFactory, make_order
+
+ALL = [status for status, _label in OrderStatus.choices]
+ALLOWED = [(a, b) for a in ALL for b in sorted(TRANSITIONS.get(a, ()))]
+DISALLOWED = [(a, b) for a in ALL for b in ALL if b not in TRANSITIONS.get(a, ())]
+
+
+def _order_in(status):
+    order = make_order(site=SiteFactory())
+    Order.objects.filter(pk=order.pk).update(status=status)  # test set-up only
+    order.refresh_from_db()
+    return order
+
+
+def test_every_status_has_a_row_in_the_table():
+    assert set(TRANSITIONS) == set(ALL)
+    assert ALLOWED and DISALLOWED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("from_status", "to_status"), ALLOWED)
+def test_each_allowed_transition_writes_exactly_one_event(from_status, to_status, django_user_model):
+    order = _order_in(from_status)
+    user = django_user_model.objects.create_user("actor", password="x-12345-y")
+    before = OrderEvent.objects.filter(order=order).count()
+    order_transition(order=order, to_status=to_status, actor=user, reason="because")
+    order.refresh_from_db()
+    assert order.status == to_status
+    events = OrderEvent.objects.filter(order=order).order_by("pk")
+    assert events.count() == before + 1
+    event = events.last()
+    assert (event.from_status, event.to_status, event.actor_user, event.reason) == (
+        from_status,
+        to_status,
+        user,
+        "because",
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("from_status", "to_status"), DISALLOWED)
+def test_a_transition_outside_the_table_raises_and_writes_nothing(from_status, to_status):
+    order = _order_in(from_status)
+    before = OrderEvent.objects.filter(order=order).count()
+    updated_at = order.updated_at
+    with pytest.raises(TransitionNotAllowed) as caught:
+        order_transition(order=order, to_status=to_status, actor=None)
+    assert order.number in str(caught.value)
+    order.refresh_from_db()
+    assert order.status == from_status
+    assert order.updated_at == updated_at
+    assert OrderEvent.objects.filter(order=order).count() == before
