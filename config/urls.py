@@ -9,6 +9,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.api import router
+from core.views import favicon
 
 # Each app's api.py registers its viewsets on the shared router when its urls are imported.
 CONSOLE_APPS = [
@@ -29,6 +30,7 @@ CONSOLE_APPS = [
 ]
 
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -91,3 +91,11 @@ nav_register(
     permission="core.view_auditentry",
     order=89,
 )
+
+
+def favicon(request):
+    """Browsers and the admin ask for /favicon.ico; answer with the console's icon."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("console/favicon.svg"))

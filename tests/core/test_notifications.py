@@ -80,3 +80,14 @@ def test_recipient_without_a_phone_gets_no_sms_row():
     user = UserFactory(phone="")
     sent = notification_send(template="test", recipient=user, channels=["sms", "in_app"])
     assert [n.channel for n in sent] == ["in_app"]
+
+
+@pytest.mark.django_db
+def test_staff_see_only_their_own_in_app_notifications(api_client):
+    mine, theirs = UserFactory(), UserFactory()
+    (own,) = notification_send(template="test", recipient=mine)
+    notification_send(template="test", recipient=theirs)
+    api_client.force_authenticate(mine)
+    response = api_client.get("/api/v1/my/notifications/")
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [own.pk]

@@ -63,10 +63,12 @@ def test_every_viewset_is_scoped_or_explained():
         )
 
 
-@pytest.mark.parametrize("prefix,viewset,basename", _viewsets(), ids=[b for _p, _v, b in _viewsets()])
+def _scoped_viewsets():
+    return [entry for entry in _viewsets() if entry[2] not in UNSCOPED_ENDPOINTS]
+
+
+@pytest.mark.parametrize("prefix,viewset,basename", _scoped_viewsets(), ids=[b for _p, _v, b in _scoped_viewsets()])
 def test_api_list_and_detail_are_scoped(prefix, viewset, basename, world, api_client):
-    if basename in UNSCOPED_ENDPOINTS:
-        pytest.skip(UNSCOPED_ENDPOINTS[basename])
     model = viewset.queryset.model
     list_url = reverse(f"{basename}-list")
     if model in SCOPED_BUILDERS:
