@@ -21,6 +21,7 @@ _ALL_URLS = get_resolver().url_patterns
 # Endpoints that are not lists of scoped rows, with the reason.
 UNSCOPED_ENDPOINTS = {
     "my-notification": "the caller's own notifications, filtered by recipient",
+    "device-self": "the machines' own API: token authenticated, a device sees only itself (tests/devices)",
 }
 
 pytestmark = pytest.mark.django_db
@@ -92,9 +93,26 @@ def test_api_list_and_detail_are_scoped(prefix, viewset, basename, world, api_cl
         assert api_client.get(list_url).status_code == 200
 
 
+# The one endpoint a stranger may call: a newly installed machine pairing by its serial number.
+ANONYMOUS_ALLOWED = {"device-self-pair"}
+
+
 def test_anonymous_api_calls_are_refused(api_client):
+    from django.urls import NoReverseMatch
+
+    checked = 0
     for _prefix, _viewset, basename in _viewsets():
-        assert api_client.get(reverse(f"{basename}-list")).status_code in (401, 403)
+        for pattern in router.urls:
+            name = getattr(pattern, "name", None) or ""
+            if not name.startswith(f"{basename}-") or name in ANONYMOUS_ALLOWED:
+                continue
+            try:
+                url = reverse(name)
+            except NoReverseMatch:
+                continue  # needs an id; the list routes cover access
+            assert api_client.get(url).status_code in (401, 403), url
+            checked += 1
+    assert checked >= len(_viewsets())
 
 
 @pytest.mark.parametrize("page", LIST_PAGES, ids=[p.url_name for p in LIST_PAGES])
