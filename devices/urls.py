@@ -6,4 +6,7 @@ app_name = "devices"
 urlpatterns = [
     path("", views.DeviceListView.as_view(), name="device-list"),
     path("<int:pk>/", views.DeviceDetailView.as_view(), name="device-detail"),
+    path("<int:pk>/commands/", views.device_command, name="device-command"),
+    path("commands/", views.CommandListView.as_view(), name="command-list"),
+    path("faults/", views.FaultListView.as_view(), name="fault-list"),
 ]

@@ -1,28 +1,45 @@
-"""Console pages of devices."""
+"""Console pages of devices: the live fleet, a device's page with telemetry, faults, commands and
+its log, and the command and fault lists."""
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
+from devices import live, services
+from devices.commands import CONSOLE_COMMANDS
 from devices.filters import DeviceFilter
-from devices.models import Device
+from devices.models import Device, DeviceCommand, Fault
+
+COMMAND_LABELS = {
+    "reboot": _("Reboot"),
+    "set_temperature": _("Set temperature"),
+    "open_door": _("Open door"),
+    "dispense": _("Dispense slot"),
+    "update_screen": _("Update screen"),
+}
 
 
 class DeviceListView(ScopedListView):
     model = Device
     url_name = "devices:device-list"
     detail_url_name = "devices:device-detail"
-    title = _("Devices")
+    title = _("Fleet")
+    template_name = "devices/fleet.html"
+    paginate_by = 200
     filterset_class = DeviceFilter
     select_related = ("site", "site__region")
-    columns = [
-        ("name", _("Name")),
-        ("serial_number", _("Serial number")),
-        ("kind", _("Kind")),
-        ("site", _("Site")),
-        ("site__region", _("Region")),
-        ("state", _("State")),
-        ("last_seen_at", _("Last seen")),
-    ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        devices = [row["object"] for row in context["rows"]]
+        context["map_devices"] = [live.device_snapshot(device) for device in devices]
+        counts = dict(self.base_queryset().values_list("state").annotate(n=Count("pk")).order_by())
+        context["state_counts"] = [(choice, counts.get(choice[0], 0)) for choice in Device.State.choices]
+        return context
 
 
 class DeviceDetailView(ScopedDetailView):
@@ -30,7 +47,119 @@ class DeviceDetailView(ScopedDetailView):
     template_name = "devices/device_detail.html"
     select_related = ("site", "site__region")
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        device = self.object
+        user = self.request.user
+        telemetry = list(device.telemetry.order_by("-at").values("at", "temperature", "signal_dbm")[:200])
+        context.update(
+            telemetry_points=[
+                {
+                    "at": row["at"].isoformat(),
+                    "temperature": float(row["temperature"]) if row["temperature"] is not None else None,
+                    "signal_dbm": row["signal_dbm"],
+                }
+                for row in reversed(telemetry)
+            ],
+            open_faults=device.faults.filter(resolved_at__isnull=True),
+            commands=device.commands.all()[:20],
+            events=device.events.all()[:30],
+            command_kinds=[
+                (kind, COMMAND_LABELS.get(kind, kind))
+                for kind in CONSOLE_COMMANDS
+                if services.console_command_allowed(user=user, device=device, kind=kind)
+            ],
+        )
+        return context
+
+
+def _payload(kind: str, post) -> dict:
+    if kind == "set_temperature":
+        return {"temperature": post.get("temperature", "")}
+    if kind in ("open_door", "dispense"):
+        return {"slot": post.get("slot", "").strip()[:20]}
+    if kind == "update_screen":
+        return {"message": post.get("message", "")[:200]}
+    return {}
+
+
+@require_POST
+def device_command(request, pk):
+    if not request.user.is_authenticated:
+        return redirect("staff:login")
+    device = get_object_or_404(Device.objects.restrict(request.user, "view"), pk=pk)
+    kind = request.POST.get("kind", "")
+    if not services.console_command_allowed(user=request.user, device=device, kind=kind):
+        raise PermissionDenied
+    payload = _payload(kind, request.POST)
+    try:
+        if kind == "set_temperature":
+            from decimal import Decimal, InvalidOperation
+
+            try:
+                value = Decimal(payload["temperature"])
+            except InvalidOperation:
+                raise ValidationError(_("Enter a temperature in °C.")) from None
+            if not (Decimal(-30) <= value <= Decimal(30)):
+                raise ValidationError(_("The temperature must be between -30 and 30 °C."))
+            payload["temperature"] = str(value)
+        if kind in ("open_door", "dispense") and not payload["slot"]:
+            raise ValidationError(_("Say which slot or door."))
+        services.command_send(device=device, kind=kind, payload=payload, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Command %(kind)s queued for %(device)s.")
+            % {"kind": COMMAND_LABELS.get(kind, kind), "device": device.name},
+        )
+    return redirect("devices:device-detail", pk=device.pk)
+
+
+class CommandListView(ScopedListView):
+    model = DeviceCommand
+    url_name = "devices:command-list"
+    title = _("Device commands")
+    select_related = ("device",)
+    columns = [
+        ("kind", _("Command")),
+        ("device", _("Device")),
+        ("status", _("Status")),
+        ("reference", _("Reference")),
+        ("attempts", _("Deliveries")),
+        ("created_at", _("Created")),
+        ("actor_label", _("Who")),
+    ]
+
+
+class FaultListView(ScopedListView):
+    model = Fault
+    url_name = "devices:fault-list"
+    title = _("Open faults")
+    select_related = ("device",)
+    columns = [
+        ("device", _("Device")),
+        ("code", _("Code")),
+        ("slot", _("Slot")),
+        ("message", _("Message")),
+        ("opened_at", _("Opened")),
+    ]
+
+    def base_queryset(self):
+        return super().base_queryset().filter(resolved_at__isnull=True)
+
 
 nav_register(
-    section=_("Fleet"), label=_("Devices"), url_name="devices:device-list", permission="devices.view_device", order=20
+    section=_("Fleet"), label=_("Fleet"), url_name="devices:device-list", permission="devices.view_device", order=20
+)
+nav_register(
+    section=_("Fleet"), label=_("Faults"), url_name="devices:fault-list", permission="devices.view_fault", order=21
+)
+nav_register(
+    section=_("Fleet"),
+    label=_("Commands"),
+    url_name="devices:command-list",
+    permission="devices.view_devicecommand",
+    order=22,
 )

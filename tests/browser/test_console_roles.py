@@ -3,37 +3,15 @@ console page its navigation offers, plus the first detail page of each list. Any
 JavaScript error or console error fails the test. Pages are discovered from the navigation, so a
 page added tomorrow is covered without touching this file."""
 
-import os
 import re
 from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import CHROMIUM
+from tests.browser.helpers import PASSWORD, Watcher, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "pass-12345-word"
 ROLES = ["platform_admin", "regional_admin", "store_manager", "clerk", "service_staff", "supplier", "finance"]
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright's sync loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -54,29 +32,6 @@ def users(world):
     }
 
 
-class Watcher:
-    """Collects server errors and JavaScript errors of one browser page."""
-
-    def __init__(self, page):
-        self.problems: list[str] = []
-        page.on("response", self._response)
-        page.on("console", lambda message: message.type == "error" and self.problems.append(f"console: {message.text}"))
-        page.on("pageerror", lambda error: self.problems.append(f"javascript: {error}"))
-
-    def _response(self, response):
-        if response.status >= 500:
-            self.problems.append(f"{response.status} {response.url}")
-
-
-def _log_in(page, base, username):
-    page.goto(f"{base}/staff/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    assert "/staff/login/" not in page.url, f"{username} could not log in"
-
-
 def _nav_links(page) -> list[str]:
     return page.eval_on_selector_all("nav.sidenav a", "links => links.map(a => a.getAttribute('href'))")
 
@@ -91,46 +46,46 @@ def _first_detail_link(page, list_path) -> str | None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_opens_every_page_it_may_use(browser, live_server, users, role):
+def test_each_role_opens_every_page_it_may_use(browser, asgi_server, users, role):
     user = users[role]
     context = browser.new_context()
     page = context.new_page()
     watcher = Watcher(page)
-    _log_in(page, live_server.url, user.username)
+    log_in(page, asgi_server.url, user.username)
     links = _nav_links(page)
     assert links, f"{role} sees no navigation"
     opened = []
     for link in links:
-        response = page.goto(live_server.url + link)
+        response = page.goto(asgi_server.url + link)
         assert response.status == 200, f"{role}: {link} answered {response.status}"
         opened.append(link)
         detail = _first_detail_link(page, link)
         if detail:
-            response = page.goto(live_server.url + detail)
+            response = page.goto(asgi_server.url + detail)
             assert response.status == 200, f"{role}: {detail} answered {response.status}"
             opened.append(detail)
     context.close()
     assert watcher.problems == [], f"{role} met errors on {opened}"
 
 
-def test_a_role_does_not_see_or_open_what_it_may_not_use(browser, live_server, users):
+def test_a_role_does_not_see_or_open_what_it_may_not_use(browser, asgi_server, users):
     from django.urls import reverse
 
     orders_url = reverse("orders:order-list")
     context = browser.new_context()
     page = context.new_page()
-    _log_in(page, live_server.url, users["supplier"].username)
+    log_in(page, asgi_server.url, users["supplier"].username)
     assert orders_url not in _nav_links(page)
-    response = page.goto(live_server.url + orders_url)
+    response = page.goto(asgi_server.url + orders_url)
     assert response.status == 403
     context.close()
 
 
-def test_language_switcher_turns_the_console_chinese(browser, live_server, users):
+def test_language_switcher_turns_the_console_chinese(browser, asgi_server, users):
     context = browser.new_context()
     page = context.new_page()
     watcher = Watcher(page)
-    _log_in(page, live_server.url, users["regional_admin"].username)
+    log_in(page, asgi_server.url, users["regional_admin"].username)
     assert page.get_attribute("html", "lang") == "en"
     with page.expect_navigation():
         page.select_option("select[name=language]", "zh-hans")
@@ -140,18 +95,18 @@ def test_language_switcher_turns_the_console_chinese(browser, live_server, users
     assert watcher.problems == []
 
 
-def test_admin_and_api_docs_render_for_a_superuser(browser, live_server, django_user_model):
+def test_admin_and_api_docs_render_for_a_superuser(browser, asgi_server, django_user_model):
     django_user_model.objects.create_superuser("root", password=PASSWORD)
     context = browser.new_context()
     page = context.new_page()
     watcher = Watcher(page)
-    page.goto(f"{live_server.url}/admin/login/")
+    page.goto(f"{asgi_server.url}/admin/login/")
     page.fill("#id_username", "root")
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_selector("#content")
     assert page.url.rstrip("/").endswith("/admin")
-    page.goto(f"{live_server.url}/api/docs/")
+    page.goto(f"{asgi_server.url}/api/docs/")
     page.wait_for_selector(".swagger-ui .info", timeout=15000)
     assert page.locator(".opblock").count() > 0
     context.close()

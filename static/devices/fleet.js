@@ -1,0 +1,93 @@
+// Live fleet page: a table and a map of the devices in the user's scope, updated over a websocket.
+(function () {
+  "use strict";
+  const dataNode = document.getElementById("fleet-data");
+  if (!dataNode) return;
+  const devices = JSON.parse(dataNode.textContent);
+  const status = document.getElementById("live-status");
+  const markers = {};
+
+  function setStatus(text, cls) {
+    if (!status) return;
+    status.textContent = text;
+    status.className = "live " + cls;
+  }
+
+  // The map works without tiles: markers on a plain background. Street tiles only on request.
+  let map = null;
+  const mapNode = document.getElementById("fleet-map");
+  if (mapNode && window.L) {
+    const located = devices.filter((d) => d.latitude !== null && d.longitude !== null);
+    map = L.map(mapNode, { attributionControl: true });
+    if (located.length) {
+      map.fitBounds(located.map((d) => [d.latitude, d.longitude]), { padding: [20, 20], maxZoom: 14 });
+    } else {
+      map.setView([31.23, 121.47], 4);
+    }
+    located.forEach((d) => {
+      markers[d.id] = L.circleMarker([d.latitude, d.longitude], { radius: 7, className: "marker state-" + d.state })
+        .bindTooltip(d.name)
+        .addTo(map);
+    });
+    const toggle = document.getElementById("street-map");
+    let tiles = null;
+    function applyTiles(on) {
+      if (on && !tiles) {
+        tiles = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
+          maxZoom: 19,
+          attribution: "&copy; OpenStreetMap contributors",
+        }).addTo(map);
+      } else if (!on && tiles) {
+        map.removeLayer(tiles);
+        tiles = null;
+      }
+    }
+    if (toggle) {
+      toggle.checked = localStorage.getItem("fleet.streetMap") === "1";
+      applyTiles(toggle.checked);
+      toggle.addEventListener("change", () => {
+        localStorage.setItem("fleet.streetMap", toggle.checked ? "1" : "0");
+        applyTiles(toggle.checked);
+      });
+    }
+  }
+
+  function update(device) {
+    const row = document.querySelector('tr[data-device="' + device.id + '"]');
+    if (row) {
+      const state = row.querySelector(".state");
+      state.textContent = device.state_label;
+      state.className = "state state-" + device.state;
+      row.dataset.state = device.state;
+      const seen = row.querySelector(".seen");
+      if (seen && device.last_seen_at) seen.textContent = new Date(device.last_seen_at).toLocaleString();
+    }
+    const single = document.getElementById("device-state");
+    if (single) {
+      single.textContent = device.state_label;
+      single.className = "state-" + device.state;
+    }
+    const marker = markers[device.id];
+    if (marker && marker._path) marker._path.setAttribute("class", "leaflet-interactive marker state-" + device.state);
+  }
+
+  let delay = 1000;
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const socket = new WebSocket(scheme + location.host + (dataNode.dataset.socket || "/ws/fleet/"));
+    socket.onopen = () => {
+      delay = 1000;
+      setStatus(status ? status.dataset.live : "", "on");
+    };
+    socket.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type === "device") update(message.device);
+    };
+    socket.onclose = () => {
+      setStatus(status ? status.dataset.offline : "", "off");
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
+  }
+  connect();
+})();
