@@ -271,4 +271,4 @@ LOGGING = {
 # --- Domain parameters ----------------------------------------------------------------------
 DEVICE_OFFLINE_AFTER_SECONDS = int(os.environ.get("DEVICE_OFFLINE_AFTER_SECONDS", "120"))
 # Management commands `make run` starts beside the web server, worker and beat (embedded mode).
-EMBEDDED_BACKGROUND_COMMANDS: list[str] = []
+EMBEDDED_BACKGROUND_COMMANDS: list[str] = ["demo_cabinets"]

@@ -228,6 +228,9 @@ class HeartbeatSerializer(serializers.Serializer):
 class EventSerializer(serializers.Serializer):
     kind = serializers.RegexField(r"^[a-z][a-z0-9_]{0,39}$", help_text="door_opened, door_closed, sale, …")
     data = serializers.DictField(required=False, default=dict)
+    event_id = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text=_("Set it when you retry: the event is stored once.")
+    )
 
 
 class ResultSerializer(serializers.Serializer):

@@ -119,6 +119,8 @@ class DeviceEvent(models.Model):
     kind = models.CharField(_("kind"), max_length=40)
     actor_label = models.CharField(_("actor"), max_length=150, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
+    # Set by machines and gateways that retry: the same event delivered twice is stored once.
+    event_id = models.UUIDField(_("event id"), null=True, blank=True)
 
     scope_region_path = "device__site__region__path"
     scope_site = "device__site"
@@ -127,6 +129,7 @@ class DeviceEvent(models.Model):
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["device", "kind", "-at"])]
+        constraints = [models.UniqueConstraint(fields=["device", "event_id"], name="device_event_once")]
         verbose_name = _("device event")
         verbose_name_plural = _("device events")
 

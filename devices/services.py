@@ -255,20 +255,32 @@ def _alert(device: Device, template: str, context: dict | None = None) -> None:
             )
 
 
-def device_event_record(*, device: Device, kind: str, data: dict | None = None, actor=None) -> DeviceEvent:
+def device_event_record(
+    *, device: Device, kind: str, data: dict | None = None, actor=None, event_id=None
+) -> DeviceEvent:
     """A device-originated event (door opened / closed, sale, asset returned…): logged, then
-    handed to the apps that registered for its kind, after commit."""
+    handed to the apps that registered for its kind, after commit. With an `event_id`, a
+    redelivered event returns the stored one and changes nothing."""
     kind = (kind or "").strip()
     if not kind or len(kind) > 40:
         raise ValidationError({"kind": _("Give an event kind of at most 40 characters.")})
     data = data or {}
     if not isinstance(data, dict):
         raise ValidationError({"data": _("Event data must be an object.")})
-    with transaction.atomic():
-        event = _event(device, kind, actor or device, data)
-        if kind in ("door_opened", "door_closed"):
-            Telemetry.objects.create(device=device, at=timezone.now(), door_open=kind == "door_opened")
-        transaction.on_commit(lambda: registry.dispatch_event(device, kind, data), robust=True)
+    if event_id is not None:
+        existing = DeviceEvent.objects.filter(device=device, event_id=event_id).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            event = DeviceEvent.objects.create(
+                device=device, kind=kind, actor_label=_label(actor or device)[:150], data=data, event_id=event_id
+            )
+            if kind in ("door_opened", "door_closed"):
+                Telemetry.objects.create(device=device, at=timezone.now(), door_open=kind == "door_opened")
+            transaction.on_commit(lambda: registry.dispatch_event(device, kind, data), robust=True)
+    except IntegrityError:
+        return DeviceEvent.objects.get(device=device, event_id=event_id)  # a concurrent redelivery won
     return event
 
 

@@ -138,3 +138,15 @@ def test_only_administrators_rotate_tokens(api_client, world):
     api_client.force_authenticate(world.admin)
     response = api_client.post(reverse("device-rotate-token", args=[device.pk]))
     assert response.status_code == 200 and response.json()["token"].startswith("dv_")
+
+
+def test_a_redelivered_event_is_stored_once(api_client):
+    device = DeviceFactory()
+    _d, token = device_pair(serial_number=device.serial_number)
+    client = _auth(api_client, token)
+    body = {"kind": "door_closed", "event_id": "6f1c1f0e-8d1e-4b8e-9a57-0f1b2c3d4e5f", "data": {"door": 3}}
+    first = client.post("/api/v1/device/events/", body, format="json")
+    second = client.post("/api/v1/device/events/", body, format="json")
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert DeviceEvent.objects.filter(device=device, kind="door_closed").count() == 1

@@ -72,3 +72,12 @@ def test_racing_heartbeats_of_a_returning_device_write_exactly_one_online_event(
     for thread in threads:
         thread.join()
     assert DeviceEvent.objects.filter(device=device, kind="online").count() == 1
+
+
+def test_the_periodic_jobs_are_scheduled():
+    from config.celery import app
+
+    app.finalize()
+    tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert {"devices.tasks.devices_detect_offline", "devices.tasks.device_commands_expire"} <= tasks
+    assert "devices.tasks.devices_detect_offline" in app.tasks
