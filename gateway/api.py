@@ -1,1 +1,114 @@
-"""Gateway API endpoints; registered on core.api.router."""
+"""Gateway API: DEX audit reads for staff (scoped, with upload) and for machines and gateways
+(`POST /api/v1/device/dex/`, device token)."""
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, parsers, serializers, status, viewsets
+from rest_framework.response import Response
+
+from core.api import ScopedReadOnlyViewSet, router
+from devices.api import DeviceTokenAuthentication, IsDevice
+from devices.models import Device
+from gateway.models import DexRead, DexSelection
+from gateway.services import dex_import
+
+MAX_UPLOAD = 2_000_000
+
+
+class DexSelectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DexSelection
+        fields = [
+            "selection",
+            "name",
+            "price",
+            "count_total",
+            "value_total",
+            "count_sold",
+            "value_sold",
+            "counter_reset",
+        ]
+
+
+class DexReadSerializer(serializers.ModelSerializer):
+    selections = DexSelectionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = DexRead
+        fields = [
+            "id",
+            "device",
+            "received_at",
+            "read_at",
+            "source",
+            "machine_serial",
+            "vends_count",
+            "vends_value",
+            "cash_value",
+            "cashless_value",
+            "sales_count",
+            "sales_value",
+            "warnings",
+            "selections",
+        ]
+        read_only_fields = fields
+
+
+class DexUploadSerializer(serializers.Serializer):
+    device = serializers.IntegerField()
+    file = serializers.FileField()
+
+    def validate_file(self, upload):
+        if upload.size > MAX_UPLOAD:
+            raise serializers.ValidationError(_("The file is larger than 2 MB."))
+        return upload
+
+
+class DexReadViewSet(ScopedReadOnlyViewSet):
+    queryset = DexRead.objects.all()
+    serializer_class = DexReadSerializer
+    filterset_fields = ["device", "source"]
+    select_related = ("device",)
+
+    @extend_schema(request={"multipart/form-data": DexUploadSerializer}, responses={201: DexReadSerializer})
+    def create(self, request, *args, **kwargs):
+        """Upload a DEX file read from a machine (the same file twice is stored once)."""
+        if not request.user.has_perm("gateway.add_dexread"):
+            raise exceptions.PermissionDenied()
+        serializer = DexUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        device = get_object_or_404(
+            Device.objects.restrict(request.user, "change"), pk=serializer.validated_data["device"]
+        )
+        read, created = dex_import(
+            device=device,
+            content=serializer.validated_data["file"].read(),
+            source=DexRead.Source.UPLOAD,
+            actor=request.user,
+        )
+        return Response(DexReadSerializer(read).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class DeviceDexViewSet(viewsets.ViewSet):
+    """A machine or its gateway sends a DEX audit as the request body (text/plain)."""
+
+    authentication_classes = [DeviceTokenAuthentication]
+    permission_classes = [IsDevice]
+    parser_classes = [parsers.FileUploadParser]
+
+    @extend_schema(request={"text/plain": bytes}, responses={201: DexReadSerializer, 200: DexReadSerializer})
+    def create(self, request):
+        upload = request.data.get("file")
+        if upload is None:
+            raise exceptions.ValidationError({"file": _("Send the DEX file as the request body.")})
+        if upload.size > MAX_UPLOAD:
+            raise exceptions.ValidationError({"file": _("The file is larger than 2 MB.")})
+        read, created = dex_import(
+            device=request.auth, content=upload.read(), source=DexRead.Source.DEVICE, actor=request.auth
+        )
+        return Response(DexReadSerializer(read).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+router.register("dex-reads", DexReadViewSet)
+router.register("device/dex", DeviceDexViewSet, basename="device-dex")

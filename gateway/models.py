@@ -1,1 +1,74 @@
-"""Gateway models."""
+"""DEX (EVA-DTS) audit reads of vending machines and the sales between consecutive reads."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.scoping import RestrictedManager
+from devices.models import Device
+
+
+class DexRead(models.Model):
+    class Source(models.TextChoices):
+        GATEWAY = "gateway", _("Gateway")
+        DEVICE = "device", _("Device API")
+        UPLOAD = "upload", _("Uploaded")
+
+    device = models.ForeignKey(Device, verbose_name=_("device"), on_delete=models.PROTECT, related_name="dex_reads")
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read at the machine"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    sha256 = models.CharField(max_length=64)
+    machine_serial = models.CharField(_("machine serial"), max_length=40, blank=True)
+    currency_decimals = models.PositiveSmallIntegerField(default=2)
+    vends_count = models.PositiveIntegerField(_("paid vends (total)"), default=0)
+    vends_value = models.DecimalField(_("paid value (total)"), max_digits=14, decimal_places=2, default=0)
+    cash_value = models.DecimalField(_("cash (total)"), max_digits=14, decimal_places=2, default=0)
+    cashless_value = models.DecimalField(_("cashless (total)"), max_digits=14, decimal_places=2, default=0)
+    sales_count = models.IntegerField(_("vends since the previous read"), default=0)
+    sales_value = models.DecimalField(_("value since the previous read"), max_digits=14, decimal_places=2, default=0)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    unknown_segments = models.JSONField(default=list, blank=True)
+    raw = models.TextField()
+    actor_label = models.CharField(_("actor"), max_length=150, blank=True)
+
+    scope_region_path = "device__site__region__path"
+    scope_site = "device__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["device", "sha256"], name="dex_read_once_per_device")]
+        verbose_name = _("DEX read")
+        verbose_name_plural = _("DEX reads")
+
+    def __str__(self):
+        return f"{self.device} {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class DexSelection(models.Model):
+    """One selection (slot) in one read: the machine's cumulative counters and the sales since the
+    previous read. A counter lower than the previous read's is a reset: the whole new count is the
+    sales since then."""
+
+    read = models.ForeignKey(DexRead, on_delete=models.CASCADE, related_name="selections")
+    selection = models.CharField(_("selection"), max_length=20)
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    price = models.DecimalField(_("price"), max_digits=14, decimal_places=2, default=0)
+    count_total = models.PositiveIntegerField(_("vends (total)"), default=0)
+    value_total = models.DecimalField(_("value (total)"), max_digits=14, decimal_places=2, default=0)
+    count_sold = models.IntegerField(_("vends since the previous read"), default=0)
+    value_sold = models.DecimalField(_("value since the previous read"), max_digits=14, decimal_places=2, default=0)
+    counter_reset = models.BooleanField(_("counter reset"), default=False)
+
+    scope_region_path = "read__device__site__region__path"
+    scope_site = "read__device__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["read", "selection"]
+        constraints = [models.UniqueConstraint(fields=["read", "selection"], name="dex_selection_once_per_read")]
+        verbose_name = _("DEX selection")
+        verbose_name_plural = _("DEX selections")
+
+    def __str__(self):
+        return f"{self.selection} {self.name}".strip()

@@ -22,6 +22,7 @@ _ALL_URLS = get_resolver().url_patterns
 UNSCOPED_ENDPOINTS = {
     "my-notification": "the caller's own notifications, filtered by recipient",
     "device-self": "the machines' own API: token authenticated, a device sees only itself (tests/devices)",
+    "device-dex": "a machine sends its own DEX audit: token authenticated (tests/gateway)",
 }
 
 pytestmark = pytest.mark.django_db

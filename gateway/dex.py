@@ -1,0 +1,177 @@
+"""EVA-DTS (DEX/UCS) audit parsing.
+
+One segment per line, fields separated by `*`. We read the blocks operators reconcile with
+(DXS/ST/ID1/ID4/ID5/VA1/CA2/DA2/PA1/PA2/EA*/SE/DXE) and keep every other segment as it came, so a
+later version can read more without re-collecting files. Money is in the machine's smallest unit;
+ID4's first field gives the decimal places. A missing envelope or trailing junk is tolerated with a
+warning; a file with no audit data, or a known field that is not a number, is refused with the
+line it is on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+KNOWN = {"DXS", "ST", "ID1", "ID4", "ID5", "VA1", "CA2", "DA2", "PA1", "PA2", "EA1", "EA2", "EA3", "SE", "DXE"}
+SEGMENT = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$")
+MAX_BYTES = 2_000_000
+
+
+class DexError(ValueError):
+    pass
+
+
+@dataclass
+class Selection:
+    selection: str
+    price: int = 0  # smallest unit
+    name: str = ""
+    count: int = 0  # paid vends since initialisation (PA2 field 1)
+    value: int = 0  # value of paid vends since initialisation (PA2 field 2)
+
+
+@dataclass
+class DexAudit:
+    machine_serial: str = ""
+    model: str = ""
+    decimals: int = 2
+    currency: str = ""
+    read_at: datetime.datetime | None = None
+    vends_value: int = 0
+    vends_count: int = 0
+    cash_value: int = 0
+    cash_count: int = 0
+    cashless_value: int = 0
+    cashless_count: int = 0
+    selections: dict[str, Selection] = field(default_factory=dict)
+    events: list[list[str]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    segment_count: int = 0
+
+    def money(self, smallest_units: int) -> Decimal:
+        return Decimal(smallest_units).scaleb(-self.decimals)
+
+    @property
+    def selection_value_total(self) -> int:
+        return sum(s.value for s in self.selections.values())
+
+    def reconcile(self) -> None:
+        """Cross-check the totals; anything that does not tie out becomes a warning."""
+        if self.selections and self.selection_value_total != self.vends_value:
+            self.warnings.append(
+                f"sum of PA2 values {self.selection_value_total} differs from the VA1 value {self.vends_value}"
+            )
+        paid = self.cash_value + self.cashless_value
+        if (self.cash_value or self.cashless_value) and paid != self.vends_value:
+            self.warnings.append(f"CA2 + DA2 values {paid} differ from the VA1 value {self.vends_value}")
+        counts = self.cash_count + self.cashless_count
+        if (self.cash_count or self.cashless_count) and counts != self.vends_count:
+            self.warnings.append(f"vend counts do not tie out: CA2 + DA2 counts {counts}, VA1 count {self.vends_count}")
+
+
+def _int(fields: list[str], index: int, line: int, tag: str) -> int:
+    value = fields[index].strip() if index < len(fields) else ""
+    if value == "":
+        return 0
+    if not value.lstrip("-").isdigit():
+        raise DexError(f"line {line}: {tag} field {index} is not a number: {value[:20]!r}")
+    return int(value)
+
+
+def parse(content: bytes | str) -> DexAudit:
+    if isinstance(content, bytes):
+        if len(content) > MAX_BYTES:
+            raise DexError("the file is larger than 2 MB")
+        text = content.decode("latin-1")
+    else:
+        text = content
+    audit = DexAudit()
+    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    seen_dxs = seen_dxe = False
+    st_line = se_value = None
+    current: Selection | None = None
+    recognised = 0
+    for number, line in enumerate(lines, start=1):
+        if not line:
+            continue
+        tag, _sep, rest = line.partition("*")
+        fields = [tag, *rest.split("*")] if _sep else [tag]
+        if not SEGMENT.match(tag):
+            if seen_dxe:
+                audit.warnings.append(f"line {number}: trailing data after DXE ignored")
+                break
+            audit.warnings.append(f"line {number}: not a DEX segment, skipped: {line[:30]!r}")
+            continue
+        if seen_dxe:
+            audit.warnings.append(f"line {number}: segment after DXE ignored")
+            break
+        audit.segment_count += 1
+        if tag not in KNOWN:
+            audit.unknown.append(line)
+            continue
+        recognised += 1
+        if tag == "DXS":
+            seen_dxs = True
+        elif tag == "DXE":
+            seen_dxe = True
+        elif tag == "ST":
+            st_line = audit.segment_count
+        elif tag == "SE":
+            se_value = _int(fields, 1, number, tag)
+            if st_line is not None and se_value != audit.segment_count - st_line + 1:
+                audit.warnings.append(
+                    f"SE says {se_value} segments, the transaction set has {audit.segment_count - st_line + 1}"
+                )
+        elif tag == "ID1":
+            audit.machine_serial = fields[1].strip()[:40] if len(fields) > 1 else ""
+            audit.model = fields[2].strip()[:40] if len(fields) > 2 else ""
+        elif tag == "ID4":
+            decimals = _int(fields, 1, number, tag)
+            if not 0 <= decimals <= 4:
+                raise DexError(f"line {number}: ID4 gives {decimals} decimal places")
+            audit.decimals = decimals
+            audit.currency = fields[3].strip()[:3] if len(fields) > 3 else ""
+        elif tag == "ID5":
+            audit.read_at = _read_at(fields, number, audit)
+        elif tag == "VA1":
+            audit.vends_value, audit.vends_count = _int(fields, 1, number, tag), _int(fields, 2, number, tag)
+        elif tag == "CA2":
+            audit.cash_value, audit.cash_count = _int(fields, 1, number, tag), _int(fields, 2, number, tag)
+        elif tag == "DA2":
+            audit.cashless_value, audit.cashless_count = _int(fields, 1, number, tag), _int(fields, 2, number, tag)
+        elif tag == "PA1":
+            selection = fields[1].strip() if len(fields) > 1 else ""
+            if not selection:
+                raise DexError(f"line {number}: PA1 without a selection number")
+            current = audit.selections.setdefault(selection, Selection(selection=selection))
+            current.price = _int(fields, 2, number, tag)
+            current.name = fields[3].strip()[:60] if len(fields) > 3 else ""
+        elif tag == "PA2":
+            if current is None:
+                audit.warnings.append(f"line {number}: PA2 without a PA1 before it, skipped")
+                continue
+            current.count, current.value = _int(fields, 1, number, tag), _int(fields, 2, number, tag)
+        elif tag.startswith("EA"):
+            audit.events.append(fields)
+    if not recognised or (not audit.vends_count and not audit.selections and not audit.machine_serial):
+        raise DexError("no DEX audit data found")
+    if not seen_dxs:
+        audit.warnings.append("the DXS envelope header is missing")
+    if not seen_dxe:
+        audit.warnings.append("the DXE envelope trailer is missing")
+    audit.reconcile()
+    return audit
+
+
+def _read_at(fields: list[str], number: int, audit: DexAudit) -> datetime.datetime | None:
+    date = fields[1].strip() if len(fields) > 1 else ""
+    time = (fields[2].strip() if len(fields) > 2 else "") or "0000"
+    try:
+        return datetime.datetime.strptime(date + time[:4].ljust(4, "0"), "%y%m%d%H%M")
+    except ValueError:
+        audit.warnings.append(f"line {number}: ID5 date {date!r} {time!r} is not a date; read time unknown")
+        return None

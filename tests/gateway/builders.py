@@ -1,0 +1,17 @@
+"""Scoped rows of the gateway app for the generated scoping tests."""
+
+import pathlib
+
+from gateway.models import DexRead
+from gateway.services import dex_import
+from tests.factories import DeviceFactory, SiteFactory
+
+SAMPLE = (pathlib.Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "dex" / "animo.eva_dts").read_bytes()
+
+
+def _read_in(region):
+    read, _created = dex_import(device=DeviceFactory(site=SiteFactory(region=region)), content=SAMPLE, source="upload")
+    return read
+
+
+SCOPED_BUILDERS = {DexRead: _read_in}
