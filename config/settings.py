@@ -136,7 +136,8 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # A busy fleet page may lag a moment behind; give its channel room rather than drop.
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
         }
     }
     CELERY_BROKER_URL = REDIS_URL

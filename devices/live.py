@@ -7,12 +7,8 @@ grants cover (see consumers.py), so a browser never receives a device outside it
 
 from __future__ import annotations
 
-import logging
+from core.live import group_send_many
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-
-logger = logging.getLogger(__name__)
 ALL = "fleet.all"
 
 
@@ -50,15 +46,7 @@ def device_snapshot(device) -> dict:
 
 def publish(device, *, telemetry: dict | None = None, sent_at: float | None = None) -> None:
     """Send the device's current state to its groups. Never raises: live pages are best effort."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
     message = {"type": "device.update", "device": device_snapshot(device), "telemetry": telemetry or {}}
     if sent_at is not None:
         message["sent_at"] = sent_at
-    try:
-        send = async_to_sync(layer.group_send)
-        for group in device_groups(device):
-            send(group, message)
-    except Exception:
-        logger.exception("Could not publish device %s to live pages", device.pk)
+    group_send_many(device_groups(device), message)

@@ -184,14 +184,23 @@ def device_heartbeat(*, device: Device, telemetry: dict | None = None, at: datet
     if not isinstance(slot_faults, list):
         raise ValidationError({"slot_faults": _("Give a list of faults.")})
     with transaction.atomic():
-        came_online = (
+        # The common case is one UPDATE: an online device stays online.
+        came_online = False
+        if Device.objects.filter(pk=device.pk, state=Device.State.ONLINE).update(last_seen_at=now):
+            device.state = Device.State.ONLINE
+        elif (
             Device.objects.filter(pk=device.pk)
-            .exclude(state__in=[Device.State.ONLINE, Device.State.MAINTENANCE])
+            .exclude(state=Device.State.MAINTENANCE)
             .update(state=Device.State.ONLINE, last_seen_at=now)
-        )
-        Device.objects.filter(pk=device.pk).update(last_seen_at=now)
-        if fields["firmware"]:
-            Device.objects.filter(pk=device.pk).exclude(firmware=fields["firmware"]).update(firmware=fields["firmware"])
+        ):
+            device.state, came_online = Device.State.ONLINE, True
+        else:
+            Device.objects.filter(pk=device.pk).update(last_seen_at=now)  # in maintenance it stays so
+            device.state = Device.State.MAINTENANCE
+        device.last_seen_at = now
+        if fields["firmware"] and fields["firmware"] != device.firmware:
+            Device.objects.filter(pk=device.pk).update(firmware=fields["firmware"])
+            device.firmware = fields["firmware"]
         if any(value is not None and value != "" for value in fields.values()) or telemetry:
             Telemetry.objects.create(device=device, at=now, data=telemetry, **fields)
         if came_online:
@@ -205,7 +214,6 @@ def device_heartbeat(*, device: Device, telemetry: dict | None = None, at: datet
                     message=str(fault.get("message", "")),
                     actor=device,
                 )
-        device.refresh_from_db(fields=["state", "last_seen_at", "firmware"])
         snapshot = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items() if v not in (None, "")}
         transaction.on_commit(lambda: live.publish(device, telemetry=snapshot), robust=True)
     return device

@@ -42,14 +42,6 @@ def announce(change: OrderChanged) -> None:
 
 
 def _publish_live(change: OrderChanged) -> None:
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
+    from core.live import group_send_many
 
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    message = {"type": "order.changed", "order": change.__dict__}
-    try:
-        async_to_sync(layer.group_send)(f"orders.region.{change.region_id}", message)
-    except Exception:
-        logger.exception("Could not publish %s to live pages", change.number)
+    group_send_many([f"orders.region.{change.region_id}"], {"type": "order.changed", "order": change.__dict__})

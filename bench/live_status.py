@@ -1,0 +1,191 @@
+"""Live status latency: heartbeat → device service → channels_redis → a browser's websocket.
+
+Simulated devices each send one heartbeat a second through `devices.services.device_heartbeat`
+(the same path the device API uses) while one websocket subscriber, logged in as a platform
+administrator on a real ASGI server, receives the fleet updates. Latency is the time from the
+heartbeat's arrival (the device's `last_seen_at`) to the message reaching the subscriber. The
+baseline, measured in the same run, is a bare Redis publish/subscribe round trip at the same rate.
+
+    REDIS_URL=redis://127.0.0.1:6379/3 DATABASE_URL=postgres://postgres@127.0.0.1:5432/bo_bench \\
+        .venv/bin/python bench/live_status.py --devices 2000 --seconds 30
+
+Prints its figures; the last line is one JSON object. Target: p99 under 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+
+from common import ROOT, django_setup, report, test_database
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def redis_baseline(url: str, rate: int, seconds: float) -> list[float]:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    pubsub = client.pubsub()
+    pubsub.subscribe("bench.baseline")
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def listen():
+        for message in pubsub.listen():
+            if message["type"] != "message":
+                continue
+            if message["data"] == b"stop":
+                break
+            latencies.append((time.time() - float(message["data"])) * 1000)
+        done.set()
+
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    time.sleep(0.2)
+    interval = 1.0 / rate
+    started = time.perf_counter()
+    sent = 0
+    while time.perf_counter() - started < seconds:
+        client.publish("bench.baseline", repr(time.time()))
+        sent += 1
+        delay = started + sent * interval - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+    client.publish("bench.baseline", "stop")
+    done.wait(10)
+    return latencies
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--devices", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--workers", type=int, default=8)
+    args = parser.parse_args()
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("live_status needs Redis: set REDIS_URL (and DATABASE_URL for PostgreSQL).")
+    django_setup()
+    sys.path.insert(0, str(ROOT))
+    import websockets
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection
+
+    from core.models import Region, Site
+    from devices.models import Device
+    from devices.services import device_heartbeat
+    from tests.asgi_server import serve
+
+    with test_database(), serve() as url:
+        region = Region.objects.create(name="Bench", code="bench", kind=Region.Kind.CITY)
+        site = Site.objects.create(name="Bench site", code="bench-site", region=region, kind=Site.Kind.STORE)
+        Device.objects.bulk_create(
+            Device(serial_number=f"BENCH-{i:05d}", name=f"Bench {i}", kind="vending", site=site)
+            for i in range(args.devices)
+        )
+        devices = list(Device.objects.select_related("site__region"))
+        admin = get_user_model().objects.create_superuser("bench", password="bench-pass-2026")
+        session = SessionStore()
+        session["_auth_user_id"] = str(admin.pk)
+        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        session["_auth_user_hash"] = admin.get_session_auth_hash()
+        session.create()
+
+        latencies: list[float] = []
+        received = threading.Event()
+        stop = threading.Event()
+
+        async def subscribe():
+            ws_url = url.replace("http://", "ws://") + "/ws/fleet/"
+            headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}", "Origin": url}
+            async with websockets.connect(ws_url, additional_headers=headers, max_queue=None) as socket:
+                received.set()
+                while not stop.is_set():
+                    try:
+                        raw = await asyncio.wait_for(socket.recv(), timeout=0.5)
+                    except TimeoutError:
+                        continue
+                    now = datetime.datetime.now(datetime.UTC)
+                    seen = json.loads(raw)["device"]["last_seen_at"]
+                    latencies.append((now - datetime.datetime.fromisoformat(seen)).total_seconds() * 1000)
+
+        subscriber = threading.Thread(target=lambda: asyncio.run(subscribe()), daemon=True)
+        subscriber.start()
+        if not received.wait(10):
+            sys.exit("the websocket subscriber could not connect")
+
+        # Producers run in their own processes, as web workers would: the server, the subscriber
+        # and the measuring are not slowed by the heartbeat work.
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        sent = context.Array("i", args.workers)
+        ids = [device.pk for device in devices]
+
+        def produce(worker: int):
+            from django.db import connections
+
+            connections.close_all()
+            mine = list(Device.objects.select_related("site__region").filter(pk__in=ids[worker :: args.workers]))
+            started = time.perf_counter()
+            second = 0
+            while time.perf_counter() - started < args.seconds:
+                for device in mine:
+                    device_heartbeat(device=device, telemetry={"temperature": "4.0"})
+                    sent[worker] += 1
+                second += 1
+                delay = started + second - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            time.sleep(0.5)  # let the publisher thread hand over the last messages
+            connections.close_all()
+
+        connection.close()
+        producers = [context.Process(target=produce, args=(w,)) for w in range(args.workers)]
+        began = time.perf_counter()
+        for process in producers:
+            process.start()
+        for process in producers:
+            process.join()
+        elapsed = time.perf_counter() - began
+        time.sleep(1.0)
+        stop.set()
+        subscriber.join(5)
+        sent = list(sent)
+
+    total = sum(sent)
+    rate = total / elapsed
+    baseline = redis_baseline(os.environ["REDIS_URL"], max(1, int(rate)), min(args.seconds, 10))
+    figures = {
+        "devices": args.devices,
+        "seconds": round(elapsed, 1),
+        "heartbeats_sent": total,
+        "heartbeats_per_s": round(rate, 1),
+        "target_per_s": args.devices,
+        "messages_received": len(latencies),
+        "p50_ms": round(percentile(latencies, 0.50), 2),
+        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "mean_ms": round(statistics.fmean(latencies), 2) if latencies else None,
+        "redis_p50_ms": round(percentile(baseline, 0.50), 3),
+        "redis_p99_ms": round(percentile(baseline, 0.99), 3),
+        "target_p99_ms": 100,
+    }
+    report("live_status", figures, baseline_key="redis_p99_ms", measured_key="p99_ms")
+
+
+if __name__ == "__main__":
+    main()
