@@ -1,10 +1,11 @@
-"""About thirty demo devices of the three kinds."""
+"""About thirty demo devices of the three kinds, paired, with a day of telemetry, a few open
+faults and a command log."""
 
 from decimal import Decimal
 
 from django.utils import timezone
 
-from devices.models import Device
+from devices.models import Device, DeviceCommand, DeviceCommandEvent, DeviceCredential, DeviceEvent, Fault, Telemetry
 
 MODELS = {Device.Kind.VENDING: "VM-60", Device.Kind.LOCKER: "KR-CU16 bank", Device.Kind.RENTAL: "PB-12 station"}
 
@@ -35,3 +36,62 @@ def seed(ctx):
             )
         )
     ctx["devices"] = devices
+    _history(rnd, devices, now)
+
+
+def _history(rnd, devices, now):
+    import hashlib
+    import uuid
+
+    telemetry, events = [], []
+    for device in devices:
+        # Paired at install; tokens are issued to real machines by rotating them in the console.
+        DeviceCredential.objects.create(
+            device=device,
+            token_hash=hashlib.sha256(f"demo-{device.serial_number}".encode()).hexdigest(),
+            token_prefix="dv_demo",
+        )
+        device.paired_at = now - timezone.timedelta(days=90)
+        device.firmware = rnd.choice(["2.4.1", "2.4.3", "3.0.0"])
+        device.save(update_fields=["paired_at", "firmware"])
+        base = 4.0 if device.kind == Device.Kind.VENDING else 22.0
+        for step in range(48):  # a day, every half hour
+            telemetry.append(
+                Telemetry(
+                    device=device,
+                    at=now - timezone.timedelta(minutes=30 * step),
+                    powered=True,
+                    signal_dbm=rnd.randrange(-95, -55),
+                    temperature=Decimal(str(round(base + rnd.uniform(-1.5, 1.5), 1))),
+                    door_open=False,
+                    firmware=device.firmware,
+                )
+            )
+        events.append(DeviceEvent(device=device, kind="paired", actor_label="installer"))
+    Telemetry.objects.bulk_create(telemetry)
+    DeviceEvent.objects.bulk_create(events)
+    for device in rnd.sample(devices, 4):
+        slot = str(rnd.randrange(10, 60))
+        Fault.objects.create(
+            device=device, code=rnd.choice(["MOTOR", "JAM", "SENSOR"]), slot=slot, message="reported by the machine"
+        )
+    for device in rnd.sample(devices, 6):
+        kind = "reboot" if device.kind != Device.Kind.LOCKER else "open_door"
+        command = DeviceCommand.objects.create(
+            device=device,
+            command_id=uuid.uuid4(),
+            kind=kind,
+            payload={"door": 3} if kind == "open_door" else {},
+            status=DeviceCommand.Status.SUCCEEDED,
+            attempts=1,
+            expires_at=now,
+            finished_at=now,
+            actor_label="admin",
+        )
+        for before, after in (
+            ("", "queued"),
+            ("queued", "sent"),
+            ("sent", "acknowledged"),
+            ("acknowledged", "succeeded"),
+        ):
+            DeviceCommandEvent.objects.create(command=command, from_status=before, to_status=after, actor_label="admin")

@@ -22,20 +22,26 @@ def catalogs() -> list[pathlib.Path]:
     )
 
 
-def msgids(po: pathlib.Path) -> set[tuple]:
+def _joined(quoted: str) -> str:
+    """The text of a possibly wrapped PO string: `"" "abc" "def"` -> `abcdef`."""
     import re
 
-    text = po.read_text(encoding="utf-8")
+    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', quoted))
+
+
+def msgids(po: pathlib.Path) -> set[tuple]:
+    """(context, msgid) of every active entry, independent of how the lines are wrapped."""
+    import re
+
     ids = set()
-    for block in text.split("\n\n"):
+    for block in po.read_text(encoding="utf-8").split("\n\n"):
         if block.lstrip().startswith("#~"):
             continue
         ctx = re.search(r'^msgctxt ((?:".*"\n?)+)', block, re.M)
         mid = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
-        if mid:
-            ids.add((ctx.group(1) if ctx else "", mid.group(1)))
-    ids.discard(("", '""\n')) if ("", '""\n') in ids else ids.discard(("", '""'))
-    return {i for i in ids if i[1].strip() != '""'}
+        if mid and _joined(mid.group(1)):
+            ids.add((_joined(ctx.group(1)) if ctx else "", _joined(mid.group(1))))
+    return ids
 
 
 found = catalogs()
@@ -81,7 +87,7 @@ with tempfile.TemporaryDirectory() as backup:
         for po in catalogs():
             new = msgids(po) - before.get(po, set())
             if new:
-                sample = ", ".join(sorted(m[1].strip()[:40] for m in new)[:5])
+                sample = ", ".join(sorted(repr(m[1][:40]) for m in new)[:5])
                 problems.append(f"{len(new)} source strings are not in {po.relative_to(root)}: {sample}")
             if po not in saved:
                 po.unlink()
