@@ -6,7 +6,7 @@ from gateway.models import DexRead
 from gateway.services import dex_import
 from tests.factories import DeviceFactory, SiteFactory
 
-SAMPLE = (pathlib.Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "dex" / "animo.eva_dts").read_bytes()
+SAMPLE = (pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "dex" / "animo.eva_dts").read_bytes()
 
 
 def _read_in(region):

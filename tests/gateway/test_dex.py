@@ -11,7 +11,7 @@ from gateway.models import DexRead, DexSelection
 from gateway.services import dex_import
 from tests.factories import DeviceFactory
 
-FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "dex"
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "dex"
 RHEVENDORS = (FIXTURES / "rhevendors.eva_dts").read_bytes()
 ANIMO = (FIXTURES / "animo.eva_dts").read_bytes()
 
