@@ -21,6 +21,12 @@ import serial
 
 from gateway import protocol as p
 
+try:  # termios errors (a pty or USB adapter vanishing mid-flush) are not OSErrors
+    from termios import error as TermiosError
+except ImportError:  # pragma: no cover - not POSIX
+    TermiosError = OSError
+LINE_ERRORS = (serial.SerialException, OSError, TermiosError)
+
 logger = logging.getLogger(__name__)
 
 
@@ -102,7 +108,7 @@ class Bus:
                 self.open()
                 self.stats["reconnects"] += 1
                 return
-            except (serial.SerialException, OSError) as error:
+            except LINE_ERRORS as error:
                 if time.monotonic() + delay > deadline:
                     raise Disconnected(f"cannot open {self.url}: {error}") from error
                 time.sleep(delay)
@@ -117,7 +123,7 @@ class Bus:
         try:
             self.port.write(data)
             self.port.flush()
-        except (serial.SerialException, OSError) as error:
+        except LINE_ERRORS as error:
             self._lost(error)
             raise Disconnected(str(error)) from error
 
@@ -131,7 +137,7 @@ class Bus:
             if self.port.in_waiting == 0 and wait > 0:
                 time.sleep(min(wait, 0.005))
             chunk = self.port.read(self.port.in_waiting or 1)
-        except (serial.SerialException, OSError, TypeError) as error:
+        except (*LINE_ERRORS, TypeError) as error:
             self._lost(error)
             raise Disconnected(str(error)) from error
         if not chunk:

@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class WalletConfig(AppConfig):
     name = "wallet"
     verbose_name = _("Wallet")
+
+    def ready(self):
+        from orders.events import listener_register
+        from orders.payments import provider_register
+        from wallet.providers import CardProvider, WalletProvider
+        from wallet.recharges import recharge_on_paid
+
+        provider_register(WalletProvider())
+        provider_register(CardProvider())
+        listener_register(recharge_on_paid)
