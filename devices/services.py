@@ -188,15 +188,14 @@ def device_heartbeat(*, device: Device, telemetry: dict | None = None, at: datet
         came_online = False
         if Device.objects.filter(pk=device.pk, state=Device.State.ONLINE).update(last_seen_at=now):
             device.state = Device.State.ONLINE
-        elif (
-            Device.objects.filter(pk=device.pk)
-            .exclude(state=Device.State.MAINTENANCE)
-            .update(state=Device.State.ONLINE, last_seen_at=now)
+        elif Device.objects.filter(pk=device.pk, state__in=[Device.State.OFFLINE, Device.State.UNPAIRED]).update(
+            state=Device.State.ONLINE, last_seen_at=now
         ):
             device.state, came_online = Device.State.ONLINE, True
         else:
-            Device.objects.filter(pk=device.pk).update(last_seen_at=now)  # in maintenance it stays so
-            device.state = Device.State.MAINTENANCE
+            # In maintenance (it stays so), or a racing heartbeat brought it online first.
+            Device.objects.filter(pk=device.pk).update(last_seen_at=now)
+            device.state = Device.objects.values_list("state", flat=True).get(pk=device.pk)
         device.last_seen_at = now
         if fields["firmware"] and fields["firmware"] != device.firmware:
             Device.objects.filter(pk=device.pk).update(firmware=fields["firmware"])

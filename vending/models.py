@@ -1,1 +1,68 @@
-"""Vending models."""
+"""Vending: a machine's slots (its planogram) and the vending side of each sale."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Product
+from core.scoping import RestrictedManager
+from devices.models import Device
+from inventory.models import StockLevel
+from orders.models import Order
+
+
+class Slot(models.Model):
+    device = models.ForeignKey(Device, verbose_name=_("machine"), on_delete=models.PROTECT, related_name="slots")
+    code = models.CharField(_("slot"), max_length=20)
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="slots")
+    price = models.DecimalField(
+        _("price"), max_digits=14, decimal_places=2, null=True, blank=True, help_text=_("Empty: the product's price")
+    )
+    level = models.OneToOneField(StockLevel, verbose_name=_("stock"), on_delete=models.PROTECT, related_name="slot")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    scope_region_path = "device__site__region__path"
+    scope_site = "device__site"
+    supplier_lookup = "product__supplier"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["device", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "code"], name="one_slot_per_code"),
+            models.CheckConstraint(condition=Q(price__isnull=True) | Q(price__gte=0), name="slot_price_not_negative"),
+        ]
+        verbose_name = _("slot")
+        verbose_name_plural = _("slots")
+
+    def __str__(self):
+        return f"{self.device.name} {self.code}"
+
+    @property
+    def sale_price(self):
+        return self.price if self.price is not None else self.product.sale_price
+
+
+class Vend(models.Model):
+    """One vending sale: which slot, the machine's own request id, and the dispense command."""
+
+    order = models.OneToOneField(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="vend")
+    device = models.ForeignKey(Device, verbose_name=_("machine"), on_delete=models.PROTECT, related_name="vends")
+    slot = models.ForeignKey(Slot, verbose_name=_("slot"), on_delete=models.PROTECT, related_name="vends")
+    request_id = models.CharField(_("machine request id"), max_length=64)
+    command_id = models.UUIDField(_("dispense command"), null=True, blank=True)
+    stock_returned = models.BooleanField(_("stock returned"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    scope_region_path = "device__site__region__path"
+    scope_site = "device__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["device", "request_id"], name="one_vend_per_machine_request")]
+        verbose_name = _("vend")
+        verbose_name_plural = _("vends")
+
+    def __str__(self):
+        return f"{self.order.number} {self.slot.code}"

@@ -1,0 +1,92 @@
+"""Writes on stock. Nothing else changes a level."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from inventory.models import StockLevel, StockLocation, StockMovement
+
+REASONS = {choice for choice, _label in StockMovement.Reason.choices}
+
+
+class InsufficientStock(ValidationError):
+    pass
+
+
+class OverCapacity(ValidationError):
+    pass
+
+
+def _label(actor) -> str:
+    if actor is None:
+        return "system"
+    if isinstance(actor, str):
+        return actor[:150]
+    if hasattr(actor, "label") and hasattr(actor, "kind"):  # orders.services.Actor
+        return str(actor.label)[:150]
+    return getattr(actor, "get_username", lambda: str(actor))()[:150]
+
+
+def level_for(*, location: StockLocation, product, capacity=None, par_level=None, low_threshold=0) -> StockLevel:
+    level = StockLevel.objects.filter(location=location, product=product).first()
+    if level:
+        return level
+    try:
+        with transaction.atomic():
+            return StockLevel.objects.create(
+                location=location, product=product, capacity=capacity, par_level=par_level, low_threshold=low_threshold
+            )
+    except IntegrityError:
+        return StockLevel.objects.get(location=location, product=product)
+
+
+def stock_move(
+    *, level: StockLevel, quantity: int, reason: str, actor=None, reference: str = "", note: str = ""
+) -> StockMovement:
+    """Change a level by `quantity` (signed) with one conditional UPDATE: never below zero, never
+    above capacity. Refused with nothing written otherwise."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity == 0:
+        raise ValidationError({"quantity": _("Give a whole, non-zero quantity.")})
+    if reason not in REASONS:
+        raise ValidationError({"reason": _("Unknown stock movement reason.")})
+    with transaction.atomic():
+        query = StockLevel.objects.filter(pk=level.pk)
+        if quantity < 0:
+            query = query.filter(quantity__gte=-quantity)
+        else:
+            query = query.filter(Q(capacity__isnull=True) | Q(capacity__gte=F("quantity") + quantity))
+        if not query.update(quantity=F("quantity") + quantity):
+            current = StockLevel.objects.get(pk=level.pk)
+            if quantity < 0:
+                raise InsufficientStock(
+                    _("Sold out: %(product)s has %(left)s left.")
+                    % {"product": current.product, "left": current.quantity},
+                    code="sold_out",
+                )
+            raise OverCapacity(
+                _("Only %(room)s more fit (capacity %(capacity)s).")
+                % {"room": current.capacity - current.quantity, "capacity": current.capacity},
+                code="over_capacity",
+            )
+        return StockMovement.objects.create(
+            level=level,
+            delta=quantity,
+            reason=reason,
+            reference=reference[:64],
+            note=note[:255],
+            actor_label=_label(actor),
+        )
+
+
+def stock_transfer(*, source: StockLevel, target: StockLevel, quantity: int, actor=None, reference: str = "") -> tuple:
+    if source.product_id != target.product_id:
+        raise ValidationError(_("Stock can only move between levels of the same product."))
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise ValidationError({"quantity": _("Give a positive whole quantity.")})
+    with transaction.atomic():
+        out = stock_move(level=source, quantity=-quantity, reason="transfer", actor=actor, reference=reference)
+        into = stock_move(level=target, quantity=quantity, reason="transfer", actor=actor, reference=reference)
+        return out, into

@@ -1,0 +1,118 @@
+"""The vending sale end to end: stock, payment, dispense command, the machine's answer."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from devices.services import fault_open
+from inventory.models import StockMovement
+from orders.models import OrderEvent, OrderStatus
+from orders.services import payment_collect
+from tests.devices.helpers import answer_pending
+from vending.services import vend_cancel, vend_start
+
+pytestmark = pytest.mark.django_db
+S = OrderStatus
+
+
+def _buy(slot, request_id, callbacks, *, succeeded=True):
+    with callbacks(execute=True):
+        vend = vend_start(device=slot.device, slot_code=slot.code, request_id=request_id)
+        payment_collect(order=vend.order, provider="cash", amount=vend.order.total, actor=None)
+    with callbacks(execute=True):
+        answer_pending(slot.device, succeeded=succeeded, result={} if succeeded else {"error": "motor stalled"})
+    vend.order.refresh_from_db()
+    return vend
+
+
+def test_a_sale_takes_payment_dispenses_and_completes(slot, django_capture_on_commit_callbacks):
+    vend = _buy(slot, "r-1", django_capture_on_commit_callbacks)
+    assert vend.order.status == S.COMPLETED
+    slot.level.refresh_from_db()
+    assert slot.level.quantity == 9
+    assert list(StockMovement.objects.filter(level=slot.level, reason="sale").values_list("delta", flat=True)) == [-1]
+
+
+def test_a_dispense_failure_refunds_in_full_restores_stock_and_logs_every_step(
+    slot, django_capture_on_commit_callbacks
+):
+    vend = _buy(slot, "r-2", django_capture_on_commit_callbacks, succeeded=False)
+    order = vend.order
+    assert order.status == S.REFUNDED and order.refunded_amount == order.paid_amount == order.total
+    slot.level.refresh_from_db()
+    assert slot.level.quantity == 10
+    log = list(OrderEvent.objects.filter(order=order).order_by("pk").values_list("action", "to_status", "actor_kind"))
+    assert log[0] == ("created", "new", "device")
+    assert ("dispense.requested", "fulfilling", "system") in log
+    assert ("dispense.failed", "failed", "device") in log
+    assert log[-1][1] == "refunded" and log[-1][2] == "system"
+    assert any(action == "payment" for action, _s, _a in log)
+
+
+def test_the_same_machine_request_twice_returns_the_same_sale(slot):
+    first = vend_start(device=slot.device, slot_code="A1", request_id="same")
+    assert vend_start(device=slot.device, slot_code="A1", request_id="same") == first
+    with pytest.raises(ValidationError, match="different sale"):
+        vend_start(device=slot.device, slot_code="B9", request_id="same")
+    slot.level.refresh_from_db()
+    assert slot.level.quantity == 9
+
+
+@pytest.mark.parametrize("problem", ["unknown slot", "fault", "inactive", "sold out", "no request id"])
+def test_refusals_are_clear_and_write_nothing(slot, problem):
+    from orders.models import Order
+
+    code, request_id = "A1", "x-1"
+    if problem == "unknown slot":
+        code = "Z9"
+    elif problem == "fault":
+        fault_open(device=slot.device, code="MOTOR", slot="A1")
+    elif problem == "inactive":
+        slot.product.is_active = False
+        slot.product.save()
+    elif problem == "sold out":
+        from inventory.services import stock_move
+
+        stock_move(level=slot.level, quantity=-10, reason="adjustment")
+    elif problem == "no request id":
+        request_id = ""
+    before = Order.objects.count()
+    with pytest.raises(ValidationError) as caught:
+        vend_start(device=slot.device, slot_code=code, request_id=request_id)
+    assert caught.value.messages
+    assert Order.objects.count() == before
+
+
+def test_an_unpaid_sale_cancelled_or_timed_out_gives_its_item_back(slot):
+    from django.utils import timezone
+
+    from vending.models import Vend
+    from vending.services import vends_expire_unpaid
+
+    vend = vend_start(device=slot.device, slot_code="A1", request_id="c-1")
+    vend_cancel(vend=vend, actor=None, reason="changed mind")
+    stale = vend_start(device=slot.device, slot_code="A1", request_id="c-2")
+    Vend.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=10))
+    assert vends_expire_unpaid() == 1
+    slot.level.refresh_from_db()
+    assert slot.level.quantity == 10
+    stale.order.refresh_from_db()
+    assert stale.order.status == S.EXPIRED
+
+
+def test_a_dispense_that_expires_unanswered_fails_and_refunds(slot, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from devices.models import DeviceCommand
+    from devices.services import commands_expire
+
+    with django_capture_on_commit_callbacks(execute=True):
+        vend = vend_start(device=slot.device, slot_code="A1", request_id="e-1")
+        payment_collect(order=vend.order, provider="cash", amount=vend.order.total, actor=None)
+    DeviceCommand.objects.update(expires_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        commands_expire(now=timezone.now() + timezone.timedelta(seconds=1))
+    vend.order.refresh_from_db()
+    assert vend.order.status == S.REFUNDED
+    assert vend.order.refunded_amount == Decimal(vend.order.total)

@@ -1,0 +1,219 @@
+"""The vending sale on the order spine.
+
+sale (stock taken under a conditional update, idempotent on the machine's request id)
+→ payment (any provider) → a dispense command to the machine → the machine's report:
+succeeded → completed; failed or expired → failed, the payment refunded in full and the item put
+back. An unpaid sale that is cancelled or times out gives its item back too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from devices.models import Device, DeviceCommand
+from devices.services import command_send, slot_has_open_fault
+from inventory.models import StockLocation
+from inventory.services import level_for, stock_move
+from orders.events import OrderChanged
+from orders.models import Channel, Order, OrderKind, OrderStatus
+from orders.services import Actor, LineSpec, lock_order, order_create, order_transition, refund_create
+from vending.models import Slot, Vend
+
+logger = logging.getLogger(__name__)
+S = OrderStatus
+DISPENSE_TTL_SECONDS = 120
+UNPAID_TIMEOUT = datetime.timedelta(minutes=5)
+
+
+@transaction.atomic
+def slot_create(
+    *, device: Device, code: str, product, capacity: int, par_level=None, low_threshold: int = 0, price=None, actor=None
+) -> Slot:
+    code = (code or "").strip()
+    if not code or len(code) > 20:
+        raise ValidationError({"code": _("Give a slot code of at most 20 characters.")})
+    if device.kind != Device.Kind.VENDING:
+        raise ValidationError({"device": _("Slots belong to vending machines.")})
+    if not isinstance(capacity, int) or capacity <= 0:
+        raise ValidationError({"capacity": _("Capacity must be a positive whole number.")})
+    if Slot.objects.filter(device=device, code=code).exists():
+        raise ValidationError({"code": _("This machine already has slot %(code)s.") % {"code": code}})
+    location, _created = StockLocation.objects.get_or_create(
+        device=device,
+        code=code,
+        defaults={"kind": StockLocation.Kind.SLOT, "site": device.site, "name": f"{device.name} {code}"},
+    )
+    level = level_for(
+        location=location,
+        product=product,
+        capacity=capacity,
+        par_level=par_level or capacity,
+        low_threshold=low_threshold,
+    )
+    return Slot.objects.create(device=device, code=code, product=product, price=price, level=level)
+
+
+def vend_start(
+    *, device: Device, slot_code: str, request_id: str, actor=None, customer=None, channel: str = Channel.MACHINE
+) -> Vend:
+    """Create a sale for one item of a slot. The same request id from the same machine returns the
+    same sale; with different contents it is refused. Sold out, a faulty slot or an inactive
+    product are refused with the reason, and nothing is written."""
+    request_id = (request_id or "").strip()
+    if not request_id or len(request_id) > 64:
+        raise ValidationError({"request_id": _("Give the machine's request id (at most 64 characters).")})
+    existing = Vend.objects.select_related("slot", "order").filter(device=device, request_id=request_id).first()
+    if existing:
+        return _same_request(existing, slot_code, customer)
+    slot = Slot.objects.select_related("product", "level").filter(device=device, code=slot_code, is_active=True).first()
+    if slot is None:
+        raise ValidationError({"slot": _("This machine has no slot %(code)s.") % {"code": slot_code}})
+    if not slot.product.is_active:
+        raise ValidationError({"slot": _("%(product)s is no longer sold.") % {"product": slot.product}})
+    if slot_has_open_fault(device=device, slot=slot.code):
+        raise ValidationError(
+            {"slot": _("Slot %(code)s has an open fault and is not sold from.") % {"code": slot.code}}
+        )
+    try:
+        with transaction.atomic():
+            order = order_create(
+                kind=OrderKind.VENDING,
+                actor=actor or device,
+                device=device,
+                customer=customer,
+                channel=channel,
+                lines=[
+                    LineSpec(
+                        description=slot.product.name,
+                        unit_price=slot.sale_price,
+                        product=slot.product,
+                        cost_price=slot.product.cost_price,
+                    )
+                ],
+            )
+            stock_move(level=slot.level, quantity=-1, reason="sale", actor=actor or device, reference=order.number)
+            return Vend.objects.create(order=order, device=device, slot=slot, request_id=request_id)
+    except IntegrityError:
+        existing = Vend.objects.select_related("slot", "order").filter(device=device, request_id=request_id).first()
+        if existing:
+            return _same_request(existing, slot_code, customer)
+        raise
+
+
+def _same_request(vend: Vend, slot_code: str, customer) -> Vend:
+    if vend.slot.code != slot_code or (customer is not None and vend.order.customer_id != customer.pk):
+        raise ValidationError(
+            {"request_id": _("This request id was already used for a different sale.")}, code="request_reused"
+        )
+    return vend
+
+
+def _return_stock(vend: Vend, actor, reason: str) -> None:
+    """Put the item back, once."""
+    if Vend.objects.filter(pk=vend.pk, stock_returned=False).update(stock_returned=True):
+        stock_move(
+            level=vend.slot.level,
+            quantity=1,
+            reason="sale_reversed",
+            actor=actor,
+            reference=vend.order.number,
+            note=reason,
+        )
+
+
+def vend_cancel(*, vend: Vend, actor, reason: str = "", expired: bool = False) -> Vend:
+    """An unpaid sale is cancelled (or times out): the order closes and the item goes back."""
+    with transaction.atomic():
+        order = lock_order(vend.order_id)
+        if order.status != S.NEW:
+            raise ValidationError(_("Only an unpaid sale can be cancelled."))
+        order_transition(order=order, to_status=S.EXPIRED if expired else S.CANCELLED, actor=actor, reason=reason)
+        _return_stock(vend, actor, reason or "cancelled")
+    return vend
+
+
+def vends_expire_unpaid(*, now=None) -> int:
+    cutoff = (now or timezone.now()) - UNPAID_TIMEOUT
+    expired = 0
+    for vend in Vend.objects.filter(order__status=S.NEW, created_at__lt=cutoff).select_related("slot__level", "order"):
+        try:
+            vend_cancel(vend=vend, actor=Actor.system("timeout"), reason=_("not paid in time"), expired=True)
+            expired += 1
+        except ValidationError:
+            continue  # paid meanwhile
+    return expired
+
+
+def vend_on_paid(change: OrderChanged) -> None:
+    """Order listener: a paid vending sale is dispensed by a command to the machine."""
+    if change.kind != OrderKind.VENDING or change.to_status != S.PAID:
+        return
+    with transaction.atomic():
+        order = lock_order(change.order_id)
+        if order.status != S.PAID:
+            return
+        vend = Vend.objects.select_related("slot", "device").get(order=order)
+        command = command_send(
+            device=vend.device,
+            kind="dispense",
+            payload={"slot": vend.slot.code, "order": order.number},
+            actor=Actor.system("vending"),
+            reference=order.number,
+            ttl_seconds=DISPENSE_TTL_SECONDS,
+            idempotency_key=f"dispense:{order.pk}",
+        )
+        Vend.objects.filter(pk=vend.pk).update(command_id=command.command_id)
+        order_transition(
+            order=order,
+            to_status=S.FULFILLING,
+            actor=Actor.system("vending"),
+            action="dispense.requested",
+            data={"command": str(command.command_id)},
+        )
+
+
+def vend_on_dispense_result(command: DeviceCommand) -> None:
+    """Result handler for "dispense": completed, or failed with a full refund and the item back."""
+    vend = Vend.objects.select_related("order", "slot__level", "device").filter(command_id=command.command_id).first()
+    if vend is None:
+        return
+    device_actor = Actor.of(vend.device)
+    with transaction.atomic():
+        order = lock_order(vend.order_id)
+        if order.status != S.FULFILLING:
+            return  # already resolved
+        if command.status == DeviceCommand.Status.SUCCEEDED:
+            order_transition(order=order, to_status=S.COMPLETED, actor=device_actor, action="dispense.succeeded")
+            return
+        reason = (
+            _("the machine did not report in time")
+            if command.status == DeviceCommand.Status.EXPIRED
+            else _("the machine could not dispense")
+        )
+        order_transition(
+            order=order,
+            to_status=S.FAILED,
+            actor=device_actor,
+            action="dispense.failed",
+            reason=reason,
+            data={"result": command.result},
+        )
+        if order.paid_amount > order.refunded_amount:
+            refund_create(
+                order=order,
+                amount=order.paid_amount - order.refunded_amount,
+                actor=Actor.system("auto-refund"),
+                reason=reason,
+                idempotency_key=f"dispense-refund:{order.pk}",
+            )
+        _return_stock(vend, Actor.system("auto-refund").label, reason)
+
+
+def vend_for(order: Order) -> Vend | None:
+    return Vend.objects.filter(order=order).first()
