@@ -101,7 +101,7 @@ class ScopedListView(ConsoleMixin, ListView):
             rows.append(
                 {
                     "object": obj,
-                    "cells": [self.cell(obj, attr) for attr, _ in self.columns],
+                    "cells": [(attr, self.cell(obj, attr)) for attr, _ in self.columns],
                     "url": reverse(self.detail_url_name, args=[obj.pk]) if self.detail_url_name else "",
                 }
             )

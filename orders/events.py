@@ -41,7 +41,23 @@ def announce(change: OrderChanged) -> None:
     _publish_live(change)
 
 
+def order_groups(change: OrderChanged) -> list[str]:
+    """`orders.all`, every region on the order's path, its site: what a consumer may join."""
+    from core.models import Region
+
+    path = Region.objects.filter(pk=change.region_id).values_list("path", flat=True).first() or ""
+    groups = ["orders.all", *(f"orders.region.{part}" for part in path.strip("/").split("/") if part)]
+    if change.site_id:
+        groups.append(f"orders.site.{change.site_id}")
+    return groups
+
+
 def _publish_live(change: OrderChanged) -> None:
     from core.live import group_send_many
 
-    group_send_many([f"orders.region.{change.region_id}"], {"type": "order.changed", "order": change.__dict__})
+    try:
+        groups = order_groups(change)
+    except Exception:
+        logger.exception("Could not work out who sees %s live", change.number)
+        return
+    group_send_many(groups, {"type": "order.changed", "order": change.__dict__})

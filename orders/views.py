@@ -31,6 +31,17 @@ class OrderListView(ScopedListView):
         ("refunded_amount", _("Refunded")),
     ]
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(live_script="orders/live.js", live_status_attr="status", live_labels=_status_labels())
+        return context
+
+
+def _status_labels() -> dict:
+    from orders.models import OrderStatus
+
+    return {value: str(label) for value, label in OrderStatus.choices}
+
 
 class OrderDetailView(ConsoleMixin, View):
     permission_required = "orders.view_order"
@@ -40,7 +51,7 @@ class OrderDetailView(ConsoleMixin, View):
             order = order_detail(user=request.user, pk=pk)
         except Order.DoesNotExist:
             raise Http404 from None
-        return render(request, "orders/order_detail.html", {"order": order})
+        return render(request, "orders/order_detail.html", {"order": order, "live_labels": _status_labels()})
 
 
 nav_register(

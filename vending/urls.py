@@ -1,2 +1,6 @@
+from django.urls import path
+
+from vending import views
+
 app_name = "vending"
-urlpatterns: list = []
+urlpatterns = [path("slots/", views.SlotListView.as_view(), name="slot-list")]

@@ -23,6 +23,7 @@ UNSCOPED_ENDPOINTS = {
     "my-notification": "the caller's own notifications, filtered by recipient",
     "device-self": "the machines' own API: token authenticated, a device sees only itself (tests/devices)",
     "device-dex": "a machine sends its own DEX audit: token authenticated (tests/gateway)",
+    "device-vends": "a machine starts its own sales: token authenticated (tests/vending)",
 }
 
 pytestmark = pytest.mark.django_db

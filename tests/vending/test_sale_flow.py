@@ -116,3 +116,17 @@ def test_a_dispense_that_expires_unanswered_fails_and_refunds(slot, django_captu
     vend.order.refresh_from_db()
     assert vend.order.status == S.REFUNDED
     assert vend.order.refunded_amount == Decimal(vend.order.total)
+
+
+def test_a_machine_starts_a_sale_over_the_device_api_once(slot, api_client):
+    from devices.services import device_pair
+
+    _device, token = device_pair(serial_number=slot.device.serial_number)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Device {token}")
+    body = {"slot": "A1", "request_id": "m-77"}
+    first = api_client.post("/api/v1/device/vends/", body, format="json")
+    second = api_client.post("/api/v1/device/vends/", body, format="json")
+    assert first.status_code == second.status_code == 201
+    assert first.json()["number"] == second.json()["number"]
+    unknown = api_client.post("/api/v1/device/vends/", {"slot": "Q1", "request_id": "m-78"}, format="json")
+    assert unknown.status_code == 400 and "slot" in unknown.json()

@@ -1,0 +1,16 @@
+"""Scoped rows of the vending app for the generated scoping tests."""
+
+from devices.models import Device
+from tests.factories import DeviceFactory, ProductFactory, SiteFactory
+from vending.models import Slot
+from vending.services import slot_create
+
+_codes = iter(range(10**6))
+
+
+def _slot_in(region):
+    machine = DeviceFactory(kind=Device.Kind.VENDING, site=SiteFactory(region=region))
+    return slot_create(device=machine, code=f"S{next(_codes)}", product=ProductFactory(), capacity=10)
+
+
+SCOPED_BUILDERS = {Slot: _slot_in}
