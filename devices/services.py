@@ -390,18 +390,11 @@ def command_send(
 
 def _announce_command(command: DeviceCommand) -> None:
     """Wake whoever delivers commands to this device (a gateway or a device socket)."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
+    from core.live import group_send_many
 
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(
-            f"commands.{command.device_id}", {"type": "command.queued", "command_id": str(command.command_id)}
-        )
-    except Exception:
-        logger.exception("Could not announce command %s", command.command_id)
+    group_send_many(
+        [f"commands.{command.device_id}"], {"type": "command.queued", "command_id": str(command.command_id)}
+    )
 
 
 def commands_pending(*, device: Device, now: datetime.datetime | None = None) -> list[DeviceCommand]:
