@@ -272,4 +272,12 @@ LOGGING = {
 # --- Domain parameters ----------------------------------------------------------------------
 DEVICE_OFFLINE_AFTER_SECONDS = int(os.environ.get("DEVICE_OFFLINE_AFTER_SECONDS", "120"))
 # Management commands `make run` starts beside the web server, worker and beat (embedded mode).
+# Pickup codes: length, lifetime, brute-force limits; the HMAC key defaults to one derived from SECRET_KEY.
+PICKUP_CODE_KEY = os.environ.get("PICKUP_CODE_KEY", "")
+PICKUP_CODE_LENGTH = int(os.environ.get("PICKUP_CODE_LENGTH", "8"))
+PICKUP_CODE_TTL_HOURS = int(os.environ.get("PICKUP_CODE_TTL_HOURS", "72"))
+PICKUP_MAX_WRONG_CODES = 5
+PICKUP_LOCK_WINDOW_MINUTES = 15
+PICKUP_LOCK_MINUTES = 15
+
 EMBEDDED_BACKGROUND_COMMANDS: list[str] = ["demo_cabinets"]

@@ -126,18 +126,27 @@ def notification_send(
     channels: Iterable[str] = (Notification.Channel.IN_APP,),
     language: str | None = None,
     region: Region | None = None,
+    secrets: dict | None = None,
 ) -> list[Notification]:
     """Render `notifications/<template>.txt` (first line = subject) per channel and queue it.
 
     Delivery happens in a Celery task after the surrounding transaction commits, so a slow or
     failing provider never blocks or rolls back the business change that caused the message.
     Channels without an address for this recipient (no email, no phone) are skipped.
+    `secrets` (e.g. a pickup code) are rendered into the message that is sent but masked in the
+    stored copy: the database never holds them; the delivery task carries them to the provider.
     """
     language = language or getattr(recipient, "language", "") or settings.LANGUAGE_CODE
     context = dict(context or {}, recipient=recipient)
     with translation.override(language):
-        rendered = render_to_string(f"notifications/{template}.txt", context).strip()
+        rendered = render_to_string(
+            f"notifications/{template}.txt", dict(context, **{k: "•" * len(str(v)) for k, v in (secrets or {}).items()})
+        ).strip()
+        secret_rendered = (
+            render_to_string(f"notifications/{template}.txt", dict(context, **secrets)).strip() if secrets else ""
+        )
     subject, _, body = rendered.partition("\n")
+    secret_subject, _, secret_body = secret_rendered.partition("\n")
     created = []
     recipient_type = ContentType.objects.get_for_model(recipient)
     for channel in channels:
@@ -162,14 +171,16 @@ def notification_send(
         )
     from core.tasks import notification_deliver
 
+    real = {"subject": secret_subject.strip()[:200], "body": secret_body.strip()} if secrets else {}
     for notification in created:
         if notification.status == Notification.Status.PENDING:
-            transaction.on_commit(lambda pk=notification.pk: notification_deliver.delay(pk), robust=True)
+            transaction.on_commit(lambda pk=notification.pk: notification_deliver.delay(pk, **real), robust=True)
     return created
 
 
-def notification_deliver_now(*, notification: Notification) -> None:
-    """Send one queued email or SMS and record the outcome; raises so the task can retry."""
+def notification_deliver_now(*, notification: Notification, subject: str = "", body: str = "") -> None:
+    """Send one queued email or SMS and record the outcome; raises so the task can retry.
+    `subject` / `body` replace the stored (masked) text when the message carries secrets."""
     from django.core.mail import send_mail
     from django.utils import timezone
 
@@ -180,9 +191,9 @@ def notification_deliver_now(*, notification: Notification) -> None:
     Notification.objects.filter(pk=notification.pk).update(attempts=models.F("attempts") + 1)
     try:
         if notification.channel == Notification.Channel.EMAIL:
-            send_mail(notification.subject, notification.body, None, [notification.address])
+            send_mail(subject or notification.subject, body or notification.body, None, [notification.address])
         elif notification.channel == Notification.Channel.SMS:
-            get_sms_provider().send(phone=notification.address, text=notification.body)
+            get_sms_provider().send(phone=notification.address, text=body or notification.body)
     except Exception as exc:
         Notification.objects.filter(pk=notification.pk).update(
             status=Notification.Status.FAILED, last_error=str(exc)[:2000]

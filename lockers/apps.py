@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class LockersConfig(AppConfig):
     name = "lockers"
     verbose_name = _("Lockers")
+
+    def ready(self):
+        from devices.commands import device_event_register, result_handler_register
+        from lockers.services import on_door_closed, on_door_opened, on_open_door_result
+
+        device_event_register("door_opened", on_door_opened)
+        device_event_register("door_closed", on_door_closed)
+        result_handler_register("open_door", on_open_door_result)

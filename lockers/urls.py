@@ -1,2 +1,6 @@
+from django.urls import path
+
+from lockers import views
+
 app_name = "lockers"
-urlpatterns: list = []
+urlpatterns = [path("compartments/", views.CompartmentListView.as_view(), name="compartment-list")]

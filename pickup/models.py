@@ -1,1 +1,93 @@
-"""Pickup models."""
+"""Pickup codes: one per order, unguessable, single use, expiring, stored only as a keyed HMAC."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Site
+from core.scoping import RestrictedManager
+from devices.models import Device
+from orders.models import Order
+
+
+class PickupCode(models.Model):
+    class Status(models.TextChoices):
+        LIVE = "live", _("Valid")
+        USED = "used", _("Used")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="pickup_codes")
+    code_hmac = models.CharField(max_length=64)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.LIVE)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    used_at_device = models.ForeignKey(
+        Device, verbose_name=_("used at machine"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    used_at_site = models.ForeignKey(
+        Site, verbose_name=_("used at counter"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    scope_region_path = "order__region__path"
+    scope_site = "order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["code_hmac"], condition=Q(status="live"), name="live_codes_unique"),
+            models.UniqueConstraint(fields=["order"], condition=Q(status="live"), name="one_live_code_per_order"),
+        ]
+        verbose_name = _("pickup code")
+        verbose_name_plural = _("pickup codes")
+
+    def __str__(self):
+        return f"{self.order.number} ({self.get_status_display()})"
+
+
+class PickupAttempt(models.Model):
+    """Every code entered at a machine or a counter, right or wrong (the code itself is not kept)."""
+
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    succeeded = models.BooleanField(_("succeeded"), default=False)
+    refused_locked = models.BooleanField(_("refused while locked"), default=False)
+    code = models.ForeignKey(PickupCode, null=True, blank=True, on_delete=models.PROTECT, related_name="attempts")
+
+    scope_region_path = "site__region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["device", "-at"]), models.Index(fields=["site", "-at"])]
+        verbose_name = _("pickup attempt")
+        verbose_name_plural = _("pickup attempts")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {'ok' if self.succeeded else 'wrong'}"
+
+
+class EntryLock(models.Model):
+    """Code entry locked at a machine or counter after too many wrong codes."""
+
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    locked_at = models.DateTimeField(_("locked"), auto_now_add=True)
+    until = models.DateTimeField(_("until"))
+    wrong_codes = models.PositiveIntegerField(_("wrong codes"))
+
+    scope_region_path = "site__region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-locked_at"]
+        verbose_name = _("code entry lock")
+        verbose_name_plural = _("code entry locks")
+
+    def __str__(self):
+        return f"{self.device or self.site} until {self.until:%H:%M}"

@@ -24,6 +24,7 @@ UNSCOPED_ENDPOINTS = {
     "device-self": "the machines' own API: token authenticated, a device sees only itself (tests/devices)",
     "device-dex": "a machine sends its own DEX audit: token authenticated (tests/gateway)",
     "device-vends": "a machine starts its own sales: token authenticated (tests/vending)",
+    "device-pickup": "a locker bank checks a code entered at it: token authenticated (tests/lockers)",
 }
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,258 @@
+"""Self-pickup locker orders.
+
+assign (smallest free compartment that fits, never one compartment to two orders) → the door opens
+for the depositor → door closed: ready, a pickup code goes to the customer → the code entered at
+the bank opens that door once → door closed again: collected, the compartment is free.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.services import audit_record, notification_send
+from devices.models import Device, DeviceCommand
+from devices.services import command_send, fault_open
+from lockers.models import SIZES, Compartment, LockerOrder, ReturnTask
+from orders.models import OrderKind, OrderStatus
+from orders.services import Actor, lock_order, order_note, order_transition
+from pickup.models import PickupCode
+from pickup.services import code_issue, code_redeem, codes_expire
+
+logger = logging.getLogger(__name__)
+C = Compartment.State
+ST = LockerOrder.Stage
+
+
+def compartments_create(*, bank: Device, sizes: list[str], actor=None) -> list[Compartment]:
+    if bank.kind != Device.Kind.LOCKER:
+        raise ValidationError({"bank": _("Compartments belong to locker banks.")})
+    if any(size not in SIZES for size in sizes):
+        raise ValidationError({"sizes": _("Sizes are S, M, L or XL.")})
+    start = (bank.compartments.order_by("-door").values_list("door", flat=True).first() or 0) + 1
+    created = [
+        Compartment(bank=bank, door=start + i, size=size, size_rank=SIZES.index(size)) for i, size in enumerate(sizes)
+    ]
+    return Compartment.objects.bulk_create(created)
+
+
+def locker_assign(*, order, bank: Device, size: str, actor) -> LockerOrder:
+    """Reserve the smallest free compartment of at least `size` for a paid order and open its door
+    for the depositor. Concurrent assignments never get the same compartment."""
+    if size not in SIZES:
+        raise ValidationError({"size": _("Sizes are S, M, L or XL.")})
+    if bank.kind != Device.Kind.LOCKER:
+        raise ValidationError({"bank": _("Choose a locker bank.")})
+    with transaction.atomic():
+        order = lock_order(order)
+        if order.kind != OrderKind.LOCKER or order.status != OrderStatus.PAID:
+            raise ValidationError(_("Only a paid self-pickup order can be placed in a locker."))
+        if LockerOrder.objects.filter(order=order).exists():
+            raise ValidationError(_("This order already has a compartment."))
+        compartment = (
+            Compartment.objects.select_for_update(skip_locked=True)
+            .filter(bank=bank, state=C.FREE, size_rank__gte=SIZES.index(size))
+            .order_by("size_rank", "door")
+            .first()
+        )
+        if compartment is None or not Compartment.objects.filter(pk=compartment.pk, state=C.FREE).update(
+            state=C.RESERVED
+        ):
+            raise ValidationError(
+                {
+                    "size": _("No free compartment of size %(size)s or larger in %(bank)s.")
+                    % {"size": size, "bank": bank.name}
+                },
+                code="no_compartment",
+            )
+        locker_order = LockerOrder.objects.create(order=order, bank=bank, compartment=compartment, size=size)
+        order_transition(
+            order=order,
+            to_status=OrderStatus.FULFILLING,
+            actor=actor,
+            action="locker.assigned",
+            data={"bank": bank.pk, "door": compartment.door},
+        )
+        _open(locker_order, actor, purpose="deposit")
+        return locker_order
+
+
+def _open(locker_order: LockerOrder, actor, *, purpose: str) -> DeviceCommand:
+    return command_send(
+        device=locker_order.bank,
+        kind="open_door",
+        payload={"door": locker_order.compartment.door, "purpose": purpose},
+        actor=actor,
+        reference=locker_order.order.number,
+        ttl_seconds=120,
+    )
+
+
+def on_door_event(device: Device, data: dict) -> None:
+    """Device event handler for door_opened / door_closed (registered in AppConfig.ready)."""
+    kind = data.get("_kind")
+    try:
+        door = int(data.get("door"))
+    except (TypeError, ValueError):
+        return
+    with transaction.atomic():
+        compartment = Compartment.objects.select_for_update().filter(bank=device, door=door).first()
+        if compartment is None:
+            logger.info("Door event for unknown door %s of %s", door, device)
+            return
+        compartment.door_open = kind == "door_opened"
+        compartment.save(update_fields=["door_open"])
+        if kind != "door_closed":
+            return
+        locker_order = (
+            LockerOrder.objects.select_for_update(of=("self",))
+            .select_related("order", "order__customer", "bank")
+            .filter(compartment=compartment)
+            .exclude(stage__in=[ST.COLLECTED, ST.EXPIRED])
+            .first()
+        )
+        if locker_order is None:
+            return
+        if locker_order.stage == ST.ASSIGNED:
+            _ready(locker_order, compartment)
+        elif locker_order.stage == ST.OPENED:
+            _collected(locker_order, compartment)
+
+
+def _ready(locker_order: LockerOrder, compartment: Compartment) -> None:
+    Compartment.objects.filter(pk=compartment.pk).update(state=C.OCCUPIED)
+    locker_order.stage, locker_order.ready_at = ST.READY, timezone.now()
+    locker_order.save(update_fields=["stage", "ready_at"])
+    order = locker_order.order
+    order_note(order=order, actor=Actor.of(locker_order.bank), action="locker.ready", data={"door": compartment.door})
+    row, code = code_issue(order=order)
+    if order.customer_id:
+        notification_send(
+            template="pickup_ready",
+            recipient=order.customer,
+            context={"order": order, "place": locker_order.bank.name, "expires_at": row.expires_at, "code": ""},
+            channels=["sms", "email"],
+            region=order.region,
+            secrets={"code": code},
+        )
+
+
+def _collected(locker_order: LockerOrder, compartment: Compartment) -> None:
+    Compartment.objects.filter(pk=compartment.pk).update(state=C.FREE)
+    locker_order.stage, locker_order.collected_at = ST.COLLECTED, timezone.now()
+    locker_order.save(update_fields=["stage", "collected_at"])
+    order_transition(
+        order=locker_order.order,
+        to_status=OrderStatus.COMPLETED,
+        actor=Actor.of(locker_order.bank),
+        action="locker.collected",
+    )
+
+
+def locker_pickup(*, bank: Device, code: str) -> LockerOrder:
+    """A code entered at the bank: opens its compartment, once. Refusals say only "invalid or
+    expired" (or that entry is locked after too many wrong codes)."""
+    # Outside the transaction below: a wrong code's attempt (and any lock it triggers) must stay
+    # recorded even though the call fails.
+    used = code_redeem(code=code, device=bank, order_filter={"order__locker__bank": bank})
+    with transaction.atomic():
+        locker_order = (
+            LockerOrder.objects.select_for_update(of=("self",))
+            .select_related("compartment", "order", "bank")
+            .get(order=used.order)
+        )
+        locker_order.stage = ST.OPENED
+        locker_order.save(update_fields=["stage"])
+        _open(locker_order, Actor.of(bank), purpose="pickup")
+        return locker_order
+
+
+def on_open_door_result(command: DeviceCommand) -> None:
+    """A pickup door that did not open: the order stays ready, its code works again, a fault opens."""
+    if command.status == DeviceCommand.Status.SUCCEEDED or command.payload.get("purpose") != "pickup":
+        return
+    with transaction.atomic():
+        locker_order = (
+            LockerOrder.objects.select_for_update(of=("self",))
+            .select_related("order")
+            .filter(order__number=command.reference)
+            .first()
+        )
+        if locker_order is None or locker_order.stage != ST.OPENED:
+            return
+        locker_order.stage = ST.READY
+        locker_order.save(update_fields=["stage"])
+        PickupCode.objects.filter(order=locker_order.order, status=PickupCode.Status.USED).update(
+            status=PickupCode.Status.LIVE, used_at=None, used_at_device=None
+        )
+        fault_open(
+            device=command.device,
+            code="DOOR_DID_NOT_OPEN",
+            slot=str(command.payload.get("door", "")),
+            message=_("door did not open for a valid pickup code"),
+            actor=command.device,
+        )
+        order_note(
+            order=locker_order.order,
+            actor=Actor.system(),
+            action="locker.open_failed",
+            reason=_("the door did not open; the code works again"),
+        )
+
+
+def compartment_out_of_service(*, compartment: Compartment, actor, reason: str) -> Compartment:
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why.")})
+    if not Compartment.objects.filter(pk=compartment.pk, state=C.FREE).update(state=C.OUT_OF_SERVICE):
+        raise ValidationError(_("Only a free compartment can be taken out of service."))
+    audit_record(
+        actor=actor,
+        action="lockers.out_of_service",
+        obj=compartment,
+        region=compartment.bank.site.region,
+        changes={"reason": reason},
+    )
+    compartment.refresh_from_db()
+    return compartment
+
+
+def lockers_expire(*, now=None) -> int:
+    """Expired pickup codes: the customer is told, the goods go back to the sender through a task
+    for staff. Running it again changes nothing."""
+    changed = 0
+    for row in codes_expire(now=now):
+        with transaction.atomic():
+            locker_order = (
+                LockerOrder.objects.select_for_update(of=("self",))
+                .select_related("order", "order__customer")
+                .filter(order=row.order, stage=ST.READY)
+                .first()
+            )
+            if locker_order is None:
+                continue
+            locker_order.stage = ST.EXPIRED
+            locker_order.save(update_fields=["stage"])
+            ReturnTask.objects.get_or_create(locker_order=locker_order)
+            order_note(order=locker_order.order, actor=Actor.system("expiry"), action="locker.expired")
+            if locker_order.order.customer_id:
+                notification_send(
+                    template="pickup_expired",
+                    recipient=locker_order.order.customer,
+                    context={"order": locker_order.order},
+                    channels=["sms", "email"],
+                    region=locker_order.order.region,
+                )
+            changed += 1
+    return changed
+
+
+def on_door_opened(device: Device, data: dict) -> None:
+    on_door_event(device, {**data, "_kind": "door_opened"})
+
+
+def on_door_closed(device: Device, data: dict) -> None:
+    on_door_event(device, {**data, "_kind": "door_closed"})

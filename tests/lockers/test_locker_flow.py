@@ -1,0 +1,141 @@
+"""Self-pickup locker orders: allocation, ready, code, collection — and the codes' defences."""
+
+import datetime
+import random
+import re
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from core.models import Notification
+from core.sms import OutboxSMSProvider
+from devices.models import DeviceCommand
+from devices.services import device_event_record, device_pair
+from lockers.models import Compartment, LockerOrder, ReturnTask
+from lockers.services import locker_assign, locker_pickup, lockers_expire
+from orders.models import OrderStatus
+from pickup.models import EntryLock, PickupCode
+from pickup.services import InvalidCode
+from tests.devices.helpers import answer_pending
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _sms(settings):
+    settings.SMS_PROVIDER = "core.sms.OutboxSMSProvider"
+    OutboxSMSProvider.outbox.clear()
+
+
+def _ready(bank, paid_order, callbacks, size="M"):
+    with callbacks(execute=True):
+        locker_order = locker_assign(order=paid_order(), bank=bank, size=size, actor=None)
+        answer_pending(bank)  # the depositor's door opens
+        device_event_record(device=bank, kind="door_closed", data={"door": locker_order.compartment.door})
+    locker_order.refresh_from_db()
+    sent = OutboxSMSProvider.outbox[-1][1]
+    code = re.search(r"\b(\d{8})\b", sent).group(1)
+    return locker_order, code
+
+
+def test_the_smallest_fitting_compartment_is_chosen_and_too_large_is_refused(bank, paid_order):
+    first = locker_assign(order=paid_order(), bank=bank, size="S", actor=None)
+    second = locker_assign(order=paid_order(), bank=bank, size="S", actor=None)
+    third = locker_assign(order=paid_order(), bank=bank, size="S", actor=None)  # smalls gone: a medium
+    assert [o.compartment.size for o in (first, second, third)] == ["S", "S", "M"]
+    locker_assign(order=paid_order(), bank=bank, size="XL", actor=None)
+    with pytest.raises(ValidationError, match="No free compartment of size XL"):
+        locker_assign(order=paid_order(), bank=bank, size="XL", actor=None)
+
+
+def test_door_closed_makes_it_ready_the_code_opens_once_and_closing_completes(
+    bank, paid_order, django_capture_on_commit_callbacks
+):
+    locker_order, code = _ready(bank, paid_order, django_capture_on_commit_callbacks)
+    assert locker_order.stage == "ready" and locker_order.compartment.state == Compartment.State.OCCUPIED
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = locker_pickup(bank=bank, code=code)
+        assert opened.pk == locker_order.pk
+        with pytest.raises(InvalidCode, match="Invalid or expired code"):
+            locker_pickup(bank=bank, code=code)  # replay refused
+        answer_pending(bank)
+        device_event_record(device=bank, kind="door_opened", data={"door": locker_order.compartment.door})
+        device_event_record(device=bank, kind="door_closed", data={"door": locker_order.compartment.door})
+    locker_order.refresh_from_db()
+    locker_order.compartment.refresh_from_db()
+    assert locker_order.stage == "collected" and locker_order.compartment.state == Compartment.State.FREE
+    assert locker_order.order.status == OrderStatus.COMPLETED
+    opens = DeviceCommand.objects.filter(device=bank, kind="open_door", payload__purpose="pickup")
+    assert opens.count() == 1
+
+
+def test_ten_thousand_guesses_open_nothing_and_entry_locks(
+    bank, paid_order, api_client, django_capture_on_commit_callbacks, world
+):
+    from core.services import scope_grant
+
+    scope_grant(actor=None, user=world.service, target=bank.site.region, action="view")
+    locker_order, code = _ready(bank, paid_order, django_capture_on_commit_callbacks)
+    _bank, token = device_pair(serial_number=bank.serial_number)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Device {token}")
+    rnd = random.Random(7)
+    statuses = []
+    for _ in range(10_000):
+        guess = f"{rnd.randrange(10**8):08d}"
+        if guess == code:
+            continue
+        statuses.append(api_client.post("/api/v1/device/pickup/", {"code": guess}, format="json").status_code)
+    assert statuses[:5] == [400] * 5 and set(statuses[5:]) == {423}
+    assert EntryLock.objects.filter(device=bank).count() == 1
+    alerted = Notification.objects.filter(template="pickup_entry_locked").values_list("recipient_id", flat=True)
+    assert world.service.pk in set(alerted)
+    assert not DeviceCommand.objects.filter(device=bank, payload__purpose="pickup").exists()
+    # After the lock passes, the right code opens exactly one compartment, exactly once.
+    EntryLock.objects.update(until=timezone.now() - datetime.timedelta(seconds=1))
+    right = api_client.post("/api/v1/device/pickup/", {"code": code}, format="json")
+    assert right.status_code == 200 and right.json()["door"] == locker_order.compartment.door
+    assert api_client.post("/api/v1/device/pickup/", {"code": code}, format="json").status_code == 400
+    assert DeviceCommand.objects.filter(device=bank, payload__purpose="pickup").count() == 1
+
+
+def test_no_code_appears_in_clear_anywhere_in_the_database(bank, paid_order, django_capture_on_commit_callbacks):
+    _locker_order, code = _ready(bank, paid_order, django_capture_on_commit_callbacks)
+    for model in apps.get_models():
+        for row in model._default_manager.all().values_list():
+            assert code not in " ".join(str(value) for value in row), model._meta.label
+
+
+def test_malformed_codes_get_the_same_answer(bank, paid_order, django_capture_on_commit_callbacks):
+    _ready(bank, paid_order, django_capture_on_commit_callbacks)
+    for bad in ["", "abc", "1" * 40, "12 34"]:
+        with pytest.raises(InvalidCode, match="^\\['Invalid or expired code.'\\]$"):
+            locker_pickup(bank=bank, code=bad)
+
+
+def test_a_door_that_does_not_open_keeps_the_order_ready_and_raises_a_fault(
+    bank, paid_order, django_capture_on_commit_callbacks
+):
+    from devices.models import Fault
+
+    locker_order, code = _ready(bank, paid_order, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        locker_pickup(bank=bank, code=code)
+        answer_pending(bank, succeeded=False)
+    locker_order.refresh_from_db()
+    assert locker_order.stage == "ready"
+    assert Fault.objects.filter(device=bank, code="DOOR_DID_NOT_OPEN").exists()
+    assert PickupCode.objects.get(order=locker_order.order).status == "live"
+
+
+def test_expiry_notifies_creates_return_tasks_and_is_idempotent(bank, paid_order, django_capture_on_commit_callbacks):
+    locker_order, _code = _ready(bank, paid_order, django_capture_on_commit_callbacks)
+    PickupCode.objects.update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    assert lockers_expire() == 1
+    assert lockers_expire() == 0
+    locker_order.refresh_from_db()
+    assert locker_order.stage == "expired"
+    assert ReturnTask.objects.filter(locker_order=locker_order).count() == 1
+    assert Notification.objects.filter(template="pickup_expired").count() == 2  # sms + email, once
+    assert LockerOrder.objects.count() == 1
