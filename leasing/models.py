@@ -1,1 +1,127 @@
-"""Leasing models."""
+"""Leasing: rentable assets, rate plans and leases (usage billed, deposit held in the wallet)."""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Region, Site
+from core.scoping import RestrictedManager
+from devices.models import Device
+from members.models import Customer
+from orders.models import Order
+from wallet.models import Hold
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class RatePlan(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    asset_kind = models.CharField(_("asset kind"), max_length=40)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    unit_minutes = models.PositiveIntegerField(_("billing unit (minutes)"), default=60)
+    unit_price = models.DecimalField(_("price per unit"), **MONEY)
+    free_minutes = models.PositiveIntegerField(_("free minutes"), default=0)
+    daily_cap = models.DecimalField(_("daily cap"), null=True, blank=True, **MONEY)
+    max_total = models.DecimalField(_("maximum total"), null=True, blank=True, **MONEY)
+    deposit = models.DecimalField(_("deposit"), default=Decimal("0"), **MONEY)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    scope_region_path = "region__path"
+    scope_site = None
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["region", "asset_kind", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit_minutes__gt=0, unit_price__gte=0, deposit__gte=0), name="rate_plan_amounts"
+            )
+        ]
+        verbose_name = _("rate plan")
+        verbose_name_plural = _("rate plans")
+
+    def __str__(self):
+        return self.name
+
+    def pricing(self):
+        from leasing.pricing import Plan
+
+        return Plan(
+            unit_minutes=self.unit_minutes,
+            unit_price=self.unit_price,
+            free_minutes=self.free_minutes,
+            daily_cap=self.daily_cap,
+            max_total=self.max_total,
+        )
+
+
+class Asset(models.Model):
+    class State(models.TextChoices):
+        AVAILABLE = "available", _("Available")
+        RENTED = "rented", _("Rented")
+        MAINTENANCE = "maintenance", _("Maintenance")
+        LOST = "lost", _("Lost")
+        RETIRED = "retired", _("Retired")
+        SOLD = "sold", _("Bought by the customer")
+
+    serial = models.CharField(_("serial / RFID tag"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=40)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.AVAILABLE)
+    station = models.ForeignKey(
+        Device, verbose_name=_("station"), null=True, blank=True, on_delete=models.PROTECT, related_name="assets"
+    )
+    slot = models.CharField(_("station slot"), max_length=10, blank=True)
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="assets")
+
+    scope_region_path = "site__region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["kind", "serial"]
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
+
+    def __str__(self):
+        return f"{self.kind} {self.serial}"
+
+
+class Lease(models.Model):
+    class Stage(models.TextChoices):
+        EJECTING = "ejecting", _("Ejecting")
+        IN_USE = "in_use", _("In use")
+        RETURNED = "returned", _("Returned")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    order = models.OneToOneField(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="lease")
+    asset = models.ForeignKey(Asset, verbose_name=_("asset"), on_delete=models.PROTECT, related_name="leases")
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="leases")
+    plan = models.ForeignKey(RatePlan, verbose_name=_("rate plan"), on_delete=models.PROTECT, related_name="leases")
+    hold = models.ForeignKey(Hold, verbose_name=_("deposit hold"), null=True, blank=True, on_delete=models.PROTECT)
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices, default=Stage.EJECTING)
+    rented_at = models.DateTimeField(_("rented"), auto_now_add=True)
+    returned_at = models.DateTimeField(_("returned"), null=True, blank=True)
+    return_station = models.ForeignKey(
+        Device, verbose_name=_("returned at"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    minutes = models.PositiveIntegerField(_("minutes used"), null=True, blank=True)
+    amount = models.DecimalField(_("billed"), null=True, blank=True, **MONEY)
+
+    scope_region_path = "order__region__path"
+    scope_site = "order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-rented_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset"], condition=Q(stage__in=["ejecting", "in_use"]), name="one_live_lease_per_asset"
+            )
+        ]
+        verbose_name = _("lease")
+        verbose_name_plural = _("leases")
+
+    def __str__(self):
+        return f"{self.order.number}: {self.asset}"

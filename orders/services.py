@@ -229,6 +229,32 @@ def order_create(
 
 
 # --- Transitions -----------------------------------------------------------------------------
+@transaction.atomic
+def order_add_line(*, order: Order, line: LineSpec, actor, action: str = "line.added") -> Order:
+    """Add a charge to an unpaid order (usage-billed orders such as leases are priced at the end).
+    Only a NEW order changes; the change is in the operation log."""
+    actor = Actor.of(actor)
+    locked = lock_order(order)
+    if locked.status != S.NEW:
+        raise ValidationError(_("Only an unpaid order can be repriced."))
+    if line.quantity <= 0 or money(line.unit_price) < 0:
+        raise ValidationError(_("A line needs a positive quantity and a price of zero or more."))
+    total = money(line.unit_price) * line.quantity
+    OrderLine.objects.create(
+        order=locked,
+        product=line.product,
+        description=line.description[:200],
+        quantity=line.quantity,
+        unit_price=money(line.unit_price),
+        cost_price=money(line.cost_price),
+        line_total=total,
+    )
+    Order.objects.filter(pk=locked.pk).update(subtotal=F("subtotal") + total, total=F("total") + total)
+    locked.refresh_from_db()
+    _event(locked, actor, action, from_status=locked.status, to_status=locked.status, data={"amount": str(total)})
+    return locked
+
+
 def lock_order(order_or_pk) -> Order:
     pk = getattr(order_or_pk, "pk", order_or_pk)
     return Order.objects.select_for_update().get(pk=pk)

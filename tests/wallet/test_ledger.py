@@ -1,5 +1,6 @@
 """The wallet ledger's invariants, under random sequences of every movement."""
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from tests.factories import CustomerFactory
 from wallet import services
 from wallet.models import Account, Entry, Hold, LedgerTransaction
 
+KEYS = itertools.count()
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("300.00"), places=2)
 
 
@@ -27,11 +29,9 @@ class WalletMachine(RuleBasedStateMachine):
         }
         self.payments: list[tuple[LedgerTransaction, Decimal, Decimal]] = []  # (tx, from_paid, from_bonus)
         self.holds: list[Hold] = []
-        self.n = 0
 
     def key(self, prefix):
-        self.n += 1
-        return f"{prefix}-{id(self)}-{self.n}"
+        return f"{prefix}-{next(KEYS)}"  # unique across examples: a key is never reused
 
     @rule(who=st.integers(0, 2), amount=amounts, bonus=st.decimals(min_value=0, max_value=30, places=2))
     def recharge(self, who, amount, bonus):

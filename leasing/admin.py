@@ -1,0 +1,32 @@
+from django.contrib import admin
+
+from core.admin import AppendOnlyAdmin, ScopedModelAdmin
+from leasing.models import Asset, Lease, RatePlan
+
+
+@admin.register(RatePlan)
+class RatePlanAdmin(ScopedModelAdmin):
+    list_display = [
+        "name",
+        "asset_kind",
+        "region",
+        "unit_minutes",
+        "unit_price",
+        "free_minutes",
+        "daily_cap",
+        "max_total",
+        "deposit",
+    ]
+
+
+@admin.register(Asset)
+class AssetAdmin(ScopedModelAdmin):
+    list_display = ["serial", "kind", "state", "station", "slot", "site"]
+    list_filter = ["kind", "state"]
+    search_fields = ["serial"]
+
+
+@admin.register(Lease)
+class LeaseAdmin(AppendOnlyAdmin):
+    list_display = ["order", "asset", "customer", "stage", "rented_at", "returned_at", "minutes", "amount"]
+    list_filter = ["stage"]

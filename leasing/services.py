@@ -1,0 +1,198 @@
+"""The lease flow on the order spine.
+
+rent: the asset is taken under a conditional update and the deposit is held in the wallet, in one
+transaction (either both or neither) → eject command to the station → in use → the station's
+"asset_returned" event (any station of the region) → the bill from actual usage time → charged from
+the deposit, the rest released → completed. An eject failure releases the hold and leaves the asset
+available. A repeated return event bills once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from devices.models import Device, DeviceCommand
+from devices.services import command_send
+from leasing.models import Asset, Lease, RatePlan
+from leasing.pricing import minutes_between, price
+from orders.models import OrderKind, OrderStatus
+from orders.payments import PaymentProvider, ProviderResult
+from orders.services import Actor, LineSpec, lock_order, order_add_line, order_create, order_transition, payment_collect
+from wallet.models import Hold
+from wallet.services import hold_capture, hold_place, hold_release
+
+logger = logging.getLogger(__name__)
+A = Asset.State
+ST = Lease.Stage
+
+
+def plan_for(asset: Asset) -> RatePlan:
+    ancestors = [int(p) for p in asset.site.region.path.strip("/").split("/") if p]
+    plan = (
+        RatePlan.objects.filter(asset_kind=asset.kind, region_id__in=ancestors, is_active=True)
+        .order_by("-region__path")
+        .first()
+    )
+    if plan is None:
+        raise ValidationError(_("No rate plan for %(kind)s in this region.") % {"kind": asset.kind})
+    return plan
+
+
+def lease_start(*, customer, asset: Asset, actor=None) -> Lease:
+    """Rent an asset: refused with nothing changed if it is not available or the deposit cannot be held."""
+    plan = plan_for(asset)
+    with transaction.atomic():
+        if not Asset.objects.filter(pk=asset.pk, state=A.AVAILABLE).update(state=A.RENTED):
+            raise ValidationError(_("%(asset)s is not available.") % {"asset": asset}, code="unavailable")
+        order = order_create(
+            kind=OrderKind.LEASE, actor=actor or customer, customer=customer, site=asset.site, device=asset.station
+        )
+        hold = None
+        if plan.deposit > 0:
+            hold = hold_place(
+                customer=customer, amount=plan.deposit, reference=order.number, idempotency_key=f"lease:{order.pk}"
+            )
+        lease = Lease.objects.create(
+            order=order,
+            asset=asset,
+            customer=customer,
+            plan=plan,
+            hold=hold,
+            stage=ST.EJECTING if asset.station_id else ST.IN_USE,
+        )
+        if asset.station_id:
+            command_send(
+                device=asset.station,
+                kind="eject",
+                payload={"slot": asset.slot, "asset": asset.serial},
+                actor=actor or customer,
+                reference=order.number,
+                ttl_seconds=60,
+                idempotency_key=f"eject:{order.pk}",
+            )
+        return lease
+
+
+def on_eject_result(command: DeviceCommand) -> None:
+    lease = Lease.objects.select_related("asset", "order", "hold").filter(order__number=command.reference).first()
+    if lease is None:
+        return
+    with transaction.atomic():
+        lease = Lease.objects.select_for_update().get(pk=lease.pk)
+        if lease.stage != ST.EJECTING:
+            return
+        if command.status == DeviceCommand.Status.SUCCEEDED:
+            lease.stage, lease.rented_at = ST.IN_USE, timezone.now()
+            lease.save(update_fields=["stage", "rented_at"])
+            Asset.objects.filter(pk=lease.asset_id).update(station=None, slot="")
+            return
+        lease.stage = ST.CANCELLED
+        lease.save(update_fields=["stage"])
+        if lease.hold_id:
+            hold_release(hold=lease.hold)
+        Asset.objects.filter(pk=lease.asset_id).update(state=A.AVAILABLE)
+        order_transition(
+            order=lease.order,
+            to_status=OrderStatus.CANCELLED,
+            actor=Actor.of(command.device),
+            reason=_("the station could not eject the item"),
+        )
+
+
+def lease_return(
+    *, asset_serial: str, station: Device | None = None, site=None, slot: str = "", actor=None
+) -> Lease | None:
+    """The asset is back (a station's event or a clerk's scan). Bills once; a second report of the
+    same return finds no lease in use and changes nothing."""
+    asset = Asset.objects.select_related("site__region").filter(serial=asset_serial).first()
+    if asset is None:
+        raise ValidationError(_("No asset %(serial)s.") % {"serial": asset_serial})
+    place_site = station.site if station else site
+    with transaction.atomic():
+        lease = (
+            Lease.objects.select_for_update(of=("self",))
+            .select_related("order__region", "plan", "hold", "asset")
+            .filter(asset=asset, stage=ST.IN_USE)
+            .first()
+        )
+        if lease is None:
+            logger.warning("Return of %s reported, but it is not rented", asset_serial)
+            return None
+        if not place_site.region.path.startswith(lease.order.region.path):
+            raise ValidationError(_("%(asset)s was returned outside the region it was rented in.") % {"asset": asset})
+        now = timezone.now()
+        bill = price(lease.plan.pricing(), minutes_between(lease.rented_at, now))
+        lease.stage, lease.returned_at, lease.return_station = ST.RETURNED, now, station
+        lease.minutes, lease.amount = bill.minutes, bill.total
+        lease.save(update_fields=["stage", "returned_at", "return_station", "minutes", "amount"])
+        Asset.objects.filter(pk=asset.pk).update(
+            state=A.SOLD if bill.bought else A.AVAILABLE, station=station, slot=slot[:10], site=place_site
+        )
+        _settle(lease, bill, actor or (station and Actor.of(station)))
+        return lease
+
+
+def _settle(lease: Lease, bill, actor) -> None:
+    order = lease.order
+    if bill.total > 0:
+        order_add_line(
+            order=order,
+            line=LineSpec(
+                description=_("Rental, %(minutes)s minutes") % {"minutes": bill.minutes}, unit_price=bill.total
+            ),
+            actor=actor,
+            action="lease.billed",
+        )
+        from_deposit = min(bill.total, lease.hold.amount) if lease.hold_id else 0
+        if from_deposit:
+            payment_collect(
+                order=order,
+                provider="deposit",
+                amount=from_deposit,
+                actor=actor,
+                data={"hold": lease.hold_id},
+                idempotency_key=f"lease-deposit:{order.pk}",
+            )
+        elif lease.hold_id:
+            hold_release(hold=lease.hold)
+        rest = bill.total - from_deposit
+        if rest > 0:
+            payment_collect(
+                order=order, provider="wallet", amount=rest, actor=actor, idempotency_key=f"lease-rest:{order.pk}"
+            )
+    else:
+        if lease.hold_id:
+            hold_release(hold=lease.hold)
+        order_transition(order=order, to_status=OrderStatus.PAID, actor=actor, action="lease.free")
+    order = lock_order(order)
+    if order.status == OrderStatus.PAID:
+        order_transition(order=order, to_status=OrderStatus.COMPLETED, actor=actor, action="lease.returned")
+
+
+def on_asset_returned(device: Device, data: dict) -> None:
+    try:
+        lease_return(asset_serial=str(data.get("asset", "")), station=device, slot=str(data.get("slot", "")))
+    except ValidationError as error:
+        logger.warning("Return at %s flagged: %s", device, " ".join(error.messages))
+
+
+class DepositProvider(PaymentProvider):
+    """Charges a lease's bill from the deposit held in the wallet (and releases the rest)."""
+
+    code = "deposit"
+    label = _("Deposit")
+
+    def collect(self, *, payment, reference="", data=None):
+        hold = Hold.objects.filter(pk=(data or {}).get("hold"), customer=payment.order.customer).first()
+        if hold is None:
+            return ProviderResult(succeeded=False, message=str(_("No deposit is held for this order.")))
+        hold_capture(hold=hold, amount=payment.amount, reference=payment.order.number)
+        return ProviderResult(succeeded=True, reference=f"hold-{hold.pk}")
+
+    def refund(self, *, refund):
+        raise ValidationError(_("A captured deposit is refunded to the wallet by support."))

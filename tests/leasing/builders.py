@@ -1,0 +1,23 @@
+from decimal import Decimal
+
+from leasing.models import Asset, Lease, RatePlan
+from leasing.services import lease_start
+from tests.factories import CustomerFactory, SiteFactory
+
+_n = iter(range(10**6))
+
+
+def _asset_in(region):
+    site = SiteFactory(region=region)
+    return Asset.objects.create(serial=f"AS-{next(_n)}", kind="umbrella", site=site)
+
+
+def _lease_in(region):
+    asset = _asset_in(region)
+    RatePlan.objects.get_or_create(
+        name="Umbrella", asset_kind="umbrella", region=region, defaults={"unit_price": Decimal("1.00")}
+    )
+    return lease_start(customer=CustomerFactory(), asset=asset)
+
+
+SCOPED_BUILDERS = {Asset: _asset_in, Lease: _lease_in}
