@@ -158,3 +158,58 @@ def codes_expire(*, now=None) -> list[PickupCode]:
         if PickupCode.objects.filter(pk=row.pk, status=PickupCode.Status.LIVE).update(status=PickupCode.Status.EXPIRED):
             changed.append(row)
     return changed
+
+
+# --- Pickup-code orders at a store counter ---------------------------------------------------
+def _notify_code(order, code: str, row: PickupCode, place: str) -> None:
+    from core.services import notification_send
+
+    if order.customer_id:
+        notification_send(
+            template="pickup_ready",
+            recipient=order.customer,
+            context={"order": order, "place": place, "expires_at": row.expires_at, "code": ""},
+            channels=["sms", "email"],
+            region=order.region,
+            secrets={"code": code},
+        )
+
+
+def pickup_ready_at_counter(*, order, actor) -> PickupCode:
+    """A paid pickup order is ready at its store: the customer gets a code."""
+    from orders.models import OrderKind, OrderStatus
+    from orders.services import order_transition
+
+    with transaction.atomic():
+        if order.kind != OrderKind.PICKUP or order.site_id is None:
+            raise ValidationError(_("Only a pickup order with a store can be collected at a counter."))
+        order_transition(order=order, to_status=OrderStatus.FULFILLING, actor=actor, action="pickup.ready")
+        row, code = code_issue(order=order)
+        _notify_code(order, code, row, order.site.name)
+        return row
+
+
+def counter_redeem(*, site, code: str, actor):
+    """A clerk takes the customer's code at the counter: the order is handed over, once."""
+    from orders.models import OrderStatus
+    from orders.services import order_transition
+
+    used = code_redeem(code=code, site=site, order_filter={"order__site": site})
+    order = used.order
+    order_transition(order=order, to_status=OrderStatus.COMPLETED, actor=actor, action="pickup.handed_over")
+    return order
+
+
+def code_regenerate(*, order, actor) -> PickupCode:
+    """Staff send a new code (the old one dies at once), e.g. when the customer lost the message."""
+    from core.services import audit_record
+    from orders.models import OrderStatus
+
+    if order.status != OrderStatus.FULFILLING or not order.pickup_codes.exists():
+        raise ValidationError(_("Only an order waiting for pickup gets a new code."))
+    with transaction.atomic():
+        row, code = code_issue(order=order)
+        place = order.locker.bank.name if hasattr(order, "locker") else (order.site.name if order.site else "")
+        _notify_code(order, code, row, place)
+        audit_record(actor=actor, action="pickup.code_regenerated", obj=order, region=order.region)
+        return row

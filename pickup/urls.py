@@ -1,2 +1,9 @@
+from django.urls import path
+
+from pickup import views
+
 app_name = "pickup"
-urlpatterns: list = []
+urlpatterns = [
+    path("counter/", views.counter, name="counter"),
+    path("orders/<int:order_pk>/regenerate/", views.regenerate, name="regenerate"),
+]

@@ -83,6 +83,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.add_refund",
         "members.view_customer",
         "pickup.view_*",
+        "pickup.change_pickupcode",
     ],
     SERVICE_STAFF: [
         "core.view_site",
