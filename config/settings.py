@@ -274,6 +274,10 @@ DEVICE_OFFLINE_AFTER_SECONDS = int(os.environ.get("DEVICE_OFFLINE_AFTER_SECONDS"
 # Management commands `make run` starts beside the web server, worker and beat (embedded mode).
 # Pickup codes: length, lifetime, brute-force limits; the HMAC key defaults to one derived from SECRET_KEY.
 PICKUP_CODE_KEY = os.environ.get("PICKUP_CODE_KEY", "")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Locker storage: free hours after the goods are ready, then a fee per started day from the wallet.
+LOCKER_FREE_HOURS = int(os.environ.get("LOCKER_FREE_HOURS", "24"))
+LOCKER_OVERDUE_FEE_PER_DAY = os.environ.get("LOCKER_OVERDUE_FEE_PER_DAY", "2.00")
 PICKUP_CODE_LENGTH = int(os.environ.get("PICKUP_CODE_LENGTH", "8"))
 PICKUP_CODE_TTL_HOURS = int(os.environ.get("PICKUP_CODE_TTL_HOURS", "72"))
 PICKUP_MAX_WRONG_CODES = 5

@@ -64,6 +64,9 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
             message["sent_at"] = event["sent_at"]
         await self.send_json(message)
 
+    async def compartment_update(self, event):
+        await self.send_json({"type": "compartment", "compartment": event["compartment"]})
+
 
 class FleetConsumer(_LiveConsumer):
     async def _groups(self):

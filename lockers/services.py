@@ -7,8 +7,12 @@ the bank opens that door once → door closed again: collected, the compartment 
 
 from __future__ import annotations
 
+import datetime
 import logging
+import math
+from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,11 +25,37 @@ from lockers.models import SIZES, Compartment, LockerOrder, ReturnTask
 from orders.models import OrderKind, OrderStatus
 from orders.services import Actor, lock_order, order_note, order_transition
 from pickup.models import PickupCode
-from pickup.services import code_issue, code_redeem, codes_expire
+from pickup.services import code_issue, code_redeem, codes_expire, notify_code
 
 logger = logging.getLogger(__name__)
 C = Compartment.State
 ST = LockerOrder.Stage
+
+
+def publish_compartment(compartment_id: int) -> None:
+    """After commit: the bank's live grid learns the compartment's state and door."""
+    from core.live import group_send_many
+    from devices.live import device_group
+
+    def send():
+        compartment = Compartment.objects.filter(pk=compartment_id).first()
+        if compartment is None:
+            return
+        group_send_many(
+            [device_group(compartment.bank_id)],
+            {
+                "type": "compartment.update",
+                "compartment": {
+                    "id": compartment.pk,
+                    "door": compartment.door,
+                    "state": compartment.state,
+                    "state_label": str(compartment.get_state_display()),
+                    "door_open": compartment.door_open,
+                },
+            },
+        )
+
+    transaction.on_commit(send, robust=True)
 
 
 def compartments_create(*, bank: Device, sizes: list[str], actor=None) -> list[Compartment]:
@@ -69,7 +99,14 @@ def locker_assign(*, order, bank: Device, size: str, actor) -> LockerOrder:
                 },
                 code="no_compartment",
             )
-        locker_order = LockerOrder.objects.create(order=order, bank=bank, compartment=compartment, size=size)
+        publish_compartment(compartment.pk)
+        locker_order = LockerOrder.objects.create(
+            order=order,
+            bank=bank,
+            compartment=compartment,
+            size=size,
+            overdue_fee_per_day=Decimal(settings.LOCKER_OVERDUE_FEE_PER_DAY),
+        )
         order_transition(
             order=order,
             to_status=OrderStatus.FULFILLING,
@@ -106,6 +143,7 @@ def on_door_event(device: Device, data: dict) -> None:
             return
         compartment.door_open = kind == "door_opened"
         compartment.save(update_fields=["door_open"])
+        publish_compartment(compartment.pk)
         if kind != "door_closed":
             return
         locker_order = (
@@ -125,24 +163,18 @@ def on_door_event(device: Device, data: dict) -> None:
 
 def _ready(locker_order: LockerOrder, compartment: Compartment) -> None:
     Compartment.objects.filter(pk=compartment.pk).update(state=C.OCCUPIED)
+    publish_compartment(compartment.pk)
     locker_order.stage, locker_order.ready_at = ST.READY, timezone.now()
     locker_order.save(update_fields=["stage", "ready_at"])
     order = locker_order.order
     order_note(order=order, actor=Actor.of(locker_order.bank), action="locker.ready", data={"door": compartment.door})
     row, code = code_issue(order=order)
-    if order.customer_id:
-        notification_send(
-            template="pickup_ready",
-            recipient=order.customer,
-            context={"order": order, "place": locker_order.bank.name, "expires_at": row.expires_at, "code": ""},
-            channels=["sms", "email"],
-            region=order.region,
-            secrets={"code": code},
-        )
+    notify_code(order, code, row, locker_order.bank.name)
 
 
 def _collected(locker_order: LockerOrder, compartment: Compartment) -> None:
     Compartment.objects.filter(pk=compartment.pk).update(state=C.FREE)
+    publish_compartment(compartment.pk)
     locker_order.stage, locker_order.collected_at = ST.COLLECTED, timezone.now()
     locker_order.save(update_fields=["stage", "collected_at"])
     order_transition(
@@ -256,3 +288,48 @@ def on_door_opened(device: Device, data: dict) -> None:
 
 def on_door_closed(device: Device, data: dict) -> None:
     on_door_event(device, {**data, "_kind": "door_closed"})
+
+
+def lockers_charge_overdue(*, now=None) -> int:
+    """Goods left past the free hours pay a fee per started day from the customer's wallet.
+    Each day is charged once (its idempotency key), however often the job runs."""
+    from wallet.models import LedgerTransaction
+    from wallet.services import InsufficientFunds, wallet_pay
+
+    now = now or timezone.now()
+    free = datetime.timedelta(hours=settings.LOCKER_FREE_HOURS)
+    charged = 0
+    ready = LockerOrder.objects.filter(stage=ST.READY, ready_at__lt=now - free, overdue_fee_per_day__gt=0)
+    for locker_order in ready.select_related("order", "order__customer"):
+        customer = locker_order.order.customer
+        if customer is None:
+            continue
+        days = math.ceil((now - locker_order.ready_at - free) / datetime.timedelta(days=1))
+        for day in range(1, days + 1):
+            key = f"locker-overdue:{locker_order.order_id}:{day}"
+            if LedgerTransaction.objects.filter(idempotency_key=key).exists():
+                continue  # this day is paid already
+            try:
+                wallet_pay(
+                    customer=customer,
+                    amount=locker_order.overdue_fee_per_day,
+                    key=key,
+                    order=locker_order.order,
+                    reference=locker_order.order.number,
+                )
+            except InsufficientFunds:
+                order_note(
+                    order=locker_order.order,
+                    actor=Actor.system("overdue"),
+                    action="locker.overdue_unpaid",
+                    data={"day": day},
+                )
+                break
+            order_note(
+                order=locker_order.order,
+                actor=Actor.system("overdue"),
+                action="locker.overdue_fee",
+                data={"day": day, "amount": str(locker_order.overdue_fee_per_day)},
+            )
+            charged += 1
+    return charged

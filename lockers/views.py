@@ -2,8 +2,25 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from core.console import ScopedListView, nav_register
+from core.console import ScopedDetailView, ScopedListView, nav_register
+from devices.models import Device
 from lockers.models import Compartment
+
+
+class BankDetailView(ScopedDetailView):
+    """One locker bank's compartments as a grid that follows the doors live."""
+
+    model = Device
+    template_name = "lockers/bank_detail.html"
+    select_related = ("site",)
+
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=Device.Kind.LOCKER)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["compartments"] = self.object.compartments.order_by("door")
+        return context
 
 
 class CompartmentListView(ScopedListView):
@@ -12,6 +29,7 @@ class CompartmentListView(ScopedListView):
     title = _("Locker compartments")
     select_related = ("bank",)
     paginate_by = 200
+    detail_url_name = ""
     columns = [
         ("bank", _("Locker bank")),
         ("door", _("Door")),

@@ -23,6 +23,7 @@ class PickupCode(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
     used_at_device = models.ForeignKey(
         Device, verbose_name=_("used at machine"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

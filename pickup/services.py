@@ -161,18 +161,54 @@ def codes_expire(*, now=None) -> list[PickupCode]:
 
 
 # --- Pickup-code orders at a store counter ---------------------------------------------------
-def _notify_code(order, code: str, row: PickupCode, place: str) -> None:
+def qr_url(code: str) -> str:
+    """A link to the code's QR image. It carries the code (signed), so it only ever appears in the
+    message that is sent, never in a stored one."""
+    from django.core import signing
+    from django.urls import reverse
+
+    return settings.SITE_URL.rstrip("/") + reverse("pickup:qr", args=[signing.dumps(code, salt="pickup-qr")])
+
+
+def notify_code(order, code: str, row: PickupCode, place: str) -> None:
     from core.services import notification_send
 
     if order.customer_id:
         notification_send(
             template="pickup_ready",
             recipient=order.customer,
-            context={"order": order, "place": place, "expires_at": row.expires_at, "code": ""},
+            context={"order": order, "place": place, "expires_at": row.expires_at, "code": "", "qr_url": ""},
             channels=["sms", "email"],
             region=order.region,
-            secrets={"code": code},
+            secrets={"code": code, "qr_url": qr_url(code)},
         )
+
+
+def codes_remind(*, now=None, hours_before: int = 12) -> int:
+    """One reminder per code, some hours before it expires (without the code: the customer has it)."""
+    from core.services import notification_send
+
+    now = now or timezone.now()
+    due = PickupCode.objects.filter(
+        status=PickupCode.Status.LIVE,
+        reminded_at__isnull=True,
+        expires_at__gt=now,
+        expires_at__lte=now + datetime.timedelta(hours=hours_before),
+    ).select_related("order__customer")
+    sent = 0
+    for row in due:
+        if not PickupCode.objects.filter(pk=row.pk, reminded_at__isnull=True).update(reminded_at=now):
+            continue
+        if row.order.customer_id:
+            notification_send(
+                template="pickup_reminder",
+                recipient=row.order.customer,
+                context={"order": row.order, "expires_at": row.expires_at},
+                channels=["sms", "email"],
+                region=row.order.region,
+            )
+        sent += 1
+    return sent
 
 
 def pickup_ready_at_counter(*, order, actor) -> PickupCode:
@@ -185,7 +221,7 @@ def pickup_ready_at_counter(*, order, actor) -> PickupCode:
             raise ValidationError(_("Only a pickup order with a store can be collected at a counter."))
         order_transition(order=order, to_status=OrderStatus.FULFILLING, actor=actor, action="pickup.ready")
         row, code = code_issue(order=order)
-        _notify_code(order, code, row, order.site.name)
+        notify_code(order, code, row, order.site.name)
         return row
 
 
@@ -210,6 +246,6 @@ def code_regenerate(*, order, actor) -> PickupCode:
     with transaction.atomic():
         row, code = code_issue(order=order)
         place = order.locker.bank.name if hasattr(order, "locker") else (order.site.name if order.site else "")
-        _notify_code(order, code, row, place)
+        notify_code(order, code, row, place)
         audit_record(actor=actor, action="pickup.code_regenerated", obj=order, region=order.region)
         return row

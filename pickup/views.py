@@ -44,6 +44,23 @@ def counter(request):
     return render(request, "pickup/counter.html", {"form": form, "handed": handed, "title": _("Pickup counter")})
 
 
+def qr(request, token):
+    """The QR image of a pickup code, from the signed link in the customer's message."""
+    import io
+
+    import segno
+    from django.core import signing
+    from django.http import Http404, HttpResponse
+
+    try:
+        code = signing.loads(token, salt="pickup-qr", max_age=7 * 24 * 3600)
+    except signing.BadSignature:
+        raise Http404 from None
+    buffer = io.BytesIO()
+    segno.make(str(code), error="m").save(buffer, kind="svg", scale=8, xmldecl=False)
+    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})
+
+
 @require_POST
 def regenerate(request, order_pk):
     if not request.user.is_authenticated or not request.user.has_perm("pickup.change_pickupcode"):

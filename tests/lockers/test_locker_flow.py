@@ -139,3 +139,35 @@ def test_expiry_notifies_creates_return_tasks_and_is_idempotent(bank, paid_order
     assert ReturnTask.objects.filter(locker_order=locker_order).count() == 1
     assert Notification.objects.filter(template="pickup_expired").count() == 2  # sms + email, once
     assert LockerOrder.objects.count() == 1
+
+
+def test_overdue_days_are_charged_once_each_and_reminders_go_once(bank, paid_order, django_capture_on_commit_callbacks):
+    from decimal import Decimal
+
+    from wallet.services import balances, recharge_credit
+
+    locker_order, _code = _ready(bank, paid_order, django_capture_on_commit_callbacks)
+    customer = locker_order.order.customer
+    recharge_credit(customer=customer, amount="10.00", provider="cash", key="overdue-seed")
+    LockerOrder.objects.filter(pk=locker_order.pk).update(ready_at=timezone.now() - datetime.timedelta(hours=24 + 30))
+    from lockers.services import lockers_charge_overdue
+
+    assert lockers_charge_overdue() == 2  # 30 hours past the free day: two started days
+    assert lockers_charge_overdue() == 0
+    assert balances(customer=customer).paid == Decimal("6.00")
+    from pickup.services import codes_remind
+
+    PickupCode.objects.update(expires_at=timezone.now() + datetime.timedelta(hours=3))
+    assert codes_remind() == 1 and codes_remind() == 0
+    assert Notification.objects.filter(template="pickup_reminder").exists()
+
+
+def test_the_qr_link_in_the_message_shows_the_code_and_forged_links_do_not(
+    bank, paid_order, client, django_capture_on_commit_callbacks
+):
+    _locker_order, code = _ready(bank, paid_order, django_capture_on_commit_callbacks)
+    link = re.search(r"https?://\S+/pickup/qr/\S+/", OutboxSMSProvider.outbox[-1][1]).group(0)
+    path = link.split("127.0.0.1:8000", 1)[-1]
+    response = client.get(path)
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    assert client.get(path.replace("/qr/", "/qr/x")).status_code == 404
