@@ -237,8 +237,7 @@ def on_open_door_result(command: DeviceCommand) -> None:
 
 
 def compartment_out_of_service(*, compartment: Compartment, actor, reason: str) -> Compartment:
-    if not reason.strip():
-        raise ValidationError({"reason": _("Say why.")})
+    reason = _reason(reason)
     if not Compartment.objects.filter(pk=compartment.pk, state=C.FREE).update(state=C.OUT_OF_SERVICE):
         raise ValidationError(_("Only a free compartment can be taken out of service."))
     audit_record(
@@ -248,6 +247,7 @@ def compartment_out_of_service(*, compartment: Compartment, actor, reason: str) 
         region=compartment.bank.site.region,
         changes={"reason": reason},
     )
+    publish_compartment(compartment.pk)
     compartment.refresh_from_db()
     return compartment
 
@@ -333,3 +333,70 @@ def lockers_charge_overdue(*, now=None) -> int:
             )
             charged += 1
     return charged
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why.")})
+    return reason[:255]
+
+
+def compartment_reopen(*, compartment: Compartment, actor, reason: str) -> DeviceCommand:
+    """Staff open a door (a stuck parcel, a customer at the counter), with the reason in the logs."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        command = command_send(
+            device=compartment.bank,
+            kind="open_door",
+            payload={"door": compartment.door, "purpose": "staff"},
+            actor=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="lockers.reopen",
+            obj=compartment,
+            region=compartment.bank.site.region,
+            changes={"reason": reason},
+        )
+        live = LockerOrder.objects.filter(compartment=compartment).exclude(stage__in=[ST.COLLECTED, ST.EXPIRED]).first()
+        if live:
+            order_note(order=live.order, actor=actor, action="locker.reopened", reason=reason)
+        return command
+
+
+def locker_reassign(*, compartment: Compartment, actor, reason: str) -> LockerOrder:
+    """Move the order waiting for goods in this compartment to another free one of the bank."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        locker_order = (
+            LockerOrder.objects.select_for_update(of=("self",))
+            .select_related("order", "bank")
+            .filter(compartment=compartment, stage=ST.ASSIGNED)
+            .first()
+        )
+        if locker_order is None:
+            raise ValidationError(_("Only an order still waiting for its goods can move to another compartment."))
+        target = (
+            Compartment.objects.select_for_update(skip_locked=True)
+            .filter(bank=compartment.bank, state=C.FREE, size_rank__gte=SIZES.index(locker_order.size))
+            .exclude(pk=compartment.pk)
+            .order_by("size_rank", "door")
+            .first()
+        )
+        if target is None or not Compartment.objects.filter(pk=target.pk, state=C.FREE).update(state=C.RESERVED):
+            raise ValidationError(_("No other free compartment fits this order."))
+        Compartment.objects.filter(pk=compartment.pk).update(state=C.FREE)
+        locker_order.compartment = target
+        locker_order.save(update_fields=["compartment"])
+        order_note(
+            order=locker_order.order,
+            actor=actor,
+            action="locker.reassigned",
+            reason=reason,
+            data={"from": compartment.door, "to": target.door},
+        )
+        publish_compartment(compartment.pk)
+        publish_compartment(target.pk)
+        _open(locker_order, actor, purpose="deposit")
+        return locker_order

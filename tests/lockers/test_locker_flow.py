@@ -171,3 +171,27 @@ def test_the_qr_link_in_the_message_shows_the_code_and_forged_links_do_not(
     response = client.get(path)
     assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
     assert client.get(path.replace("/qr/", "/qr/x")).status_code == 404
+
+
+def test_staff_reopen_reassign_and_take_out_of_service_with_reasons(bank, paid_order, api_client, world):
+    from core.models import AuditEntry
+    from core.services import scope_grant
+    from orders.models import OrderEvent
+
+    scope_grant(actor=None, user=world.regional, target=bank.site.region, action="change")
+    locker_order = locker_assign(order=paid_order(), bank=bank, size="M", actor=None)
+    api_client.force_authenticate(world.regional)
+    base = f"/api/v1/compartments/{locker_order.compartment_id}"
+    assert api_client.post(f"{base}/reassign/", {}, format="json").status_code == 400  # a reason is required
+    moved = api_client.post(f"{base}/reassign/", {"reason": "door sticks"}, format="json")
+    assert moved.status_code == 200 and moved.json()["door"] != locker_order.compartment.door
+    assert OrderEvent.objects.filter(
+        order=locker_order.order, action="locker.reassigned", reason="door sticks"
+    ).exists()
+    assert api_client.post(f"{base}/out-of-service/", {"reason": "hinge broken"}, format="json").json()["state"] == (
+        "out_of_service"
+    )
+    assert api_client.post(f"{base}/reopen/", {"reason": "check the hinge"}, format="json").status_code == 202
+    assert AuditEntry.objects.filter(action="lockers.reopen").exists()
+    api_client.force_authenticate(world.clerk)  # may not change compartments
+    assert api_client.post(f"{base}/reopen/", {"reason": "x"}, format="json").status_code == 403
