@@ -400,3 +400,27 @@ def locker_reassign(*, compartment: Compartment, actor, reason: str) -> LockerOr
         publish_compartment(target.pk)
         _open(locker_order, actor, purpose="deposit")
         return locker_order
+
+
+def on_occupancy(device: Device, data: dict) -> None:
+    """The board's infrared sensor: something is (or is no longer) inside a compartment."""
+    try:
+        door = int(data.get("door"))
+    except (TypeError, ValueError):
+        return
+    occupied = data.get("_kind") == "occupied"
+    if (
+        Compartment.objects.filter(bank=device, door=door)
+        .exclude(occupied_sensor=occupied)
+        .update(occupied_sensor=occupied)
+    ):
+        compartment = Compartment.objects.get(bank=device, door=door)
+        publish_compartment(compartment.pk)
+
+
+def on_occupied(device: Device, data: dict) -> None:
+    on_occupancy(device, {**data, "_kind": "occupied"})
+
+
+def on_emptied(device: Device, data: dict) -> None:
+    on_occupancy(device, {**data, "_kind": "emptied"})

@@ -195,3 +195,12 @@ def test_staff_reopen_reassign_and_take_out_of_service_with_reasons(bank, paid_o
     assert AuditEntry.objects.filter(action="lockers.reopen").exists()
     api_client.force_authenticate(world.clerk)  # may not change compartments
     assert api_client.post(f"{base}/reopen/", {"reason": "x"}, format="json").status_code == 403
+
+
+def test_the_occupancy_sensor_is_followed(bank, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        device_event_record(device=bank, kind="occupied", data={"door": 2})
+    assert Compartment.objects.get(bank=bank, door=2).occupied_sensor is True
+    with django_capture_on_commit_callbacks(execute=True):
+        device_event_record(device=bank, kind="emptied", data={"door": 2})
+    assert Compartment.objects.get(bank=bank, door=2).occupied_sensor is False
