@@ -46,6 +46,9 @@ class Sink:
     def command_finished(self, address: int, command: dict, succeeded: bool, result: dict) -> None:
         pass
 
+    def code_entered(self, address: int, code: str) -> None:
+        """A pickup code typed or scanned at the bank; it must never be stored or queued."""
+
 
 @dataclass
 class RecordingSink(Sink):
@@ -67,6 +70,9 @@ class RecordingSink(Sink):
 
     def command_finished(self, address, command, succeeded, result):
         self.finished.append((address, command, succeeded, result))
+
+    def code_entered(self, address, code):
+        self.events.append((address, "code_entered", {"length": len(code)}))
 
 
 class CabinetGateway:
@@ -107,6 +113,12 @@ class CabinetGateway:
 
     # --- events -----------------------------------------------------------------------------
     def _on_event_frame(self, frame: p.Frame) -> None:
+        if frame.command == p.KEYPAD:
+            if frame.address in self.locks and frame.data.isdigit():
+                self.sink.code_entered(frame.address, frame.data.decode("ascii"))
+            else:
+                logger.info("Ignored keypad input from board %s", frame.address)
+            return
         if frame.address not in self.locks or len(frame.data) != 4:
             logger.info("Ignored an event from an unknown board or of a bad size: %r", frame)
             return

@@ -33,6 +33,7 @@ READ_TEMPERATURE = 0x08
 SET_TEMPERATURE = 0x09
 REBOOT = 0x0A
 EVENT = 0x40  # unsolicited, SEQ 0
+KEYPAD = 0x41  # unsolicited, SEQ 0: digits typed or scanned at the bank (ASCII), never stored
 ERROR = 0xFF  # reply carrying an error code
 REPLY = 0x80
 
@@ -97,7 +98,7 @@ class Frame:
 
     @property
     def is_event(self) -> bool:
-        return self.command == EVENT
+        return self.command in (EVENT, KEYPAD)
 
     def reply(self, data: bytes = b"", *, error: int | None = None) -> Frame:
         if error is not None:

@@ -212,6 +212,10 @@ class Cabinet:
         counter, kind, index = board.queue_event(kind, index, skip=skip)
         self.write_raw(p.Frame(address, 0, p.EVENT, struct.pack("<HBB", counter, kind, index)).encode())
 
+    def send_keypad(self, address: int, digits: str) -> None:
+        """Someone types (or scans) a pickup code at the bank's keypad."""
+        self.write_raw(p.Frame(address, 0, p.KEYPAD, digits.encode("ascii")).encode())
+
     def _serve(self) -> None:
         while not self._stop.is_set():
             master = self._master

@@ -32,6 +32,16 @@ class LocalSink(Sink):
         acknowledged = services.command_acknowledge(command_id=command["command_id"], device=self.devices[address])
         return acknowledged.status == DeviceCommand.Status.ACKNOWLEDGED
 
+    def code_entered(self, address, code):
+        from django.core.exceptions import ValidationError
+
+        from lockers.services import locker_pickup
+
+        try:
+            locker_pickup(bank=self.devices[address], code=code)
+        except ValidationError as error:
+            logger.info("Code entered at %s refused: %s", self.devices[address], " ".join(error.messages))
+
     def command_finished(self, address, command, succeeded, result):
         services.command_report(
             command_id=command["command_id"], succeeded=succeeded, result=result, device=self.devices[address]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
-from lockers.models import Compartment, LockerOrder, ReturnTask
+from lockers.models import Compartment, LockerOrder, ReturnTask, StorageRule
 
 
 @admin.register(Compartment)
@@ -20,3 +20,8 @@ class LockerOrderAdmin(AppendOnlyAdmin):
 @admin.register(ReturnTask)
 class ReturnTaskAdmin(AppendOnlyAdmin):
     list_display = ["locker_order", "created_at", "done_at"]
+
+
+@admin.register(StorageRule)
+class StorageRuleAdmin(ScopedModelAdmin):
+    list_display = ["bank", "free_hours", "overdue_fee_per_day", "return_after_days"]

@@ -115,3 +115,33 @@ class ReturnTask(models.Model):
 
     def __str__(self):
         return f"return {self.locker_order}"
+
+
+class StorageRule(models.Model):
+    """A bank's storage rules: free hours after the goods are ready, a fee per started day after
+    that (from the customer's wallet), and the days after which goods return to the sender."""
+
+    bank = models.OneToOneField(
+        Device, verbose_name=_("locker bank"), on_delete=models.CASCADE, related_name="storage_rule"
+    )
+    free_hours = models.PositiveIntegerField(_("free hours"), default=24)
+    overdue_fee_per_day = models.DecimalField(
+        _("overdue fee per day"), max_digits=14, decimal_places=2, default=Decimal("2.00")
+    )
+    return_after_days = models.PositiveIntegerField(_("return to sender after (days)"), default=3)
+
+    scope_region_path = "bank__site__region__path"
+    scope_site = "bank__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(overdue_fee_per_day__gte=0, return_after_days__gte=1), name="storage_rule_values"
+            )
+        ]
+        verbose_name = _("storage rule")
+        verbose_name_plural = _("storage rules")
+
+    def __str__(self):
+        return f"{self.bank}: {self.free_hours} h free"

@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 from core.services import audit_record, notification_send
 from devices.models import Device, DeviceCommand
 from devices.services import command_send, fault_open
-from lockers.models import SIZES, Compartment, LockerOrder, ReturnTask
+from lockers.models import SIZES, Compartment, LockerOrder, ReturnTask, StorageRule
 from orders.models import OrderKind, OrderStatus
 from orders.services import Actor, lock_order, order_note, order_transition
 from pickup.models import PickupCode
-from pickup.services import code_issue, code_redeem, codes_expire, notify_code
+from pickup.services import code_issue, code_redeem, codes_expire, customer_channels, notify_code
 
 logger = logging.getLogger(__name__)
 C = Compartment.State
@@ -56,6 +56,17 @@ def publish_compartment(compartment_id: int) -> None:
         )
 
     transaction.on_commit(send, robust=True)
+
+
+def storage_rule(bank: Device) -> StorageRule:
+    """The bank's rules, or the deployment's defaults for a bank without its own."""
+    rule = StorageRule.objects.filter(bank=bank).first()
+    return rule or StorageRule(
+        bank=bank,
+        free_hours=settings.LOCKER_FREE_HOURS,
+        overdue_fee_per_day=Decimal(settings.LOCKER_OVERDUE_FEE_PER_DAY),
+        return_after_days=max(1, settings.PICKUP_CODE_TTL_HOURS // 24),
+    )
 
 
 def compartments_create(*, bank: Device, sizes: list[str], actor=None) -> list[Compartment]:
@@ -105,7 +116,7 @@ def locker_assign(*, order, bank: Device, size: str, actor) -> LockerOrder:
             bank=bank,
             compartment=compartment,
             size=size,
-            overdue_fee_per_day=Decimal(settings.LOCKER_OVERDUE_FEE_PER_DAY),
+            overdue_fee_per_day=storage_rule(bank).overdue_fee_per_day,
         )
         order_transition(
             order=order,
@@ -168,7 +179,8 @@ def _ready(locker_order: LockerOrder, compartment: Compartment) -> None:
     locker_order.save(update_fields=["stage", "ready_at"])
     order = locker_order.order
     order_note(order=order, actor=Actor.of(locker_order.bank), action="locker.ready", data={"door": compartment.door})
-    row, code = code_issue(order=order)
+    rule = storage_rule(locker_order.bank)
+    row, code = code_issue(order=order, ttl=datetime.timedelta(days=rule.return_after_days))
     notify_code(order, code, row, locker_order.bank.name)
 
 
@@ -275,7 +287,7 @@ def lockers_expire(*, now=None) -> int:
                     template="pickup_expired",
                     recipient=locker_order.order.customer,
                     context={"order": locker_order.order},
-                    channels=["sms", "email"],
+                    channels=customer_channels(locker_order.order.customer),
                     region=locker_order.order.region,
                 )
             changed += 1
@@ -297,12 +309,12 @@ def lockers_charge_overdue(*, now=None) -> int:
     from wallet.services import InsufficientFunds, wallet_pay
 
     now = now or timezone.now()
-    free = datetime.timedelta(hours=settings.LOCKER_FREE_HOURS)
     charged = 0
-    ready = LockerOrder.objects.filter(stage=ST.READY, ready_at__lt=now - free, overdue_fee_per_day__gt=0)
-    for locker_order in ready.select_related("order", "order__customer"):
+    ready = LockerOrder.objects.filter(stage=ST.READY, ready_at__isnull=False, overdue_fee_per_day__gt=0)
+    for locker_order in ready.select_related("order", "order__customer", "bank"):
         customer = locker_order.order.customer
-        if customer is None:
+        free = datetime.timedelta(hours=storage_rule(locker_order.bank).free_hours)
+        if customer is None or locker_order.ready_at >= now - free:
             continue
         days = math.ceil((now - locker_order.ready_at - free) / datetime.timedelta(days=1))
         for day in range(1, days + 1):

@@ -13,6 +13,9 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=100, blank=True)
     email = models.EmailField(_("email"), blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=[("sms", _("SMS")), ("email", _("Email"))], default="sms"
+    )
     home_region = models.ForeignKey(
         Region, verbose_name=_("home region"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

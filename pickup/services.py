@@ -170,6 +170,13 @@ def qr_url(code: str) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("pickup:qr", args=[signing.dumps(code, salt="pickup-qr")])
 
 
+def customer_channels(customer) -> list[str]:
+    """The customer's preferred channel if they can be reached on it, else the other one."""
+    reachable = [c for c in ("sms", "email") if (customer.phone if c == "sms" else customer.email)]
+    preferred = getattr(customer, "preferred_channel", "sms")
+    return [preferred] if preferred in reachable else reachable[:1]
+
+
 def notify_code(order, code: str, row: PickupCode, place: str) -> None:
     from core.services import notification_send
 
@@ -178,7 +185,7 @@ def notify_code(order, code: str, row: PickupCode, place: str) -> None:
             template="pickup_ready",
             recipient=order.customer,
             context={"order": order, "place": place, "expires_at": row.expires_at, "code": "", "qr_url": ""},
-            channels=["sms", "email"],
+            channels=customer_channels(order.customer),
             region=order.region,
             secrets={"code": code, "qr_url": qr_url(code)},
         )
@@ -204,7 +211,7 @@ def codes_remind(*, now=None, hours_before: int = 12) -> int:
                 template="pickup_reminder",
                 recipient=row.order.customer,
                 context={"order": row.order, "expires_at": row.expires_at},
-                channels=["sms", "email"],
+                channels=customer_channels(row.order.customer),
                 region=row.order.region,
             )
         sent += 1

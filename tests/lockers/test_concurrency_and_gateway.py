@@ -15,7 +15,7 @@ from gateway.driver import CabinetGateway
 from gateway.simulator import Cabinet
 from gateway.sinks import LocalSink
 from lockers.models import Compartment, LockerOrder
-from lockers.services import compartments_create, locker_assign, locker_pickup
+from lockers.services import compartments_create, locker_assign
 from orders.models import OrderKind, OrderStatus
 from tests.factories import CustomerFactory, DeviceFactory, make_order
 
@@ -75,9 +75,12 @@ def test_the_whole_locker_flow_through_the_gateway_and_simulated_cabinet(tmp_pat
         phone, text = OutboxSMSProvider.outbox[-1]
         assert phone == "13900000001"
         code = re.search(r"\b(\d{8})\b", text).group(1)
-        # The customer types the code at the bank: the door opens once, they take the goods, close it.
-        locker_pickup(bank=bank, code=code)
-        gateway.cycle(idle=0.02)
+        # The customer types the code at the bank's keypad: the door opens once; they take the goods.
+        cabinet.send_keypad(1, "00000000" if code != "00000000" else "11111111")  # a wrong code first
+        gateway.cycle(idle=0.05)
+        assert cabinet.boards[1].pulses[door - 1] == 1
+        cabinet.send_keypad(1, code)
+        gateway.cycle(idle=0.05)
         gateway.cycle(idle=0.05)
         assert cabinet.boards[1].pulses[door - 1] == 2
         cabinet.boards[1].close_door(door - 1)

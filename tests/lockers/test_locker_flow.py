@@ -137,7 +137,7 @@ def test_expiry_notifies_creates_return_tasks_and_is_idempotent(bank, paid_order
     locker_order.refresh_from_db()
     assert locker_order.stage == "expired"
     assert ReturnTask.objects.filter(locker_order=locker_order).count() == 1
-    assert Notification.objects.filter(template="pickup_expired").count() == 2  # sms + email, once
+    assert Notification.objects.filter(template="pickup_expired").count() == 1  # once, on the preferred channel
     assert LockerOrder.objects.count() == 1
 
 

@@ -62,3 +62,33 @@ def test_a_regenerated_code_replaces_the_old_one_at_once(world, django_capture_o
         counter_redeem(site=world.east_store, code=old, actor=None)
     if new != old:
         assert counter_redeem(site=world.east_store, code=new, actor=None) == order
+
+
+def test_codes_go_on_the_customers_preferred_channel_when_reachable():
+    from pickup.services import customer_channels
+
+    assert customer_channels(CustomerFactory(email="a@example.test", preferred_channel="email")) == ["email"]
+    assert customer_channels(CustomerFactory(email="", preferred_channel="email")) == ["sms"]
+    assert customer_channels(CustomerFactory(email="b@example.test")) == ["sms"]
+
+
+def test_a_banks_own_storage_rule_sets_the_code_lifetime(world, django_capture_on_commit_callbacks):
+    import datetime
+
+    from devices.models import Device
+    from devices.services import device_event_record
+    from lockers.models import StorageRule
+    from lockers.services import compartments_create, locker_assign
+    from tests.devices.helpers import answer_pending
+    from tests.factories import DeviceFactory
+
+    bank = DeviceFactory(kind=Device.Kind.LOCKER, site=world.east_store)
+    StorageRule.objects.create(bank=bank, free_hours=2, return_after_days=1)
+    compartments_create(bank=bank, sizes=["M"])
+    order = make_order(site=world.east_store, kind=OrderKind.LOCKER, paid=True, customer=CustomerFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        locker_order = locker_assign(order=order, bank=bank, size="M", actor=None)
+        answer_pending(bank)
+        device_event_record(device=bank, kind="door_closed", data={"door": locker_order.compartment.door})
+    row = PickupCode.objects.get(order=order)
+    assert abs((row.expires_at - row.created_at) - datetime.timedelta(days=1)) < datetime.timedelta(seconds=5)
