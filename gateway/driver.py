@@ -119,6 +119,13 @@ class CabinetGateway:
             else:
                 logger.info("Ignored keypad input from board %s", frame.address)
             return
+        if frame.command == p.ASSET_IN:
+            tag = frame.data[1:].decode("ascii", errors="replace").strip()
+            if frame.address in self.locks and frame.data and tag:
+                self.sink.event(frame.address, "asset_returned", {"asset": tag, "slot": str(frame.data[0] + 1)})
+            else:
+                logger.info("Ignored an asset frame without a tag from board %s", frame.address)
+            return
         if frame.address not in self.locks or len(frame.data) != 4:
             logger.info("Ignored an event from an unknown board or of a bad size: %r", frame)
             return

@@ -34,6 +34,7 @@ SET_TEMPERATURE = 0x09
 REBOOT = 0x0A
 EVENT = 0x40  # unsolicited, SEQ 0
 KEYPAD = 0x41  # unsolicited, SEQ 0: digits typed or scanned at the bank (ASCII), never stored
+ASSET_IN = 0x42  # unsolicited, SEQ 0: slot index (1 byte) + the RFID tag read (ASCII) of an asset put back
 ERROR = 0xFF  # reply carrying an error code
 REPLY = 0x80
 
@@ -98,7 +99,7 @@ class Frame:
 
     @property
     def is_event(self) -> bool:
-        return self.command in (EVENT, KEYPAD)
+        return self.command in (EVENT, KEYPAD, ASSET_IN)
 
     def reply(self, data: bytes = b"", *, error: int | None = None) -> Frame:
         if error is not None:

@@ -216,6 +216,10 @@ class Cabinet:
         """Someone types (or scans) a pickup code at the bank's keypad."""
         self.write_raw(p.Frame(address, 0, p.KEYPAD, digits.encode("ascii")).encode())
 
+    def send_asset_returned(self, address: int, index: int, tag: str) -> None:
+        """A rented item is pushed into slot `index` (0-based); its RFID tag is read."""
+        self.write_raw(p.Frame(address, 0, p.ASSET_IN, bytes([index]) + tag.encode("ascii")).encode())
+
     def _serve(self) -> None:
         while not self._stop.is_set():
             master = self._master

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
-from leasing.models import Asset, Lease, RatePlan
+from leasing.models import Asset, Lease, LeaseCharge, RatePlan
 
 
 @admin.register(RatePlan)
@@ -30,3 +30,8 @@ class AssetAdmin(ScopedModelAdmin):
 class LeaseAdmin(AppendOnlyAdmin):
     list_display = ["order", "asset", "customer", "stage", "rented_at", "returned_at", "minutes", "amount"]
     list_filter = ["stage"]
+
+
+@admin.register(LeaseCharge)
+class LeaseChargeAdmin(AppendOnlyAdmin):
+    list_display = ["lease", "period", "amount", "paid", "at"]

@@ -26,6 +26,11 @@ class RatePlan(models.Model):
     daily_cap = models.DecimalField(_("daily cap"), null=True, blank=True, **MONEY)
     max_total = models.DecimalField(_("maximum total"), null=True, blank=True, **MONEY)
     deposit = models.DecimalField(_("deposit"), default=Decimal("0"), **MONEY)
+    # Long-term plans: a price per week or month (30 days), billed at the start of each period.
+    billing_period = models.CharField(
+        _("long-term billing"), max_length=5, blank=True, choices=[("week", _("Weekly")), ("month", _("Monthly"))]
+    )
+    period_price = models.DecimalField(_("price per period"), null=True, blank=True, **MONEY)
     is_active = models.BooleanField(_("active"), default=True)
 
     scope_region_path = "region__path"
@@ -93,6 +98,7 @@ class Lease(models.Model):
         EJECTING = "ejecting", _("Ejecting")
         IN_USE = "in_use", _("In use")
         RETURNED = "returned", _("Returned")
+        BOUGHT = "bought", _("Closed at the maximum: bought")
         CANCELLED = "cancelled", _("Cancelled")
 
     order = models.OneToOneField(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="lease")
@@ -125,3 +131,26 @@ class Lease(models.Model):
 
     def __str__(self):
         return f"{self.order.number}: {self.asset}"
+
+
+class LeaseCharge(models.Model):
+    """One billing period of a long-term lease, charged once from the wallet."""
+
+    lease = models.ForeignKey(Lease, on_delete=models.PROTECT, related_name="charges")
+    period = models.PositiveIntegerField(_("period"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    paid = models.BooleanField(_("paid"), default=False)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    scope_region_path = "lease__order__region__path"
+    scope_site = "lease__order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["lease", "period"]
+        constraints = [models.UniqueConstraint(fields=["lease", "period"], name="one_charge_per_lease_period")]
+        verbose_name = _("lease charge")
+        verbose_name_plural = _("lease charges")
+
+    def __str__(self):
+        return f"{self.lease} #{self.period}: {self.amount}"

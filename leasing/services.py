@@ -9,7 +9,9 @@ available. A repeated return event bills once.
 
 from __future__ import annotations
 
+import datetime
 import logging
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,10 +21,19 @@ from django.utils.translation import gettext as _
 from devices.models import Device, DeviceCommand
 from devices.services import command_send
 from leasing.models import Asset, Lease, RatePlan
-from leasing.pricing import minutes_between, price
+from leasing.pricing import Bill, minutes_between, price
 from orders.models import OrderKind, OrderStatus
 from orders.payments import PaymentProvider, ProviderResult
-from orders.services import Actor, LineSpec, lock_order, order_add_line, order_create, order_transition, payment_collect
+from orders.services import (
+    Actor,
+    LineSpec,
+    lock_order,
+    order_add_line,
+    order_create,
+    order_note,
+    order_transition,
+    payment_collect,
+)
 from wallet.models import Hold
 from wallet.services import hold_capture, hold_place, hold_release
 
@@ -126,7 +137,11 @@ def lease_return(
         if not place_site.region.path.startswith(lease.order.region.path):
             raise ValidationError(_("%(asset)s was returned outside the region it was rented in.") % {"asset": asset})
         now = timezone.now()
-        bill = price(lease.plan.pricing(), minutes_between(lease.rented_at, now))
+        minutes = minutes_between(lease.rented_at, now)
+        if lease.plan.billing_period:  # long-term: its periods were billed as they started
+            bill = Bill(minutes=minutes, usage=Decimal("0.00"), late_fee=Decimal("0.00"), bought=False)
+        else:
+            bill = price(lease.plan.pricing(), minutes)
         lease.stage, lease.returned_at, lease.return_station = ST.RETURNED, now, station
         lease.minutes, lease.amount = bill.minutes, bill.total
         lease.save(update_fields=["stage", "returned_at", "return_station", "minutes", "amount"])
@@ -196,3 +211,71 @@ class DepositProvider(PaymentProvider):
 
     def refund(self, *, refund):
         raise ValidationError(_("A captured deposit is refunded to the wallet by support."))
+
+
+PERIODS = {"week": datetime.timedelta(days=7), "month": datetime.timedelta(days=30)}
+
+
+def leases_bill_periods(*, now=None) -> int:
+    """Charge every started period of the long-term leases in use, each exactly once."""
+    from leasing.models import LeaseCharge
+    from wallet.services import InsufficientFunds, wallet_pay
+
+    now = now or timezone.now()
+    charged = 0
+    live = Lease.objects.filter(stage=ST.IN_USE, plan__billing_period__in=list(PERIODS), plan__period_price__gt=0)
+    for lease in live.select_related("plan", "order", "customer"):
+        length = PERIODS[lease.plan.billing_period]
+        started = int((now - lease.rented_at) / length) + 1
+        for period in range(started):
+            charge, _created = LeaseCharge.objects.get_or_create(
+                lease=lease, period=period, defaults={"amount": lease.plan.period_price}
+            )
+            if charge.paid:
+                continue
+            try:
+                wallet_pay(
+                    customer=lease.customer,
+                    amount=charge.amount,
+                    key=f"lease-period:{lease.pk}:{period}",
+                    order=lease.order,
+                    reference=lease.order.number,
+                )
+            except InsufficientFunds:
+                order_note(
+                    order=lease.order,
+                    actor=Actor.system("billing"),
+                    action="lease.period_unpaid",
+                    data={"period": period},
+                )
+                break
+            LeaseCharge.objects.filter(pk=charge.pk).update(paid=True)
+            order_note(
+                order=lease.order,
+                actor=Actor.system("billing"),
+                action="lease.period_billed",
+                data={"period": period, "amount": str(charge.amount)},
+            )
+            charged += 1
+    return charged
+
+
+def leases_close_at_maximum(*, now=None) -> int:
+    """A lease whose running price reached the plan's maximum is closed: the customer has bought
+    the item, the deposit is captured (and any rest charged to the wallet)."""
+    now = now or timezone.now()
+    closed = 0
+    live = Lease.objects.filter(stage=ST.IN_USE, plan__max_total__isnull=False, plan__billing_period="")
+    for lease in live.select_related("plan", "order__region", "hold", "asset"):
+        bill = price(lease.plan.pricing(), minutes_between(lease.rented_at, now))
+        if not bill.bought:
+            continue
+        with transaction.atomic():
+            if not Lease.objects.filter(pk=lease.pk, stage=ST.IN_USE).update(
+                stage=ST.BOUGHT, returned_at=now, minutes=bill.minutes, amount=bill.total
+            ):
+                continue
+            Asset.objects.filter(pk=lease.asset_id).update(state=A.SOLD, station=None, slot="")
+            _settle(lease, bill, Actor.system("maximum reached"))
+            closed += 1
+    return closed

@@ -165,11 +165,51 @@ def test_rent_eject_return_bill_through_the_gateway_and_simulated_station(statio
         lease = lease_start(customer=customer, asset=asset)
         gateway.cycle(idle=0.05)  # the eject command travels over the serial line
         assert cabinet.boards[1].pulses[2] == 1  # slot 3
+        lease.refresh_from_db()
+        assert lease.stage == "in_use"
+        Lease.objects.filter(pk=lease.pk).update(rented_at=timezone.now() - datetime.timedelta(minutes=30))
+        cabinet.send_asset_returned(1, 5, asset.serial)  # pushed back into slot 6, its tag read
+        gateway.cycle(idle=0.05)
         gateway.bus.close()
     lease.refresh_from_db()
-    assert lease.stage == "in_use"
-    Lease.objects.filter(pk=lease.pk).update(rented_at=timezone.now() - datetime.timedelta(minutes=30))
-    device_event_record(device=station, kind="asset_returned", data={"asset": asset.serial, "slot": "3"})
-    lease.refresh_from_db()
+    asset.refresh_from_db()
+    assert asset.slot == "6" and asset.station == station
     assert (lease.stage, lease.amount) == ("returned", D("3.00"))
     assert balances(customer=customer) == Balances(paid=D("147.00"), bonus=D("0.00"), held=D("0.00"))
+
+
+@pytest.mark.django_db
+def test_long_term_periods_are_billed_once_each_however_often_the_job_runs(station):
+    from leasing.models import LeaseCharge
+    from leasing.services import leases_bill_periods
+
+    plan = RatePlan.objects.get()
+    plan.billing_period, plan.period_price, plan.deposit = "week", D("20.00"), D("0")
+    plan.save()
+    customer = _customer("100.00")
+    asset = Asset.objects.create(serial="DRILL-1", kind="powerbank", site=station.site)  # handed over at a store
+    lease = lease_start(customer=customer, asset=asset)
+    assert lease.stage == "in_use"
+    Lease.objects.filter(pk=lease.pk).update(rented_at=timezone.now() - datetime.timedelta(days=8))
+    assert leases_bill_periods() == 2  # the first week and the second, started
+    assert leases_bill_periods() == 0  # same periods: nothing more
+    assert balances(customer=customer).paid == D("60.00")
+    assert LeaseCharge.objects.filter(lease=lease, paid=True).count() == 2
+    returned = lease_return(asset_serial="DRILL-1", site=station.site)
+    returned.order.refresh_from_db()
+    assert returned.amount == D("0.00") and returned.order.status == OrderStatus.COMPLETED
+
+
+@pytest.mark.django_db
+def test_a_lease_reaching_its_maximum_is_closed_as_bought(station, django_capture_on_commit_callbacks):
+    from leasing.services import leases_close_at_maximum
+
+    customer, asset = _customer("150.00"), _asset(station)
+    lease = _rent(station, customer, asset, django_capture_on_commit_callbacks)
+    Lease.objects.filter(pk=lease.pk).update(rented_at=timezone.now() - datetime.timedelta(days=5))
+    assert leases_close_at_maximum() == 1
+    assert leases_close_at_maximum() == 0
+    lease.refresh_from_db()
+    asset.refresh_from_db()
+    assert (lease.stage, lease.amount, asset.state) == ("bought", D("99.00"), "sold")
+    assert balances(customer=customer) == Balances(paid=D("51.00"), bonus=D("0.00"), held=D("0.00"))
