@@ -1,1 +1,85 @@
-"""Leasing API endpoints; registered on core.api.router."""
+"""Leasing API for staff: assets, leases with their running cost, and a clerk's return scan."""
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api import ScopedReadOnlyViewSet, router
+from core.models import Site
+from leasing.models import Asset, Lease
+from leasing.pricing import minutes_between, price
+from leasing.services import lease_return
+
+
+class AssetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Asset
+        fields = ["id", "serial", "kind", "state", "station", "slot", "site"]
+        read_only_fields = fields
+
+
+class AssetViewSet(ScopedReadOnlyViewSet):
+    queryset = Asset.objects.all()
+    serializer_class = AssetSerializer
+    filterset_fields = ["kind", "state", "station", "site"]
+
+
+class LeaseSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(source="order.number", read_only=True)
+    running_cost = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lease
+        fields = [
+            "id",
+            "number",
+            "asset",
+            "customer",
+            "plan",
+            "stage",
+            "rented_at",
+            "returned_at",
+            "minutes",
+            "amount",
+            "running_cost",
+        ]
+        read_only_fields = fields
+
+    def get_running_cost(self, lease) -> str | None:
+        if lease.stage != Lease.Stage.IN_USE or lease.plan.billing_period:
+            return None
+        return str(price(lease.plan.pricing(), minutes_between(lease.rented_at, timezone.now())).total)
+
+
+class ReturnScanSerializer(serializers.Serializer):
+    asset = serializers.CharField(max_length=64, help_text=_("The serial or RFID tag scanned at the counter."))
+    site = serializers.IntegerField()
+
+
+class LeaseViewSet(ScopedReadOnlyViewSet):
+    queryset = Lease.objects.all()
+    serializer_class = LeaseSerializer
+    filterset_fields = ["stage", "customer", "asset"]
+    select_related = ("order", "plan")
+
+    @extend_schema(request=ReturnScanSerializer, responses={200: LeaseSerializer})
+    @action(detail=False, methods=["post"], url_path="return-scan")
+    def return_scan(self, request):
+        """A clerk scans an asset brought back to the store: the lease is billed and closed."""
+        if not request.user.has_perm("leasing.change_lease"):
+            raise exceptions.PermissionDenied()
+        serializer = ReturnScanSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        site = get_object_or_404(Site.objects.restrict(request.user, "change"), pk=serializer.validated_data["site"])
+        lease = lease_return(asset_serial=serializer.validated_data["asset"], site=site, actor=request.user)
+        if lease is None:
+            return Response({"asset": [_("This asset is not rented.")]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(LeaseSerializer(lease).data)
+
+
+router.register("assets", AssetViewSet)
+router.register("leases", LeaseViewSet)

@@ -213,3 +213,24 @@ def test_a_lease_reaching_its_maximum_is_closed_as_bought(station, django_captur
     asset.refresh_from_db()
     assert (lease.stage, lease.amount, asset.state) == ("bought", D("99.00"), "sold")
     assert balances(customer=customer) == Balances(paid=D("51.00"), bonus=D("0.00"), held=D("0.00"))
+
+
+@pytest.mark.django_db
+def test_a_clerk_scans_a_return_at_the_store_and_staff_see_the_running_cost(
+    station, api_client, world, django_capture_on_commit_callbacks
+):
+    from core.services import scope_grant
+
+    scope_grant(actor=None, user=world.regional, target=station.site.region, action="change")
+    customer, asset = _customer(), _asset(station)
+    lease = _rent(station, customer, asset, django_capture_on_commit_callbacks)
+    Lease.objects.filter(pk=lease.pk).update(rented_at=timezone.now() - datetime.timedelta(minutes=90))
+    api_client.force_authenticate(world.regional)
+    listed = api_client.get("/api/v1/leases/").json()["results"]
+    assert listed[0]["running_cost"] == "6.00"
+    store = SiteFactory(region=station.site.region)
+    scope_grant(actor=None, user=world.regional, target=store, action="change")
+    done = api_client.post("/api/v1/leases/return-scan/", {"asset": asset.serial, "site": store.pk}, format="json")
+    assert done.status_code == 200 and done.json()["amount"] == "6.00"
+    again = api_client.post("/api/v1/leases/return-scan/", {"asset": asset.serial, "site": store.pk}, format="json")
+    assert again.status_code == 400
