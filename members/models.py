@@ -1,7 +1,9 @@
 """Customers. A customer's home region is where they first registered (a machine's or store's
 region); staff see the customers of their regions."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Region
@@ -33,3 +35,44 @@ class Customer(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.phone}".strip()
+
+
+class Feedback(models.Model):
+    """A customer's rating of a visit or order, and of the clerk who served them."""
+
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="feedback", verbose_name=_("customer")
+    )
+    order = models.ForeignKey(
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="feedback",
+        verbose_name=_("order"),
+    )
+    clerk = models.ForeignKey(
+        "staff.User", null=True, blank=True, on_delete=models.PROTECT, related_name="feedback", verbose_name=_("clerk")
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
+    site = models.ForeignKey(
+        "core.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("store")
+    )
+    rating = models.PositiveSmallIntegerField(_("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)])
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    scope_region_path = "region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5), name="feedback_rating_1_to_5")
+        ]
+
+    def __str__(self):
+        return f"{self.rating}★ {self.order or ''}".strip()

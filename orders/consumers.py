@@ -44,3 +44,6 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
                 "kind": order["kind"],
             }
         )
+
+    async def money_moved(self, event):
+        await self.send_json({"type": "money", **event["money"]})

@@ -61,3 +61,46 @@ def _publish_live(change: OrderChanged) -> None:
         logger.exception("Could not work out who sees %s live", change.number)
         return
     group_send_many(groups, {"type": "order.changed", "order": change.__dict__})
+
+
+def announce_money(
+    *, order, kind: str, amount, provider: str, actor_label: str, pk: int, offline: bool = False
+) -> None:
+    """After commit: a collection or refund for the live monitoring feed (same scoped groups)."""
+    from core.live import group_send_many
+
+    change = OrderChanged(
+        order_id=order.pk,
+        number=order.number,
+        kind=order.kind,
+        region_id=order.region_id,
+        site_id=order.site_id,
+        device_id=order.device_id,
+        from_status=order.status,
+        to_status=order.status,
+        action=kind,
+    )
+    message = {
+        "type": "money.moved",
+        "money": {
+            "kind": kind,
+            "id": pk,
+            "order_id": order.pk,
+            "number": order.number,
+            "site_id": order.site_id,
+            "amount": str(amount),
+            "provider": provider,
+            "actor": actor_label,
+            "offline": offline,
+        },
+    }
+
+    def send():
+        try:
+            group_send_many(order_groups(change), message)
+        except Exception:
+            logger.exception("Could not publish %s of %s", kind, order.number)
+
+    from django.db import transaction
+
+    transaction.on_commit(send, robust=True)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
@@ -212,6 +213,13 @@ class Payment(models.Model):
     collected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # When the money changed hands: differs from created_at for collections made while the system
+    # was unreachable and entered afterwards (flagged `offline`).
+    collected_at = models.DateTimeField(_("collected"), default=timezone.now, db_index=True)
+    offline = models.BooleanField(_("entered offline"), default=False)
+    shift = models.ForeignKey(
+        "staff.Shift", null=True, blank=True, on_delete=models.PROTECT, related_name="payments", verbose_name=_("shift")
+    )
 
     scope_region_path = "order__region__path"
     scope_site = "order__site"
@@ -242,6 +250,9 @@ class Refund(models.Model):
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    shift = models.ForeignKey(
+        "staff.Shift", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("shift")
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     succeeded_at = models.DateTimeField(_("succeeded"), null=True, blank=True)

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.events import OrderChanged, announce
+from orders.events import OrderChanged, announce, announce_money
 from orders.models import (
     KIND_PREFIX,
     ZERO,
@@ -308,10 +308,14 @@ def payment_collect(
     reference: str = "",
     idempotency_key: str | None = None,
     data: dict | None = None,
+    shift=None,
+    collected_at: datetime.datetime | None = None,
+    offline: bool = False,
 ) -> Payment:
     """Take a payment for an order; once fully paid the order moves to PAID.
 
-    A repeated idempotency key returns the first payment and changes nothing.
+    A repeated idempotency key returns the first payment and changes nothing. `collected_at` and
+    `offline` record a collection made while the system was unreachable, entered afterwards.
     """
     actor = Actor.of(actor)
     amount = money(amount)
@@ -342,6 +346,9 @@ def payment_collect(
         collected_by=actor.user,
         reference=reference,
         data=data or {},
+        shift=shift,
+        collected_at=collected_at or timezone.now(),
+        offline=offline,
     )
     result = method.collect(payment=payment, reference=reference, data=data)
     if result.pending:
@@ -395,6 +402,15 @@ def _payment_succeeded(*, order: Order, payment: Payment, result_reference: str,
             "reference": payment.reference,
         },
     )
+    announce_money(
+        order=order,
+        kind="payment",
+        amount=payment.amount,
+        provider=payment.provider,
+        actor_label=actor.label,
+        pk=payment.pk,
+        offline=payment.offline,
+    )
     if order.paid_amount >= order.total and order.status == S.NEW:
         order_transition(order=order, to_status=S.PAID, actor=actor, data={"payment": payment.pk})
     return payment
@@ -425,6 +441,7 @@ def refund_create(
     reason: str,
     payment: Payment | None = None,
     idempotency_key: str | None = None,
+    shift=None,
 ) -> Refund:
     """Refund part or all of what was paid, through the provider that took the money."""
     actor = Actor.of(actor)
@@ -458,6 +475,7 @@ def refund_create(
         reason=reason,
         requested_by=actor.user,
         idempotency_key=idempotency_key or None,
+        shift=shift,
     )
     result = provider_get(payment.provider).refund(refund=refund)
     if not result.succeeded:
@@ -487,6 +505,9 @@ def refund_create(
         to_status=locked.status,
         reason=reason,
         data={"amount": str(amount), "refund": refund.pk, "provider": payment.provider},
+    )
+    announce_money(
+        order=locked, kind="refund", amount=amount, provider=payment.provider, actor_label=actor.label, pk=refund.pk
     )
     if locked.refunded_amount >= locked.paid_amount and transition_allowed(locked.status, S.REFUNDED):
         order_transition(order=locked, to_status=S.REFUNDED, actor=actor, reason=reason)

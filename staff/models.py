@@ -3,7 +3,11 @@ attributed to them, so users are deactivated, never deleted."""
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.scoping import RestrictedManager
 
 
 class User(AbstractUser):
@@ -27,3 +31,237 @@ class User(AbstractUser):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Users are deactivated, never deleted.")
+
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class StaffProfile(models.Model):
+    """What a store employee may do beyond their role: the permission switches and refund limits
+    a store owner sets when adding a clerk, and the stores they work in."""
+
+    class Reports(models.TextChoices):
+        NONE = "none", _("None")
+        OWN = "own", _("Their own")
+        STORE = "store", _("The whole store")
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="profile", verbose_name=_("user"))
+    sites = models.ManyToManyField("core.Site", related_name="staff_profiles", verbose_name=_("stores"), blank=True)
+    photo = models.ImageField(_("photo"), upload_to="staff/photos/", blank=True)
+    can_collect = models.BooleanField(_("collect payments"), default=True)
+    can_refund = models.BooleanField(_("refund"), default=False)
+    refund_limit = models.DecimalField(
+        _("maximum per refund"),
+        null=True,
+        blank=True,
+        help_text=_("Refunds above this need approval. Empty means no limit."),
+        **MONEY,
+    )
+    refund_daily_limit = models.DecimalField(
+        _("maximum refunds per day"),
+        null=True,
+        blank=True,
+        help_text=_("Refunds beyond this total in a day need approval. Empty means no limit."),
+        **MONEY,
+    )
+    reports = models.CharField(_("view reports"), max_length=10, choices=Reports.choices, default=Reports.OWN)
+    can_manage_members = models.BooleanField(_("manage members"), default=False)
+    can_change_settings = models.BooleanField(_("change settings"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+
+    scope_region_path = "sites__region__path"
+    scope_site = "sites"
+    scope_distinct = True
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["user__username"]
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+        permissions = [
+            ("use_cashier", _("Can use the cashier console")),
+            ("view_performance", _("Can view clerk performance")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refund_limit__isnull=True) | Q(refund_limit__gte=0), name="staff_refund_limit_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(refund_daily_limit__isnull=True) | Q(refund_daily_limit__gte=0),
+                name="staff_refund_daily_limit_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class Shift(models.Model):
+    """A clerk's time at a till: opened with a cash float, closed with a counted amount."""
+
+    site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="shifts", verbose_name=_("store"))
+    clerk = models.ForeignKey(User, on_delete=models.PROTECT, related_name="shifts", verbose_name=_("clerk"))
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    opening_float = models.DecimalField(_("cash float"), **MONEY)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("closed by")
+    )
+    expected_amount = models.DecimalField(_("expected cash"), null=True, blank=True, **MONEY)
+    counted_amount = models.DecimalField(_("counted cash"), null=True, blank=True, **MONEY)
+    variance = models.DecimalField(_("variance"), null=True, blank=True, **MONEY)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    scope_region_path = "site__region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clerk"], condition=Q(closed_at__isnull=True), name="shift_one_open_per_clerk"
+            ),
+            models.CheckConstraint(condition=Q(opening_float__gte=0), name="shift_float_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.clerk} @ {self.site} {self.opened_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class RefundApproval(models.Model):
+    """A refund above the requester's limits, waiting for a store manager (or, above the
+    manager's own limit, a regional administrator). No money moves until it is approved."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    class Level(models.TextChoices):
+        MANAGER = "manager", _("Store manager")
+        REGIONAL = "regional", _("Regional administrator")
+
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="refund_approvals", verbose_name=_("order")
+    )
+    payment = models.ForeignKey(
+        "orders.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("payment")
+    )
+    region = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
+    site = models.ForeignKey(
+        "core.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("store")
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    reason = models.CharField(_("reason"), max_length=255)
+    level = models.CharField(_("approver"), max_length=10, choices=Level.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="refund_requests", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.CharField(_("decision reason"), max_length=255, blank=True)
+    refund = models.OneToOneField(
+        "orders.Refund",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approval",
+        verbose_name=_("refund"),
+    )
+
+    scope_region_path = "region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("refund approval")
+        verbose_name_plural = _("refund approvals")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_approval_amount_positive")]
+
+    def __str__(self):
+        return f"{self.order} −{self.amount} ({self.get_status_display()})"
+
+
+class AnomalyRule(models.Model):
+    """A threshold per region; rules on a region apply to its descendants unless they set their own."""
+
+    class Kind(models.TextChoices):
+        LARGE_AMOUNT = "large_amount", _("A single amount over")
+        REFUNDS_PER_HOUR = "refunds_per_hour", _("More refunds in an hour than")
+        REFUND_RATIO = "refund_ratio", _("Refund ratio of the day over (%)")
+        OUTSIDE_HOURS = "outside_hours", _("Activity outside opening hours")
+        SHIFT_VARIANCE = "shift_variance", _("Shift variance over")
+
+    region = models.ForeignKey(
+        "core.Region", on_delete=models.PROTECT, related_name="anomaly_rules", verbose_name=_("region")
+    )
+    kind = models.CharField(_("rule"), max_length=20, choices=Kind.choices)
+    threshold = models.DecimalField(
+        _("threshold"), default=0, help_text=_("Not used for activity outside opening hours."), **MONEY
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    scope_region_path = "region__path"
+    scope_site = None
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["region__path", "kind"]
+        verbose_name = _("anomaly rule")
+        verbose_name_plural = _("anomaly rules")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "kind"], name="anomaly_rule_one_per_region_kind"),
+            models.CheckConstraint(condition=Q(threshold__gte=0), name="anomaly_threshold_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.region}: {self.get_kind_display()} {self.threshold}"
+
+
+class StaffAlert(models.Model):
+    """An anomaly raised against a clerk's activity, with the evidence a manager needs."""
+
+    rule = models.ForeignKey(AnomalyRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    kind = models.CharField(_("rule"), max_length=20, choices=AnomalyRule.Kind.choices)
+    region = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
+    site = models.ForeignKey(
+        "core.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("store")
+    )
+    clerk = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="staff_alerts", verbose_name=_("clerk")
+    )
+    message = models.CharField(_("message"), max_length=255)
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(_("raised"), auto_now_add=True, db_index=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("acknowledged by")
+    )
+
+    scope_region_path = "region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("staff alert")
+        verbose_name_plural = _("staff alerts")
+
+    def __str__(self):
+        return self.message

@@ -1,11 +1,40 @@
-"""Writes for staff: accounts and their roles."""
+"""Writes for staff: accounts, their roles, stores and permission switches.
+
+Clerks log in with their phone number. A new clerk gets a random initial password, delivered by
+SMS (or email) through the notification service with the password masked in every stored copy;
+they must change it at first login. Accounts are deactivated, never deleted.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from decimal import Decimal
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from core.services import audit_record
-from staff.models import User
-from staff.roles import ROLE_PERMISSIONS
+from core.models import Notification
+from core.scoping import forget_grants
+from core.services import audit_record, model_changes, notification_send, scope_grant, scope_revoke
+from staff.models import StaffProfile, User
+from staff.roles import CLERK, PLATFORM_ADMIN, REGIONAL_ADMIN, ROLE_PERMISSIONS, STORE_MANAGER
+
+PHONE_RE = re.compile(r"^\+?[0-9]{6,15}$")
+# Roles a store manager may give; regional and platform administrators may give any store role.
+STORE_ROLES = (CLERK, STORE_MANAGER)
+PROFILE_FIELDS = (
+    "can_collect",
+    "can_refund",
+    "refund_limit",
+    "refund_daily_limit",
+    "reports",
+    "can_manage_members",
+    "can_change_settings",
+)
 
 
 @transaction.atomic
@@ -22,6 +51,208 @@ def staff_user_create(*, actor, username: str, password: str | None, role: str, 
     user.groups.add(Group.objects.get(name=role))
     audit_record(actor=actor, action="staff.create", obj=user, changes={"role": role})
     return user
+
+
+def phone_normalise(phone: str) -> str:
+    cleaned = re.sub(r"[\s\-()]", "", phone or "")
+    if not PHONE_RE.match(cleaned):
+        raise ValidationError({"phone": _("Enter a phone number of 6 to 15 digits, optionally starting with +.")})
+    return cleaned
+
+
+def password_generate(length: int = 12) -> str:
+    """Random, with letters and digits, never all digits (Django's validators reject those)."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
+            return candidate
+
+
+def _check_limits(refund_limit, refund_daily_limit):
+    errors = {}
+    for name, value in (("refund_limit", refund_limit), ("refund_daily_limit", refund_daily_limit)):
+        if value is not None and Decimal(value) < 0:
+            errors[name] = _("A limit cannot be negative.")
+    if (
+        refund_limit is not None
+        and refund_daily_limit is not None
+        and Decimal(refund_limit) > Decimal(refund_daily_limit)
+    ):
+        errors["refund_daily_limit"] = _("The daily limit cannot be lower than the limit per refund.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_actor_may_staff(actor, *, role: str, sites) -> None:
+    from staff.policies import has_role, works_at
+
+    if role not in STORE_ROLES and not has_role(actor, PLATFORM_ADMIN):
+        raise ValidationError({"role": _("You may add clerks and store managers only.")})
+    if role == STORE_MANAGER and not has_role(actor, PLATFORM_ADMIN, REGIONAL_ADMIN):
+        raise ValidationError({"role": _("Only an administrator may add a store manager.")})
+    for site in sites:
+        if not works_at(actor, site):
+            raise ValidationError({"sites": _("You cannot add staff to %(site)s.") % {"site": site}})
+
+
+def clerk_create(
+    *,
+    actor,
+    name: str,
+    phone: str,
+    role: str = CLERK,
+    sites,
+    gender: str = "",
+    email: str = "",
+    photo=None,
+    send_by: str = Notification.Channel.SMS,
+    language: str = "",
+    **switches,
+) -> User:
+    """Add a store employee: phone number as login, a random initial password sent by SMS or
+    email (never stored or logged in clear), the password change forced at first login."""
+    phone = phone_normalise(phone)
+    sites = list(sites)
+    if not sites:
+        raise ValidationError({"sites": _("Choose at least one store.")})
+    if not (name or "").strip():
+        raise ValidationError({"name": _("Enter the clerk's name.")})
+    if role not in STORE_ROLES:
+        raise ValidationError({"role": _("Choose clerk or store manager.")})
+    if send_by == Notification.Channel.EMAIL and not email:
+        raise ValidationError({"email": _("Enter an email address to send the password by email.")})
+    _check_limits(switches.get("refund_limit"), switches.get("refund_daily_limit"))
+    _check_actor_may_staff(actor, role=role, sites=sites)
+    if User.objects.filter(username=phone).exists():
+        raise ValidationError({"phone": _("Someone already logs in with this phone number.")})
+    unknown = set(switches) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown profile fields {sorted(unknown)}")
+    password = password_generate()
+    first_name, _sep, last_name = name.strip().partition(" ")
+    with transaction.atomic():
+        user = User(
+            username=phone,
+            phone=phone,
+            first_name=first_name[:150],
+            last_name=last_name[:150],
+            gender=gender,
+            email=email,
+            language=language,
+            must_change_password=True,
+        )
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save()
+        user.groups.add(Group.objects.get(name=role))
+        profile = StaffProfile(user=user, created_by=actor if getattr(actor, "pk", None) else None, **switches)
+        if photo:
+            profile.photo = photo
+        profile.full_clean(exclude=["user", "photo"])
+        profile.save()
+        profile.sites.set(sites)
+        for site in sites:
+            scope_grant(actor=actor, user=user, target=site, action="change" if role == STORE_MANAGER else "view")
+        audit_record(
+            actor=actor,
+            action="staff.create",
+            obj=user,
+            changes={"role": role, "sites": [s.code for s in sites], **_switches_repr(profile)},
+            region=sites[0].region,
+        )
+        notification_send(
+            template="staff_welcome",
+            recipient=user,
+            context={"username": user.username},
+            secrets={"password": password},
+            channels=[send_by],
+            region=sites[0].region,
+        )
+    return user
+
+
+def _switches_repr(profile: StaffProfile) -> dict:
+    return {field: str(getattr(profile, field)) for field in PROFILE_FIELDS}
+
+
+def staff_profile_update(*, actor, profile: StaffProfile, sites=None, photo=None, **changes) -> StaffProfile:
+    """Change a clerk's switches, limits and stores; grants follow the stores."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown profile fields {sorted(unknown)}")
+    limits = {
+        "refund_limit": changes.get("refund_limit", profile.refund_limit),
+        "refund_daily_limit": changes.get("refund_daily_limit", profile.refund_daily_limit),
+    }
+    _check_limits(limits["refund_limit"], limits["refund_daily_limit"])
+    role = STORE_MANAGER if profile.user.groups.filter(name=STORE_MANAGER).exists() else CLERK
+    new_sites = list(sites) if sites is not None else None
+    if new_sites is not None:
+        if not new_sites:
+            raise ValidationError({"sites": _("Choose at least one store.")})
+        old = set(profile.sites.all())
+        _check_actor_may_staff(actor, role=role, sites=set(new_sites) ^ old)
+    with transaction.atomic():
+        before = {field: getattr(profile, field) for field in PROFILE_FIELDS}
+        for field, value in changes.items():
+            setattr(profile, field, value)
+        if photo is not None:
+            profile.photo = photo
+        profile.full_clean(exclude=["user", "photo"])
+        profile.save()
+        diff = model_changes(profile, PROFILE_FIELDS, before)
+        if new_sites is not None:
+            old = set(profile.sites.all())
+            for site in old - set(new_sites):
+                scope_revoke(actor=actor, user=profile.user, target=site)
+            for site in set(new_sites) - old:
+                scope_grant(
+                    actor=actor, user=profile.user, target=site, action="change" if role == STORE_MANAGER else "view"
+                )
+            profile.sites.set(new_sites)
+            if old != set(new_sites):
+                diff["sites"] = [sorted(s.code for s in old), sorted(s.code for s in new_sites)]
+        profile.user.__dict__.pop("_staff_profile", None)
+        forget_grants(profile.user)
+        if diff:
+            audit_record(actor=actor, action="staff.update", obj=profile.user, changes=diff)
+    return profile
+
+
+def staff_set_active(*, actor, user: User, active: bool, reason: str = "") -> User:
+    """Deactivate (or reactivate) an account. Everything the user did stays attributed to them."""
+    if getattr(actor, "pk", None) == user.pk and not active:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    if user.is_active == active:
+        return user
+    User.objects.filter(pk=user.pk).update(is_active=active)
+    user.is_active = active
+    audit_record(
+        actor=actor, action="staff.activate" if active else "staff.deactivate", obj=user, changes={"reason": reason}
+    )
+    return user
+
+
+def staff_password_reset(*, actor, user: User, send_by: str = Notification.Channel.SMS) -> None:
+    """A new random password, sent like the first one; the change is forced again."""
+    if send_by == Notification.Channel.SMS and not user.phone:
+        raise ValidationError(_("This user has no phone number; send the password by email."))
+    if send_by == Notification.Channel.EMAIL and not user.email:
+        raise ValidationError(_("This user has no email address; send the password by SMS."))
+    password = password_generate()
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        audit_record(actor=actor, action="staff.password_reset", obj=user)
+        notification_send(
+            template="staff_welcome",
+            recipient=user,
+            context={"username": user.username},
+            secrets={"password": password},
+            channels=[send_by],
+        )
 
 
 def user_password_changed(*, user: User) -> None:

@@ -171,6 +171,14 @@ SUPPLIER_BUILDERS = {
 }
 
 
+def _profile(user, site, **switches):
+    from staff.models import StaffProfile
+
+    profile = StaffProfile.objects.create(user=user, **switches)
+    profile.sites.add(site)
+    return profile
+
+
 def build_world() -> SimpleNamespace:
     root = RegionFactory(name="Root", code=f"root-{next(_seq)}", kind=Region.Kind.COUNTRY)
     east = RegionFactory(name="East", parent=root)
@@ -184,6 +192,8 @@ def build_world() -> SimpleNamespace:
     scope_grant(actor=None, user=manager, target=east_store, action="change")
     clerk = UserFactory(role="clerk")
     scope_grant(actor=None, user=clerk, target=east_store, action="view")
+    _profile(manager, east_store, can_refund=True, refund_limit=Decimal("500.00"), reports="store")
+    _profile(clerk, east_store, can_refund=True, refund_limit=Decimal("50.00"), refund_daily_limit=Decimal("100.00"))
     service = UserFactory(role="service_staff")
     scope_grant(actor=None, user=service, target=east, action="view")
     finance = UserFactory(role="finance")

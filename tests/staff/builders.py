@@ -1,0 +1,51 @@
+"""Scoping builders for the staff app's models."""
+
+from decimal import Decimal
+
+from members.models import Feedback
+from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile
+from tests.factories import SiteFactory, UserFactory, make_order
+
+
+def _profile_in(region):
+    profile = StaffProfile.objects.create(user=UserFactory(role="clerk"))
+    profile.sites.add(SiteFactory(region=region))
+    return profile
+
+
+def _shift_in(region):
+    return Shift.objects.create(site=SiteFactory(region=region), clerk=UserFactory(role="clerk"), opening_float=Decimal("100"))
+
+
+def _approval_in(region):
+    order = make_order(site=SiteFactory(region=region), paid=True)
+    return RefundApproval.objects.create(
+        order=order,
+        region=region,
+        site=order.site,
+        amount=Decimal("5.00"),
+        reason="test",
+        level=RefundApproval.Level.MANAGER,
+        requested_by=UserFactory(role="clerk"),
+    )
+
+
+def _alert_in(region):
+    site = SiteFactory(region=region)
+    return StaffAlert.objects.create(
+        kind=AnomalyRule.Kind.LARGE_AMOUNT, region=region, site=site, message="test", dedupe_key=f"t:{site.pk}"
+    )
+
+
+def _feedback_in(region):
+    return Feedback.objects.create(region=region, site=SiteFactory(region=region), rating=4)
+
+
+SCOPED_BUILDERS = {
+    StaffProfile: _profile_in,
+    Shift: _shift_in,
+    RefundApproval: _approval_in,
+    StaffAlert: _alert_in,
+    AnomalyRule: lambda region: AnomalyRule.objects.create(region=region, kind=AnomalyRule.Kind.LARGE_AMOUNT, threshold=100),
+    Feedback: _feedback_in,
+}
