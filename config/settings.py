@@ -6,6 +6,7 @@ Python. With DATABASE_URL and REDIS_URL set it is the distributed shape: Postgre
 the Redis cache and Redis as the Celery broker.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -57,6 +58,9 @@ INSTALLED_APPS = [
     "guardian",
     "django_celery_beat",
     "channels",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Our apps, in dependency order (an app never imports from one listed after it).
     "core",
     "staff",
@@ -83,9 +87,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "staff.middleware.ForcePasswordChangeMiddleware",
+    "staff.middleware.RequireSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -168,6 +175,7 @@ CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # lockout after repeated failed logins
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -180,6 +188,20 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "staff:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
 LOGOUT_REDIRECT_URL = "staff:login"
+# Lockout (django-axes): by login name, so one attacker cannot lock a whole shop's shared IP.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Deliberate: the lock is per account (what a store expects); shops share one IP, so an IP lock
+# would stop every till at once. Rotating user agents does not help an attacker against it.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/locked.html"
+AXES_VERBOSE = False
+# TOTP second factor for platform and regional administrators (django-otp).
+# On wherever DEBUG is off; the local demo leaves it off unless STAFF_OTP_REQUIRED=1.
+STAFF_OTP_REQUIRED = env_bool("STAFF_OTP_REQUIRED", not DEBUG)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Back office")
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 GUARDIAN_RAISE_403 = True
 

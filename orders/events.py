@@ -88,6 +88,7 @@ def announce_money(
             "order_id": order.pk,
             "number": order.number,
             "site_id": order.site_id,
+            "site": str(order.site) if order.site_id else "",
             "amount": str(amount),
             "provider": provider,
             "actor": actor_label,

@@ -1,1 +1,424 @@
-"""Staff API endpoints (the clerk management issue adds them)."""
+"""Staff API: clerks and their switches, the counter (sales, collections, refund requests), shifts,
+refund approvals, anomaly rules and alerts. Refusals answer 403 with the reason, and are logged."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api import ScopedMixin, router
+from core.models import Notification, Site
+from orders.api import OrderDetailSerializer, PaymentSerializer, RefundSerializer
+from orders.models import Order, OrderKind
+from orders.payments import provider_choices
+from staff import counter
+from staff.anomalies import alert_acknowledge
+from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile, User
+from staff.roles import CLERK, STORE_MANAGER
+from staff.services import PROFILE_FIELDS, clerk_create, staff_profile_update, staff_set_active
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class ViewScopedMixin(ScopedMixin):
+    """Rows the caller can see; what they may do to them is decided by the staff policies."""
+
+    def get_queryset(self):
+        return (
+            self.queryset.model._default_manager.restrict(self.request.user, "view")
+            .select_related(*getattr(self, "select_related", ()))
+            .order_by(*self.queryset.model._meta.ordering or ["pk"])
+        )
+
+
+class DecisionActionsMixin:
+    """Actions that decide on a row (approve, acknowledge) check their own permission inside,
+    instead of the model's add permission that DRF would ask for a POST."""
+
+    decision_actions: tuple[str, ...] = ()
+
+    def get_permissions(self):
+        if self.action in self.decision_actions:
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+
+def _need(request, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise exceptions.PermissionDenied()
+
+
+# --- Clerks ----------------------------------------------------------------------------------
+class StaffProfileSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    name = serializers.CharField(source="user.get_full_name", read_only=True)
+    phone = serializers.CharField(source="user.phone", read_only=True)
+    is_active = serializers.BooleanField(source="user.is_active", read_only=True)
+    roles = serializers.ListField(source="user.role_names", child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = StaffProfile
+        fields = ["id", "username", "name", "phone", "is_active", "roles", "sites", *PROFILE_FIELDS, "created_at"]
+        read_only_fields = ["id", "username", "name", "phone", "is_active", "roles", "created_at"]
+
+
+class StaffProfileUpdateSerializer(serializers.ModelSerializer):
+    sites = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = StaffProfile
+        fields = ["sites", *PROFILE_FIELDS]
+        extra_kwargs = {field: {"required": False} for field in PROFILE_FIELDS}
+
+
+class ClerkCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    phone = serializers.CharField(max_length=20)
+    gender = serializers.ChoiceField(choices=User.Gender.choices, required=False, default="")
+    email = serializers.EmailField(required=False, default="")
+    role = serializers.ChoiceField(choices=[CLERK, STORE_MANAGER], default=CLERK)
+    sites = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all(), many=True)
+    send_by = serializers.ChoiceField(
+        choices=[Notification.Channel.SMS, Notification.Channel.EMAIL], default=Notification.Channel.SMS
+    )
+    can_collect = serializers.BooleanField(default=True)
+    can_refund = serializers.BooleanField(default=False)
+    refund_limit = serializers.DecimalField(
+        **MONEY, required=False, allow_null=True, default=None, min_value=Decimal("0")
+    )
+    refund_daily_limit = serializers.DecimalField(
+        **MONEY, required=False, allow_null=True, default=None, min_value=Decimal("0")
+    )
+    reports = serializers.ChoiceField(choices=StaffProfile.Reports.choices, default=StaffProfile.Reports.OWN)
+    can_manage_members = serializers.BooleanField(default=False)
+    can_change_settings = serializers.BooleanField(default=False)
+
+
+class DecisionReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class StaffProfileViewSet(ViewScopedMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Clerks and store managers of the caller's stores. Created with a random initial password
+    sent by SMS or email; deactivated, never deleted."""
+
+    queryset = StaffProfile.objects.all()
+    serializer_class = StaffProfileSerializer
+    select_related = ("user",)
+    filterset_fields = ["can_refund", "sites"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @extend_schema(request=ClerkCreateSerializer, responses={201: StaffProfileSerializer})
+    def create(self, request, *args, **kwargs):
+        _need(request, "staff.add_staffprofile")
+        serializer = ClerkCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        user = clerk_create(actor=request.user, **data)
+        return Response(StaffProfileSerializer(user.profile).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=StaffProfileUpdateSerializer, responses=StaffProfileSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        _need(request, "staff.change_staffprofile")
+        profile = self.get_object()
+        serializer = StaffProfileUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        sites = data.pop("sites", None)
+        profile = staff_profile_update(actor=request.user, profile=profile, sites=sites, **data)
+        return Response(StaffProfileSerializer(profile).data)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            raise exceptions.MethodNotAllowed("PUT")
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(request=DecisionReasonSerializer, responses=StaffProfileSerializer)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        _need(request, "staff.change_staffprofile")
+        profile = self.get_object()
+        reason = DecisionReasonSerializer(data=request.data)
+        reason.is_valid(raise_exception=True)
+        staff_set_active(actor=request.user, user=profile.user, active=False, reason=reason.validated_data["reason"])
+        return Response(StaffProfileSerializer(profile).data)
+
+    @extend_schema(request=None, responses=StaffProfileSerializer)
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        _need(request, "staff.change_staffprofile")
+        profile = self.get_object()
+        staff_set_active(actor=request.user, user=profile.user, active=True)
+        return Response(StaffProfileSerializer(profile).data)
+
+
+# --- The counter -----------------------------------------------------------------------------
+class SaleLineSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=200)
+    unit_price = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    quantity = serializers.IntegerField(min_value=1, max_value=999, default=1)
+
+
+class SaleSerializer(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
+    lines = SaleLineSerializer(many=True, allow_empty=False)
+
+
+class CollectSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=[])
+    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"), required=False, allow_null=True, default=None)
+    tendered = serializers.DecimalField(**MONEY, min_value=Decimal("0"), required=False, allow_null=True, default=None)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    offline_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    idempotency_key = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = [code for code, _label in provider_choices() if code != "wallet"]
+
+
+class CollectionSerializer(serializers.Serializer):
+    payment = PaymentSerializer()
+    change = serializers.DecimalField(**MONEY)
+
+
+class RefundRequestSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    reason = serializers.CharField(max_length=255)
+
+
+class RefundApprovalSerializer(serializers.ModelSerializer):
+    order_number = serializers.CharField(source="order.number", read_only=True)
+
+    class Meta:
+        model = RefundApproval
+        fields = [
+            "id",
+            "order",
+            "order_number",
+            "amount",
+            "reason",
+            "level",
+            "status",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+            "refund",
+        ]
+        read_only_fields = fields
+
+
+class RefundOutcomeSerializer(serializers.Serializer):
+    refund = RefundSerializer(allow_null=True)
+    approval = RefundApprovalSerializer(allow_null=True)
+
+
+class CounterOrderViewSet(ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """Counter orders of the caller's stores: walk-in sales, collecting, refund requests."""
+
+    queryset = Order.objects.filter(kind=OrderKind.COUNTER)
+    serializer_class = OrderDetailSerializer
+    select_related = ("customer",)
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .filter(kind=OrderKind.COUNTER)
+            .prefetch_related("lines", "payments", "refunds", "events")
+        )
+
+    def _counter_order(self, request, pk):
+        _need(request, "staff.use_cashier")
+        return self.get_object()
+
+    @extend_schema(request=SaleSerializer, responses={201: OrderDetailSerializer})
+    def create(self, request):
+        _need(request, "staff.use_cashier")
+        _need(request, "orders.add_order")
+        serializer = SaleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lines = [
+            counter.SaleLine(
+                product=None, description=line["description"], unit_price=line["unit_price"], quantity=line["quantity"]
+            )
+            for line in serializer.validated_data["lines"]
+        ]
+        order = counter.counter_sale_create(actor=request.user, site=serializer.validated_data["site"], lines=lines)
+        return Response(OrderDetailSerializer(order).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CollectSerializer, responses=CollectionSerializer)
+    @action(detail=True, methods=["post"])
+    def collect(self, request, pk=None):
+        order = self._counter_order(request, pk)
+        _need(request, "orders.add_payment")
+        serializer = CollectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        collection = counter.counter_collect(actor=request.user, order=order, **serializer.validated_data)
+        return Response(CollectionSerializer({"payment": collection.payment, "change": collection.change}).data)
+
+    @extend_schema(
+        request=RefundRequestSerializer, responses={201: RefundOutcomeSerializer, 202: RefundOutcomeSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        """Within the caller's limits the refund is done (201); above them an approval request is
+        created and no money moves (202)."""
+        order = self._counter_order(request, pk)
+        _need(request, "orders.add_refund")
+        serializer = RefundRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        outcome = counter.refund_request(actor=request.user, order=order, **serializer.validated_data)
+        body = RefundOutcomeSerializer({"refund": outcome.refund, "approval": outcome.approval}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED if outcome.needs_approval else status.HTTP_201_CREATED)
+
+
+# --- Shifts ----------------------------------------------------------------------------------
+class ShiftSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Shift
+        fields = [
+            "id",
+            "site",
+            "clerk",
+            "opened_at",
+            "opening_float",
+            "closed_at",
+            "closed_by",
+            "expected_amount",
+            "counted_amount",
+            "variance",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class ShiftOpenSerializer(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
+    opening_float = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+
+
+class ShiftCloseSerializer(serializers.Serializer):
+    counted_amount = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class ShiftViewSet(ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Shift.objects.all()
+    serializer_class = ShiftSerializer
+    select_related = ("site", "clerk")
+    filterset_fields = ["site", "clerk"]
+
+    @extend_schema(request=ShiftOpenSerializer, responses={201: ShiftSerializer})
+    def create(self, request):
+        _need(request, "staff.add_shift")
+        serializer = ShiftOpenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        shift = counter.shift_open(actor=request.user, **serializer.validated_data)
+        return Response(ShiftSerializer(shift).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ShiftCloseSerializer, responses=ShiftSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        _need(request, "staff.change_shift")
+        serializer = ShiftCloseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        shift = counter.shift_close(actor=request.user, shift=self.get_object(), **serializer.validated_data)
+        return Response(ShiftSerializer(shift).data)
+
+
+# --- Approvals, rules, alerts ----------------------------------------------------------------
+class RefundApprovalViewSet(DecisionActionsMixin, ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
+    decision_actions = ("approve", "reject")
+    queryset = RefundApproval.objects.all()
+    serializer_class = RefundApprovalSerializer
+    select_related = ("order",)
+    filterset_fields = ["status", "level", "order"]
+
+    def _decide(self, request, approve: bool):
+        _need(request, "staff.change_refundapproval")
+        serializer = DecisionReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        approval = counter.refund_approval_decide(
+            actor=request.user, approval=self.get_object(), approve=approve, reason=serializer.validated_data["reason"]
+        )
+        return Response(RefundApprovalSerializer(approval).data)
+
+    @extend_schema(request=DecisionReasonSerializer, responses=RefundApprovalSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve: the refund is made now. A decided request, or one's own, is refused."""
+        return self._decide(request, True)
+
+    @extend_schema(request=DecisionReasonSerializer, responses=RefundApprovalSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Reject, with a reason: no money ever moves for this request."""
+        return self._decide(request, False)
+
+
+class AnomalyRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AnomalyRule
+        fields = ["id", "region", "kind", "threshold", "is_active"]
+
+    def validate_region(self, region):
+        from core.scoping import user_can_reach
+
+        if not user_can_reach(self.context["request"].user, region, "change"):
+            raise serializers.ValidationError(_("You cannot set rules for this region."))
+        return region
+
+
+class AnomalyRuleViewSet(ViewScopedMixin, viewsets.ModelViewSet):
+    queryset = AnomalyRule.objects.all()
+    serializer_class = AnomalyRuleSerializer
+    select_related = ("region",)
+    filterset_fields = ["region", "kind", "is_active"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+class StaffAlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StaffAlert
+        fields = [
+            "id",
+            "kind",
+            "region",
+            "site",
+            "clerk",
+            "message",
+            "evidence",
+            "created_at",
+            "acknowledged_at",
+            "acknowledged_by",
+        ]
+        read_only_fields = fields
+
+
+class StaffAlertViewSet(DecisionActionsMixin, ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
+    decision_actions = ("acknowledge",)
+    queryset = StaffAlert.objects.all()
+    serializer_class = StaffAlertSerializer
+    filterset_fields = ["kind", "site", "clerk"]
+
+    @extend_schema(request=None, responses=StaffAlertSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        _need(request, "staff.change_staffalert")
+        return Response(StaffAlertSerializer(alert_acknowledge(actor=request.user, alert=self.get_object())).data)
+
+
+router.register("staff-profiles", StaffProfileViewSet)
+router.register("counter-orders", CounterOrderViewSet, basename="counter-order")
+router.register("shifts", ShiftViewSet)
+router.register("refund-approvals", RefundApprovalViewSet)
+router.register("anomaly-rules", AnomalyRuleViewSet)
+router.register("staff-alerts", StaffAlertViewSet)

@@ -1,11 +1,47 @@
-"""Login, logout and the password change (forced at first login for new clerks)."""
+"""Staff pages: login and password, clerks and their switches, the cashier console, shifts,
+refund approvals, live monitoring, anomaly rules and alerts, clerk activity and performance."""
+
+from __future__ import annotations
+
+import datetime
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
-from django.utils.translation import gettext_lazy as _
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from staff.services import user_password_changed
+from core.console import ScopedDetailView, ScopedListView, nav_register
+from core.models import AuditEntry
+from orders.models import Order, OrderEvent, Payment, Refund
+from staff import counter
+from staff.forms import (
+    AnomalyRuleForm,
+    ClerkCreateForm,
+    CollectForm,
+    DecisionForm,
+    PeriodForm,
+    ProfileSwitchesForm,
+    RefundRequestForm,
+    SaleForm,
+    ShiftCloseForm,
+    ShiftOpenForm,
+)
+from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile
+from staff.services import (
+    PROFILE_FIELDS,
+    clerk_create,
+    staff_password_reset,
+    staff_profile_update,
+    staff_set_active,
+    user_password_changed,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -26,3 +62,655 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         user_password_changed(user=self.request.user)
         messages.success(self.request, _("Your password has been changed."))
         return response
+
+
+def _need(request, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+def _errors(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for item in errors:
+                form.add_error(field if field in form.fields else None, item)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+# --- Clerks ----------------------------------------------------------------------------------
+class ClerkListView(ScopedListView):
+    model = StaffProfile
+    url_name = "staff:clerk-list"
+    detail_url_name = "staff:clerk-detail"
+    title = gettext_lazy("Clerks")
+    select_related = ("user",)
+    columns = [
+        ("user__username", gettext_lazy("Login")),
+        ("user__first_name", gettext_lazy("First name")),
+        ("user__last_name", gettext_lazy("Last name")),
+        ("user__is_active", gettext_lazy("Active")),
+        ("can_collect", gettext_lazy("Collect")),
+        ("can_refund", gettext_lazy("Refund")),
+        ("refund_limit", gettext_lazy("Per refund")),
+        ("refund_daily_limit", gettext_lazy("Per day")),
+    ]
+    actions = [(gettext_lazy("Add a clerk"), "staff:clerk-create", "staff.add_staffprofile")]
+
+
+def clerk_create_view(request):
+    _need(request, "staff.add_staffprofile")
+    form = ClerkCreateForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = clerk_create(
+                actor=request.user,
+                name=data["name"],
+                phone=data["phone"],
+                role=data["role"],
+                sites=data["sites"],
+                gender=data["gender"] or "",
+                email=data["email"] or "",
+                photo=data.get("photo") or None,
+                send_by=data["send_by"],
+                **{field: data[field] for field in PROFILE_FIELDS},
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("%(name)s was added; the initial password was sent to them.") % {"name": user.get_full_name()},
+            )
+            return redirect("staff:clerk-detail", pk=user.profile.pk)
+    return render(request, "staff/form.html", {"form": form, "title": _("Add a clerk"), "multipart": True})
+
+
+class ClerkDetailView(ScopedDetailView):
+    model = StaffProfile
+    template_name = "staff/clerk_detail.html"
+    select_related = ("user",)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["form"] = kwargs.get("form") or ProfileSwitchesForm(instance=self.object, user=self.request.user)
+        context["can_change"] = self.request.user.has_perm("staff.change_staffprofile")
+        context["roles"] = self.object.user.role_names
+        return context
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        _need(request, "staff.change_staffprofile")
+        profile = self.object
+        action = request.POST.get("action", "save")
+        try:
+            if action == "deactivate":
+                staff_set_active(
+                    actor=request.user, user=profile.user, active=False, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, _("The account was deactivated; its history is kept."))
+            elif action == "activate":
+                staff_set_active(actor=request.user, user=profile.user, active=True)
+                messages.success(request, _("The account was reactivated."))
+            elif action == "reset_password":
+                staff_password_reset(actor=request.user, user=profile.user, send_by=request.POST.get("send_by", "sms"))
+                messages.success(request, _("A new password was sent; it must be changed at the next login."))
+            else:
+                form = ProfileSwitchesForm(request.POST, request.FILES, instance=profile, user=request.user)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(form=form))
+                data = form.cleaned_data
+                outside = set(profile.sites.all()) - set(form.fields["sites"].queryset)
+                profile.refresh_from_db()  # the form's save is not used: the service keeps the grants in step
+                staff_profile_update(
+                    actor=request.user,
+                    profile=profile,
+                    sites=[*data["sites"], *outside],
+                    photo=data.get("photo") or None,
+                    **{field: data[field] for field in PROFILE_FIELDS},
+                )
+                messages.success(request, _("Saved."))
+        except ValidationError as error:
+            _errors(request, error)
+        return redirect("staff:clerk-detail", pk=profile.pk)
+
+
+def clerk_activity(request, pk):
+    """Everything a clerk did in a period, as far as the viewer's scope reaches."""
+    _need(request, "staff.view_staffprofile")
+    profile = get_object_or_404(StaffProfile.objects.restrict(request.user).select_related("user"), pk=pk)
+    form = PeriodForm(request.GET or None, user=request.user)
+    start, end = _period(form)
+    user = profile.user
+    events = (
+        OrderEvent.objects.restrict(request.user)
+        .filter(actor_user=user, at__gte=start, at__lt=end)
+        .select_related("order")
+        .order_by("-at")[:500]
+    )
+    audit = (
+        AuditEntry.objects.restrict(request.user).filter(actor=user, at__gte=start, at__lt=end).order_by("-at")[:500]
+    )
+    shifts = Shift.objects.restrict(request.user).filter(clerk=user, opened_at__gte=start, opened_at__lt=end)
+    return render(
+        request,
+        "staff/clerk_activity.html",
+        {
+            "profile": profile,
+            "form": form,
+            "events": events,
+            "audit": audit,
+            "shifts": shifts,
+            "start": start,
+            "end": end,
+        },
+    )
+
+
+def _period(form) -> tuple[datetime.datetime, datetime.datetime]:
+    today = timezone.localdate()
+    start_day = today.replace(day=1)
+    end_day = today
+    if form.is_bound and form.is_valid():
+        start_day = form.cleaned_data.get("start") or start_day
+        end_day = form.cleaned_data.get("end") or end_day
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(start_day, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(end_day + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    return start, end
+
+
+# --- Cashier console -------------------------------------------------------------------------
+def cashier(request):
+    """The till: the clerk's shift, a walk-in sale, finding an order by number."""
+    _need(request, "staff.use_cashier")
+    shift = counter.shift_current(request.user)
+    sale_form = SaleForm(
+        request.POST if request.POST.get("form") == "sale" else None,
+        user=request.user,
+        initial={"site": shift.site_id if shift else None},
+    )
+    if request.method == "POST" and request.POST.get("form") == "sale" and sale_form.is_valid():
+        data = sale_form.cleaned_data
+        try:
+            order = counter.counter_sale_create(
+                actor=request.user,
+                site=data["site"],
+                lines=[
+                    counter.SaleLine(
+                        product=None,
+                        description=data["description"],
+                        unit_price=data["amount"],
+                        quantity=data["quantity"],
+                    )
+                ],
+            )
+        except ValidationError as error:
+            _form_errors(sale_form, error)
+        except PermissionDenied as error:
+            sale_form.add_error(None, str(error))
+        else:
+            return redirect("staff:cashier-order", pk=order.pk)
+    number = request.GET.get("number", "").strip()
+    if number:
+        found = Order.objects.restrict(request.user).filter(number__iexact=number).first()
+        if found:
+            return redirect("staff:cashier-order", pk=found.pk)
+        messages.error(request, _("No order %(number)s in your stores.") % {"number": number})
+    recent = (
+        Order.objects.restrict(request.user)
+        .filter(Q(created_by=request.user) | Q(payments__collected_by=request.user))
+        .distinct()
+        .order_by("-created_at")[:10]
+    )
+    return render(
+        request,
+        "staff/cashier.html",
+        {
+            "shift": shift,
+            "expected": counter.shift_expected(shift) if shift else None,
+            "sale_form": sale_form,
+            "open_form": ShiftOpenForm(user=request.user),
+            "close_form": ShiftCloseForm(),
+            "recent": recent,
+            "pending_approvals": RefundApproval.objects.filter(requested_by=request.user, status="pending").count(),
+        },
+    )
+
+
+@require_POST
+def shift_open_view(request):
+    _need(request, "staff.add_shift")
+    form = ShiftOpenForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            counter.shift_open(
+                actor=request.user, site=form.cleaned_data["site"], opening_float=form.cleaned_data["opening_float"]
+            )
+        except ValidationError as error:
+            _errors(request, error)
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Shift opened."))
+    else:
+        messages.error(request, _("Choose a store and enter the cash float."))
+    return redirect("staff:cashier")
+
+
+@require_POST
+def shift_close_view(request, pk):
+    _need(request, "staff.change_shift")
+    shift = get_object_or_404(Shift.objects.restrict(request.user), pk=pk)
+    form = ShiftCloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the counted cash."))
+        return redirect("staff:cashier")
+    try:
+        closed = counter.shift_close(
+            actor=request.user,
+            shift=shift,
+            counted_amount=form.cleaned_data["counted_amount"],
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as error:
+        _errors(request, error)
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Shift closed: expected %(expected)s, counted %(counted)s, variance %(variance)s.")
+            % {"expected": closed.expected_amount, "counted": closed.counted_amount, "variance": closed.variance},
+        )
+    return redirect(request.POST.get("next") or "staff:cashier")
+
+
+def cashier_order(request, pk):
+    """One order at the till: collect, request a refund, print the receipt."""
+    _need(request, "staff.use_cashier")
+    order = get_object_or_404(
+        Order.objects.restrict(request.user).select_related("site", "customer").prefetch_related("lines"), pk=pk
+    )
+    collect_form = CollectForm(
+        request.POST if request.POST.get("form") == "collect" else None,
+        initial={"amount": order.balance_due, "method": "cash"},
+    )
+    refund_form = RefundRequestForm(
+        request.POST if request.POST.get("form") == "refund" else None, initial={"amount": order.refundable_amount}
+    )
+    if request.method == "POST":
+        _need(request, "orders.add_payment" if request.POST.get("form") == "collect" else "orders.add_refund")
+        try:
+            if request.POST.get("form") == "collect" and collect_form.is_valid():
+                data = collect_form.cleaned_data
+                offline_at = data.get("offline_at")
+                if offline_at is not None and timezone.is_naive(offline_at):
+                    offline_at = timezone.make_aware(offline_at)
+                collection = counter.counter_collect(
+                    actor=request.user,
+                    order=order,
+                    method=data["method"],
+                    amount=data["amount"],
+                    tendered=data.get("tendered"),
+                    reference=data.get("reference") or "",
+                    offline_at=offline_at,
+                )
+                if collection.payment.status == Payment.Status.PENDING:
+                    messages.info(request, _("Waiting for the customer to pay."))
+                elif collection.payment.status == Payment.Status.FAILED:
+                    messages.error(request, _("The payment failed."))
+                else:
+                    messages.success(
+                        request,
+                        _("Collected %(amount)s. Change: %(change)s.")
+                        % {"amount": collection.payment.amount, "change": collection.change},
+                    )
+                return redirect("staff:cashier-order", pk=order.pk)
+            if request.POST.get("form") == "refund" and refund_form.is_valid():
+                outcome = counter.refund_request(
+                    actor=request.user,
+                    order=order,
+                    amount=refund_form.cleaned_data["amount"],
+                    reason=refund_form.cleaned_data["reason"],
+                )
+                if outcome.needs_approval:
+                    messages.warning(
+                        request,
+                        _("The refund is above your limit and was sent for approval to the %(level)s.")
+                        % {"level": outcome.approval.get_level_display().lower()},
+                    )
+                elif outcome.refund.status == Refund.Status.SUCCEEDED:
+                    messages.success(request, _("Refunded %(amount)s.") % {"amount": outcome.refund.amount})
+                else:
+                    messages.error(request, _("The refund failed."))
+                return redirect("staff:cashier-order", pk=order.pk)
+        except ValidationError as error:
+            _form_errors(collect_form if request.POST.get("form") == "collect" else refund_form, error)
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+    order.refresh_from_db()
+    return render(
+        request,
+        "staff/cashier_order.html",
+        {
+            "order": order,
+            "collect_form": collect_form,
+            "refund_form": refund_form,
+            "payments": order.payments.select_related("collected_by"),
+            "approvals": order.refund_approvals.select_related("requested_by", "decided_by"),
+            "events": order.events.all(),
+            "shift": counter.shift_current(request.user),
+        },
+    )
+
+
+def receipt(request, pk):
+    _need(request, "orders.view_order")
+    order = get_object_or_404(
+        Order.objects.restrict(request.user).select_related("site", "region").prefetch_related("lines"), pk=pk
+    )
+    payments = order.payments.filter(status=Payment.Status.SUCCEEDED)
+    refunds = order.refunds.filter(status=Refund.Status.SUCCEEDED)
+    return render(request, "staff/receipt.html", {"order": order, "payments": payments, "refunds": refunds})
+
+
+# --- Shifts, approvals, alerts, rules --------------------------------------------------------
+class ShiftListView(ScopedListView):
+    model = Shift
+    url_name = "staff:shift-list"
+    title = gettext_lazy("Shifts")
+    select_related = ("site", "clerk", "closed_by")
+    columns = [
+        ("opened_at", gettext_lazy("Opened")),
+        ("site", gettext_lazy("Store")),
+        ("clerk", gettext_lazy("Clerk")),
+        ("opening_float", gettext_lazy("Cash float")),
+        ("closed_at", gettext_lazy("Closed")),
+        ("expected_amount", gettext_lazy("Expected")),
+        ("counted_amount", gettext_lazy("Counted")),
+        ("variance", gettext_lazy("Variance")),
+        ("closed_by", gettext_lazy("Closed by")),
+    ]
+
+
+class ApprovalListView(ScopedListView):
+    model = RefundApproval
+    url_name = "staff:approval-list"
+    detail_url_name = "staff:approval-detail"
+    title = gettext_lazy("Refund approvals")
+    select_related = ("order", "site", "requested_by", "decided_by")
+    columns = [
+        ("order__number", gettext_lazy("Order")),
+        ("status", gettext_lazy("Status")),
+        ("amount", gettext_lazy("Amount")),
+        ("reason", gettext_lazy("Reason")),
+        ("level", gettext_lazy("Approver")),
+        ("requested_by", gettext_lazy("Requested by")),
+        ("requested_at", gettext_lazy("Requested")),
+        ("decided_by", gettext_lazy("Decided by")),
+    ]
+
+    def base_queryset(self):
+        queryset = super().base_queryset()
+        status = self.request.GET.get("status")
+        return queryset.filter(status=status) if status in RefundApproval.Status.values else queryset
+
+
+class ApprovalDetailView(ScopedDetailView):
+    model = RefundApproval
+    template_name = "staff/approval_detail.html"
+    select_related = ("order", "site", "requested_by", "decided_by", "refund")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["may_decide"] = self.object.status == "pending" and counter.may_approve(self.request.user, self.object)
+        context["form"] = DecisionForm()
+        return context
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        _need(request, "staff.change_refundapproval")
+        form = DecisionForm(request.POST)
+        if not form.is_valid():
+            raise Http404
+        try:
+            decided = counter.refund_approval_decide(
+                actor=request.user,
+                approval=self.object,
+                approve=form.cleaned_data["decision"] == "approve",
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            _errors(request, error)
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("Approved: %(amount)s refunded.") % {"amount": decided.amount}
+                if decided.status == "approved"
+                else _("Rejected; no money was moved."),
+            )
+        return redirect("staff:approval-detail", pk=self.object.pk)
+
+
+class AlertListView(ScopedListView):
+    model = StaffAlert
+    url_name = "staff:alert-list"
+    title = gettext_lazy("Staff alerts")
+    template_name = "staff/alert_list.html"
+    select_related = ("site", "clerk", "acknowledged_by")
+    columns = [
+        ("created_at", gettext_lazy("Raised")),
+        ("kind", gettext_lazy("Rule")),
+        ("site", gettext_lazy("Store")),
+        ("clerk", gettext_lazy("Clerk")),
+        ("message", gettext_lazy("Message")),
+        ("acknowledged_by", gettext_lazy("Acknowledged by")),
+    ]
+
+
+@require_POST
+def alert_acknowledge_view(request, pk):
+    _need(request, "staff.change_staffalert")
+    alert = get_object_or_404(StaffAlert.objects.restrict(request.user), pk=pk)
+    from staff.anomalies import alert_acknowledge
+
+    alert_acknowledge(actor=request.user, alert=alert)
+    return redirect("staff:alert-list")
+
+
+class RuleListView(ScopedListView):
+    model = AnomalyRule
+    url_name = "staff:rule-list"
+    title = gettext_lazy("Anomaly rules")
+    select_related = ("region",)
+    columns = [
+        ("region", gettext_lazy("Region")),
+        ("kind", gettext_lazy("Rule")),
+        ("threshold", gettext_lazy("Threshold")),
+        ("is_active", gettext_lazy("Active")),
+    ]
+    actions = [(gettext_lazy("Set a rule"), "staff:rule-edit", "staff.add_anomalyrule")]
+
+
+def rule_edit(request):
+    """Create or replace the rule of a kind for a region (one per region and kind)."""
+    _need(request, "staff.add_anomalyrule")
+    form = AnomalyRuleForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        rule, created = AnomalyRule.objects.update_or_create(
+            region=data["region"],
+            kind=data["kind"],
+            defaults={"threshold": data["threshold"], "is_active": data["is_active"]},
+        )
+        from core.services import audit_record
+
+        audit_record(
+            actor=request.user,
+            action="anomaly_rule.set",
+            obj=rule,
+            changes={"threshold": str(rule.threshold), "active": rule.is_active},
+            region=rule.region,
+        )
+        messages.success(request, _("Rule saved."))
+        return redirect("staff:rule-list")
+    return render(request, "staff/form.html", {"form": form, "title": _("Set an anomaly rule")})
+
+
+# --- Monitoring and performance --------------------------------------------------------------
+def monitor(request):
+    """A live feed of collections and refunds in the viewer's stores."""
+    _need(request, "orders.view_payment")
+    payments = (
+        Payment.objects.restrict(request.user)
+        .filter(status=Payment.Status.SUCCEEDED)
+        .select_related("order__site", "collected_by")[:50]
+    )
+    refunds = (
+        Refund.objects.restrict(request.user)
+        .filter(status=Refund.Status.SUCCEEDED)
+        .select_related("order__site", "requested_by", "payment")[:50]
+    )
+    feed = sorted(
+        [
+            {
+                "kind": "payment",
+                "at": p.collected_at,
+                "order": p.order,
+                "amount": p.amount,
+                "provider": p.provider,
+                "who": p.collected_by,
+                "offline": p.offline,
+            }
+            for p in payments
+        ]
+        + [
+            {
+                "kind": "refund",
+                "at": r.created_at,
+                "order": r.order,
+                "amount": r.amount,
+                "provider": r.payment.provider,
+                "who": r.requested_by,
+                "offline": False,
+            }
+            for r in refunds
+        ],
+        key=lambda row: row["at"],
+        reverse=True,
+    )[:50]
+    labels = {
+        "payment": _("Collection"),
+        "refund": _("Refund"),
+        "offline": _("offline"),
+        "live": _("live"),
+        "off": _("reconnecting…"),
+    }
+    return render(request, "staff/monitor.html", {"feed": feed, "labels": labels})
+
+
+def performance(request):
+    _need(request, "staff.view_performance")
+    from staff.selectors import performance_rows
+
+    form = PeriodForm(request.GET or None, user=request.user)
+    start, end = _period(form)
+    site = form.cleaned_data.get("site") if form.is_bound and form.is_valid() else None
+    rows = performance_rows(viewer=request.user, start=start, end=end, site=site)
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        from staff.selectors import performance_export
+
+        content, content_type = performance_export(rows, export)
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = (
+            f'attachment; filename="clerk-performance-{start:%Y%m%d}-{end:%Y%m%d}.{export}"'
+        )
+        return response
+    top = max([row["collected_amount"] for row in rows] + [1])
+    for row in rows:
+        row["bar"] = float(row["collected_amount"] / top * 100) if top else 0
+        row["refund_bar"] = float(row["refunded_amount"] / top * 100) if top else 0
+    query = request.GET.copy()
+    query.pop("export", None)
+    return render(
+        request,
+        "staff/performance.html",
+        {
+            "form": form,
+            "rows": rows,
+            "start": start,
+            "end": end - datetime.timedelta(days=1),
+            "query": query.urlencode(),
+        },
+    )
+
+
+nav_register(
+    section=gettext_lazy("Store"),
+    label=gettext_lazy("Cashier"),
+    url_name="staff:cashier",
+    permission="staff.use_cashier",
+    order=5,
+)
+nav_register(
+    section=gettext_lazy("Store"),
+    label=gettext_lazy("Shifts"),
+    url_name="staff:shift-list",
+    permission="staff.view_shift",
+    order=6,
+)
+nav_register(
+    section=gettext_lazy("Store"),
+    label=gettext_lazy("Refund approvals"),
+    url_name="staff:approval-list",
+    permission="staff.view_refundapproval",
+    order=7,
+)
+nav_register(
+    section=gettext_lazy("Store"),
+    label=gettext_lazy("Live collections"),
+    url_name="staff:monitor",
+    permission="orders.view_payment",
+    order=8,
+)
+nav_register(
+    section=gettext_lazy("Store"),
+    label=gettext_lazy("Staff alerts"),
+    url_name="staff:alert-list",
+    permission="staff.view_staffalert",
+    order=9,
+)
+nav_register(
+    section=gettext_lazy("Store"),
+    label=gettext_lazy("Clerks"),
+    url_name="staff:clerk-list",
+    permission="staff.view_staffprofile",
+    order=10,
+)
+nav_register(
+    section=gettext_lazy("Store"),
+    label=gettext_lazy("Clerk performance"),
+    url_name="staff:performance",
+    permission="staff.view_performance",
+    order=11,
+)
+nav_register(
+    section=gettext_lazy("Store"),
+    label=gettext_lazy("Anomaly rules"),
+    url_name="staff:rule-list",
+    permission="staff.view_anomalyrule",
+    order=12,
+)

@@ -59,6 +59,12 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_second_factor(settings):
+    """Most tests sign in with force_login; tests/staff/test_login_security.py turns it on."""
+    settings.STAFF_OTP_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from config.celery import app

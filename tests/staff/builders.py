@@ -14,7 +14,9 @@ def _profile_in(region):
 
 
 def _shift_in(region):
-    return Shift.objects.create(site=SiteFactory(region=region), clerk=UserFactory(role="clerk"), opening_float=Decimal("100"))
+    return Shift.objects.create(
+        site=SiteFactory(region=region), clerk=UserFactory(role="clerk"), opening_float=Decimal("100")
+    )
 
 
 def _approval_in(region):
@@ -46,6 +48,8 @@ SCOPED_BUILDERS = {
     Shift: _shift_in,
     RefundApproval: _approval_in,
     StaffAlert: _alert_in,
-    AnomalyRule: lambda region: AnomalyRule.objects.create(region=region, kind=AnomalyRule.Kind.LARGE_AMOUNT, threshold=100),
+    AnomalyRule: lambda region: AnomalyRule.objects.create(
+        region=region, kind=AnomalyRule.Kind.LARGE_AMOUNT, threshold=100
+    ),
     Feedback: _feedback_in,
 }

@@ -28,7 +28,9 @@ D = Decimal
 
 def _cash_sale(world, total="80.00", tendered="100.00"):
     order = counter_sale_create(
-        actor=world.clerk, site=world.east_store, lines=[SaleLine(product=None, description="Goods", unit_price=D(total))]
+        actor=world.clerk,
+        site=world.east_store,
+        lines=[SaleLine(product=None, description="Goods", unit_price=D(total))],
     )
     collection = counter_collect(actor=world.clerk, order=order, method="cash", tendered=D(tendered))
     order.refresh_from_db()
@@ -63,7 +65,9 @@ def test_cash_needs_an_open_shift_and_enough_tendered(world):
 
 def test_card_needs_the_terminal_reference(world):
     order = counter_sale_create(
-        actor=world.clerk, site=world.east_store, lines=[SaleLine(product=ProductFactory(sale_price=D("3.50")), quantity=2)]
+        actor=world.clerk,
+        site=world.east_store,
+        lines=[SaleLine(product=ProductFactory(sale_price=D("3.50")), quantity=2)],
     )
     assert order.total == D("7.00")
     with pytest.raises(ValidationError, match="reference"):
@@ -91,7 +95,9 @@ def test_one_open_shift_per_clerk(world, shift):
 
 def test_offline_collection_keeps_its_original_time_and_flag(world, shift):
     order = counter_sale_create(
-        actor=world.clerk, site=world.east_store, lines=[SaleLine(product=None, description="Goods", unit_price=D("12"))]
+        actor=world.clerk,
+        site=world.east_store,
+        lines=[SaleLine(product=None, description="Goods", unit_price=D("12"))],
     )
     when = timezone.now() - datetime.timedelta(hours=3)
     collection = counter_collect(actor=world.clerk, order=order, method="cash", tendered=D("12"), offline_at=when)

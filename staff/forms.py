@@ -1,0 +1,160 @@
+"""Forms of the staff pages: adding and editing clerks, the counter, shifts, approvals, rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Notification, Region, Site
+from orders.payments import provider_choices
+from staff.models import AnomalyRule, StaffProfile, User
+from staff.roles import CLERK, STORE_MANAGER
+
+MONEY_FIELD = {"max_digits": 12, "decimal_places": 2}
+
+
+def _money(label, *, required=True, minimum=Decimal("0.00"), **kwargs):
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        min_value=minimum,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        **MONEY_FIELD,
+        **kwargs,
+    )
+
+
+class StoreChoiceMixin:
+    def limit_sites(self, user, field="sites"):
+        self.fields[field].queryset = Site.objects.restrict(user, "view").filter(is_active=True).order_by("name")
+
+
+class ProfileSwitchesForm(StoreChoiceMixin, forms.ModelForm):
+    class Meta:
+        model = StaffProfile
+        fields = [
+            "sites",
+            "can_collect",
+            "can_refund",
+            "refund_limit",
+            "refund_daily_limit",
+            "reports",
+            "can_manage_members",
+            "can_change_settings",
+            "photo",
+        ]
+        widgets = {"sites": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_sites(user)
+        if self.instance.pk:
+            # Stores outside the editor's scope stay as they are; only theirs are shown.
+            self.fields["sites"].initial = self.instance.sites.all()
+
+
+class ClerkCreateForm(ProfileSwitchesForm):
+    name = forms.CharField(label=_("Name"), max_length=150)
+    gender = forms.ChoiceField(label=_("Gender"), choices=User.Gender.choices, required=False)
+    phone = forms.CharField(
+        label=_("Phone number"),
+        max_length=20,
+        help_text=_("The clerk logs in with it."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    email = forms.EmailField(label=_("Email"), required=False)
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[(CLERK, _("Clerk")), (STORE_MANAGER, _("Store manager"))], initial=CLERK
+    )
+    send_by = forms.ChoiceField(
+        label=_("Send the initial password by"),
+        choices=[(Notification.Channel.SMS, _("SMS")), (Notification.Channel.EMAIL, _("Email"))],
+        initial=Notification.Channel.SMS,
+    )
+
+    field_order = ["name", "gender", "phone", "email", "role", "sites", "send_by"]
+
+
+class SaleForm(StoreChoiceMixin, forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Store"))
+    description = forms.CharField(label=_("Item"), max_length=200, initial=_("Walk-in sale"))
+    amount = _money(_("Price"), minimum=Decimal("0.01"))
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=999, initial=1)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_sites(user, "site")
+
+
+class CollectForm(forms.Form):
+    method = forms.ChoiceField(label=_("Method"))
+    amount = _money(_("Amount"), minimum=Decimal("0.01"))
+    tendered = _money(_("Cash tendered"), required=False)
+    reference = forms.CharField(label=_("Terminal reference"), max_length=100, required=False)
+    offline_at = forms.DateTimeField(
+        label=_("Collected while offline at"),
+        required=False,
+        help_text=_("Only for a collection made while the system was unreachable."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The stored-value wallet needs a signed-in customer; everything else can be taken at a till.
+        self.fields["method"].choices = [(code, label) for code, label in provider_choices() if code != "wallet"]
+
+
+class RefundRequestForm(forms.Form):
+    amount = _money(_("Refund amount"), minimum=Decimal("0.01"))
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+
+
+class ShiftOpenForm(StoreChoiceMixin, forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Store"))
+    opening_float = _money(_("Cash float"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_sites(user, "site")
+
+
+class ShiftCloseForm(forms.Form):
+    counted_amount = _money(_("Counted cash"))
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))], widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+
+
+class AnomalyRuleForm(forms.ModelForm):
+    class Meta:
+        model = AnomalyRule
+        fields = ["region", "kind", "threshold", "is_active"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = Region.objects.restrict(user, "change")
+
+    def validate_unique(self):
+        pass  # setting a rule of a kind a region already has replaces it
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Store"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.restrict(user, "view").order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        return data
