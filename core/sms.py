@@ -14,17 +14,16 @@ class SMSProvider:
 
 
 class LoggingSMSProvider(SMSProvider):
-    """Writes the message to the log; the default for demos and tests.
+    """Writes that a message was sent to the log; the default for demos and tests.
 
-    The text is logged at DEBUG only, because messages carry one-time codes and initial
-    passwords that must not end up in production logs.
+    Never the text: messages carry pickup codes and initial passwords, which must not end up in
+    any log at any level.
     """
 
     def send(self, *, phone: str, text: str) -> None:
         logger.info(
             "SMS to %s queued to the logging provider (%d characters)", phone[-4:].rjust(len(phone), "*"), len(text)
         )
-        logger.debug("SMS body: %s", text)
 
 
 class OutboxSMSProvider(SMSProvider):

@@ -87,6 +87,10 @@ def _payload(kind: str, post) -> dict:
 def device_command(request, pk):
     if not request.user.is_authenticated:
         return redirect("staff:login")
+    from devices import commands as registry
+
+    if not any(request.user.has_perm(permission) for permission in set(registry.CONSOLE_COMMANDS.values())):
+        raise PermissionDenied  # may send no command to any device
     device = get_object_or_404(Device.objects.restrict(request.user, "view"), pk=pk)
     kind = request.POST.get("kind", "")
     if not services.console_command_allowed(user=request.user, device=device, kind=kind):

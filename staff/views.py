@@ -148,8 +148,8 @@ class ClerkDetailView(ScopedDetailView):
         return context
 
     def post(self, request, *args, **kwargs):
-        self.object = self.get_object()
         _need(request, "staff.change_staffprofile")
+        self.object = self.get_object()
         profile = self.object
         action = request.POST.get("action", "save")
         try:
@@ -478,8 +478,8 @@ class ApprovalDetailView(ScopedDetailView):
         return context
 
     def post(self, request, *args, **kwargs):
-        self.object = self.get_object()
         _need(request, "staff.change_refundapproval")
+        self.object = self.get_object()
         form = DecisionForm(request.POST)
         if not form.is_valid():
             raise Http404

@@ -1,0 +1,305 @@
+"""The permission matrix: for every role and every console page and API endpoint, whether it is
+allowed — one table, every row checked. A page or endpoint without a row fails the test, and so
+does a row for something that no longer exists.
+
+"Allowed" means the role gets past the permission checks (any answer but 401/403 and, for pages,
+not the login redirect; 404 for an id that does not exist counts as allowed). "Denied" means 403
+for a signed-in role, 401/403 or the login page for anonymous callers. Scoping (which rows) is
+proven separately in test_scoping_generated.py.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ROLES = (
+    "anonymous",
+    "platform_admin",
+    "regional_admin",
+    "store_manager",
+    "clerk",
+    "service_staff",
+    "supplier",
+    "finance",
+)
+ALL = frozenset(ROLES)
+STAFF = ALL - {"anonymous"}
+NONE = frozenset()
+A, R, M, C, S, U, F = (
+    "platform_admin",
+    "regional_admin",
+    "store_manager",
+    "clerk",
+    "service_staff",
+    "supplier",
+    "finance",
+)
+
+
+def only(*roles):
+    return frozenset(roles)
+
+
+# (url name, method) -> roles allowed.
+MATRIX = {
+    ("anomalyrule-detail", "DELETE"): only(A, R),
+    ("anomalyrule-detail", "GET"): only(A, R, M),
+    ("anomalyrule-detail", "PATCH"): only(A, R),
+    ("anomalyrule-list", "GET"): only(A, R, M),
+    ("anomalyrule-list", "POST"): only(A, R),
+    ("asset-detail", "GET"): only(A, R, M),
+    ("asset-list", "GET"): only(A, R, M),
+    ("auditentry-detail", "GET"): only(A, R),
+    ("auditentry-list", "GET"): only(A, R),
+    ("brand-detail", "GET"): only(A, R, M),
+    ("brand-list", "GET"): only(A, R, M),
+    ("catalog:product-create", "GET"): only(A),
+    ("catalog:product-detail", "GET"): only(A, R, M, C, S, U),
+    ("catalog:product-edit", "GET"): only(A),
+    ("catalog:product-import", "GET"): only(A),
+    ("catalog:product-list", "GET"): only(A, R, M, C, S, U),
+    ("category-detail", "GET"): only(A, R, M, C, U),
+    ("category-list", "GET"): only(A, R, M, C, U),
+    ("compartment-detail", "GET"): only(A, R, M, S),
+    ("compartment-list", "GET"): only(A, R, M, S),
+    ("compartment-out-of-service", "POST"): only(A, R),
+    ("compartment-reassign", "POST"): only(A, R),
+    ("compartment-reopen", "POST"): only(A, R),
+    ("core:audit-list", "GET"): only(A, R),
+    ("core:dashboard", "GET"): STAFF,
+    ("core:notification-list", "GET"): STAFF,
+    ("core:notification-read", "GET"): STAFF,
+    ("core:region-list", "GET"): only(A, R, F),
+    ("core:site-detail", "GET"): only(A, R, M, C, S, F),
+    ("core:site-list", "GET"): only(A, R, M, C, S, F),
+    ("counter-order-collect", "POST"): only(A, R, M, C),
+    ("counter-order-detail", "GET"): only(A, R, M, C, F),
+    ("counter-order-list", "GET"): only(A, R, M, C, F),
+    ("counter-order-list", "POST"): only(A, R, M, C),
+    ("counter-order-refund", "POST"): only(A, R, M, C),
+    ("customer-detail", "GET"): only(A, R, M, C, F),
+    ("customer-list", "GET"): only(A, R, M, C, F),
+    ("device-commands", "POST"): only(A, R),
+    ("device-detail", "DELETE"): only(A, R),
+    ("device-detail", "GET"): only(A, R, M, S),
+    ("device-detail", "PATCH"): only(A, R, S),
+    # The machines' own API: device tokens only, never a staff session.
+    ("device-dex-list", "POST"): NONE,
+    ("device-list", "GET"): only(A, R, M, S),
+    ("device-list", "POST"): only(A, R),
+    ("device-pickup-list", "POST"): NONE,
+    ("device-rotate-token", "POST"): only(A, R),
+    ("device-self-acknowledge", "POST"): NONE,
+    ("device-self-commands", "GET"): NONE,
+    ("device-self-events", "POST"): NONE,
+    ("device-self-heartbeat", "POST"): NONE,
+    ("device-self-pair", "POST"): ALL,  # a new machine pairs by its serial number
+    ("device-self-result", "POST"): NONE,
+    ("device-vends-list", "POST"): NONE,
+    ("devicecommand-detail", "GET"): only(A, R, M, S),
+    ("devicecommand-list", "GET"): only(A, R, M, S),
+    ("devices:command-list", "GET"): only(A, R, M, S),
+    ("devices:device-command", "POST"): only(A, R, S),
+    ("devices:device-detail", "GET"): only(A, R, M, S),
+    ("devices:device-list", "GET"): only(A, R, M, S),
+    ("devices:fault-list", "GET"): only(A, R, M, S),
+    ("dexread-detail", "GET"): only(A, R, S),
+    ("dexread-list", "GET"): only(A, R, S),
+    ("dexread-list", "POST"): only(A, R, S),
+    ("fault-detail", "GET"): only(A, R, M, S),
+    ("fault-list", "GET"): only(A, R, M, S),
+    ("fault-resolve", "POST"): only(A, R),
+    ("gateway:dex-detail", "GET"): only(A, R, S),
+    ("gateway:dex-list", "GET"): only(A, R, S),
+    ("gateway:dex-upload", "GET"): only(A, R, S),
+    ("lease-detail", "GET"): only(A, R, M),
+    ("lease-list", "GET"): only(A, R, M),
+    ("lease-return-scan", "POST"): only(A, R),
+    ("leasing:asset-list", "GET"): only(A, R, M),
+    ("leasing:lease-list", "GET"): only(A, R, M),
+    ("lockers:bank-detail", "GET"): only(A, R, M, S),
+    ("lockers:compartment-list", "GET"): only(A, R, M, S),
+    ("members:customer-list", "GET"): only(A, R, M, C, F),
+    ("my-notification-detail", "GET"): STAFF,
+    ("my-notification-list", "GET"): STAFF,
+    ("order-detail", "GET"): only(A, R, M, C, F),
+    ("order-list", "GET"): only(A, R, M, C, F),
+    ("orders:order-detail", "GET"): only(A, R, M, C, F),
+    ("orders:order-list", "GET"): only(A, R, M, C, F),
+    ("payment-detail", "GET"): only(A, R, M, C, F),
+    ("payment-list", "GET"): only(A, R, M, C, F),
+    ("pickup:counter", "GET"): only(A, R, M, C),
+    ("pickup:qr", "GET"): ALL,  # the signed link in the customer's message
+    ("pickup:regenerate", "POST"): only(A, R, M, C),
+    ("product-detail", "DELETE"): only(A),
+    ("product-detail", "GET"): only(A, R, M, C, S, U),
+    ("product-detail", "PATCH"): only(A),
+    ("product-list", "GET"): only(A, R, M, C, S, U),
+    ("product-list", "POST"): only(A),
+    ("refund-detail", "GET"): only(A, R, M, C, F),
+    ("refund-list", "GET"): only(A, R, M, C, F),
+    ("refundapproval-approve", "POST"): only(A, R, M),
+    ("refundapproval-detail", "GET"): only(A, R, M, C, F),
+    ("refundapproval-list", "GET"): only(A, R, M, C, F),
+    ("refundapproval-reject", "POST"): only(A, R, M),
+    ("region-detail", "GET"): only(A, R, F),
+    ("region-list", "GET"): only(A, R, F),
+    ("shift-close", "POST"): only(A, R, M, C),
+    ("shift-detail", "GET"): only(A, R, M, C, F),
+    ("shift-list", "GET"): only(A, R, M, C, F),
+    ("shift-list", "POST"): only(A, R, M, C),
+    ("site-detail", "DELETE"): only(A),
+    ("site-detail", "GET"): only(A, R, M, C, S, F),
+    ("site-detail", "PATCH"): only(A, R),
+    ("site-list", "GET"): only(A, R, M, C, S, F),
+    ("site-list", "POST"): only(A, R),
+    ("slot-detail", "GET"): only(A, R, S),
+    ("slot-list", "GET"): only(A, R, S),
+    ("staff:alert-ack", "POST"): only(A, R, M),
+    ("staff:alert-list", "GET"): only(A, R, M, F),
+    ("staff:approval-detail", "GET"): only(A, R, M, C, F),
+    ("staff:approval-detail", "POST"): only(A, R, M),
+    ("staff:approval-list", "GET"): only(A, R, M, C, F),
+    ("staff:cashier", "GET"): only(A, R, M, C),
+    ("staff:cashier-order", "GET"): only(A, R, M, C),
+    ("staff:clerk-activity", "GET"): only(A, R, M),
+    ("staff:clerk-create", "GET"): only(A, R, M),
+    ("staff:clerk-detail", "GET"): only(A, R, M),
+    ("staff:clerk-detail", "POST"): only(A, R, M),
+    ("staff:clerk-list", "GET"): only(A, R, M),
+    ("staff:login", "GET"): ALL,
+    ("staff:login", "POST"): ALL,
+    ("staff:logout", "GET"): ALL,
+    ("staff:logout", "POST"): ALL,
+    ("staff:monitor", "GET"): only(A, R, M, C, F),
+    ("staff:otp-setup", "GET"): STAFF,
+    ("staff:otp-verify", "GET"): STAFF,
+    ("staff:password-change", "GET"): STAFF,
+    ("staff:password-change", "POST"): STAFF,
+    ("staff:performance", "GET"): only(A, R, M, C, F),
+    ("staff:receipt", "GET"): only(A, R, M, C, F),
+    ("staff:rule-edit", "GET"): only(A, R),
+    ("staff:rule-list", "GET"): only(A, R, M),
+    ("staff:shift-close", "POST"): only(A, R, M, C),
+    ("staff:shift-list", "GET"): only(A, R, M, C, F),
+    ("staff:shift-open", "POST"): only(A, R, M, C),
+    ("staffalert-acknowledge", "POST"): only(A, R, M),
+    ("staffalert-detail", "GET"): only(A, R, M, F),
+    ("staffalert-list", "GET"): only(A, R, M, F),
+    ("staffprofile-activate", "POST"): only(A, R, M),
+    ("staffprofile-deactivate", "POST"): only(A, R, M),
+    ("staffprofile-detail", "GET"): only(A, R, M),
+    ("staffprofile-detail", "PATCH"): only(A, R, M),
+    ("staffprofile-list", "GET"): only(A, R, M),
+    ("staffprofile-list", "POST"): only(A, R, M),
+    ("supplier-detail", "GET"): only(A, R, M, U),
+    ("supplier-list", "GET"): only(A, R, M, U),
+    ("telemetry-detail", "GET"): only(A, R, M, S),
+    ("telemetry-list", "GET"): only(A, R, M, S),
+    ("vending:slot-list", "GET"): only(A, R, S),
+}
+
+# Not part of the matrix: framework plumbing with no permission of its own.
+IGNORED = {"set_language", "api-schema", "api-docs", "api-root", None}
+
+
+def _walk(patterns, namespace=None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if str(pattern.pattern).startswith("admin/"):
+                continue
+            yield from _walk(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+            yield name, pattern
+
+
+def _methods(pattern) -> list[str]:
+    callback = pattern.callback
+    actions = getattr(callback, "actions", None)
+    if actions:  # a DRF route: the methods it maps
+        return sorted(method.upper() for method in actions if method not in ("head", "options", "put"))
+    view_class = getattr(callback, "view_class", None)
+    if view_class is not None:
+        allowed = [m.upper() for m in ("get", "post") if hasattr(view_class, m)]
+        return allowed or ["GET"]
+    closure = [c.cell_contents for c in (callback.__closure__ or ()) if isinstance(c.cell_contents, list | tuple)]
+    for values in closure:
+        if values and all(isinstance(v, str) for v in values):  # require_http_methods' list
+            return sorted(v.upper() for v in values if v.upper() in ("GET", "POST"))
+    return ["GET"]
+
+
+def endpoints() -> dict[tuple[str, str], str]:
+    found = {}
+    for name, pattern in _walk(get_resolver().url_patterns):
+        if (
+            name in IGNORED
+            or str(pattern.pattern).startswith(("^media", "static", "favicon"))
+            or "format" in str(pattern.pattern)
+        ):
+            continue
+        for method in _methods(pattern):
+            found[(name, method)] = pattern
+    return found
+
+
+def _url(name, pattern):
+    from django.urls import NoReverseMatch
+
+    for args in ([], [999999], ["00000000-0000-0000-0000-000000000000"], ["bad-token"]):
+        try:
+            return reverse(name, args=args)
+        except NoReverseMatch:
+            continue
+    raise AssertionError(f"cannot build a URL for {name}")
+
+
+def _user(world, role):
+    return {
+        "anonymous": None,
+        A: world.admin,
+        R: world.regional,
+        M: world.manager,
+        C: world.clerk,
+        S: world.service,
+        U: world.supplier_user,
+        F: world.finance,
+    }[role]
+
+
+def _allowed(response, role, url) -> bool:
+    if url == reverse("staff:logout"):
+        return response.status_code not in (401, 403)  # logging out redirects to the login page, for anyone
+    if response.status_code in (401, 403):
+        return False
+    if response.status_code == 302 and response.get("Location", "").split("?")[0] == reverse("staff:login"):
+        return False
+    assert response.status_code < 500, (url, role, response.status_code)
+    return True
+
+
+def test_every_page_and_endpoint_has_a_row():
+    found = set(endpoints())
+    missing = sorted(found - set(MATRIX), key=str)
+    stale = sorted(set(MATRIX) - found, key=str)
+    assert not missing, f"add these to MATRIX in {__file__}: {missing}"
+    assert not stale, f"these rows name nothing that exists: {stale}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_the_matrix_holds_for(role, world, client):
+    user = _user(world, role)
+    wrong = []
+    for (name, method), pattern in sorted(endpoints().items(), key=str):
+        if user is not None:
+            client.force_login(user)  # again each time: the logout row ends the session
+        url = _url(name, pattern)
+        response = client.get(url) if method == "GET" else client.generic(method, url, "{}", "application/json")
+        allowed = _allowed(response, role, url)
+        expected = role in MATRIX.get((name, method), NONE)
+        if allowed != expected:
+            wrong.append(
+                f"{method} {url} ({name}): {'allowed' if allowed else 'denied'} ({response.status_code}), expected {'allowed' if expected else 'denied'}"
+            )
+    assert not wrong, "\n".join(wrong)
