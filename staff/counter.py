@@ -177,6 +177,7 @@ def counter_collect(
     (the change is worked out and recorded); card needs the terminal's reference; QR goes through
     the online providers and stays pending until their callback. `offline_at` enters a collection
     made while the system was unreachable, at its original time, flagged as offline."""
+    order = Order.objects.select_related("site", "region").get(pk=order.pk)  # never judge a stale copy
     site = order.site
     if site is None:
         raise ValidationError(_("This order does not belong to a store."))
@@ -326,6 +327,7 @@ def may_approve(user, approval: RefundApproval) -> bool:
 def refund_request(*, actor, order: Order, amount, reason: str, payment: Payment | None = None) -> RefundOutcome:
     """Refund at once within the requester's limits; otherwise ask for approval (no money moves)."""
     amount = money(amount)
+    order = Order.objects.select_related("site", "region").get(pk=order.pk)  # never judge a stale copy
     policies.require(actor, policies.REFUND, order.site, obj=order)
     if order.site is None and not _reaches(actor, order):
         policies.deny(user=actor, action=policies.REFUND, message=_("This order is outside your scope."), obj=order)

@@ -131,17 +131,20 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
 
 
-class AnomalyRuleForm(forms.ModelForm):
-    class Meta:
-        model = AnomalyRule
-        fields = ["region", "kind", "threshold", "is_active"]
+class AnomalyRuleForm(forms.Form):
+    """Setting the rule of a kind for a region replaces the one it had."""
+
+    region = forms.ModelChoiceField(queryset=Region.objects.none(), label=_("Region"))
+    kind = forms.ChoiceField(label=_("Rule"), choices=AnomalyRule.Kind.choices)
+    threshold = _money(_("Threshold"), required=False, initial=Decimal("0.00"))
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = Region.objects.restrict(user, "change")
 
-    def validate_unique(self):
-        pass  # setting a rule of a kind a region already has replaces it
+    def clean_threshold(self):
+        return self.cleaned_data.get("threshold") or Decimal("0.00")
 
 
 class PeriodForm(forms.Form):
