@@ -28,7 +28,15 @@ def _money(label, *, required=True, minimum=Decimal("0.00"), **kwargs):
 
 class StoreChoiceMixin:
     def limit_sites(self, user, field="sites"):
-        self.fields[field].queryset = Site.objects.restrict(user, "view").filter(is_active=True).order_by("name")
+        sites = Site.objects.restrict(user, "view").filter(is_active=True).order_by("name")
+        profile = getattr(user, "profile", None) if hasattr(user, "pk") else None
+        if field == "site" and profile is not None and profile.sites.exists():
+            sites = sites.filter(pk__in=profile.sites.values("pk"))  # the stores they work in
+        self.fields[field].queryset = sites
+        if field == "site" and not self.initial.get(field):
+            only_one = list(sites[:2])
+            if len(only_one) == 1:
+                self.initial[field] = only_one[0].pk
 
 
 class ProfileSwitchesForm(StoreChoiceMixin, forms.ModelForm):

@@ -279,7 +279,7 @@ def cashier(request):
             "shift": shift,
             "expected": counter.shift_expected(shift) if shift else None,
             "sale_form": sale_form,
-            "open_form": ShiftOpenForm(user=request.user),
+            "open_form": ShiftOpenForm(user=request.user, auto_id="shift_%s"),
             "close_form": ShiftCloseForm(),
             "recent": recent,
             "pending_approvals": RefundApproval.objects.filter(requested_by=request.user, status="pending").count(),
