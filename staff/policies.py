@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from core.scoping import user_can_reach, user_grants
 from staff.roles import CLERK, PLATFORM_ADMIN, REGIONAL_ADMIN, STORE_MANAGER
@@ -106,12 +106,12 @@ def allowed(user, capability: str, site=None) -> bool:
 
 
 CAPABILITY_MESSAGES = {
-    COLLECT: _lazy("You may not collect payments."),
-    REFUND: _lazy("You may not refund."),
-    MEMBERS: _lazy("You may not manage members."),
-    SETTINGS: _lazy("You may not change settings."),
-    REPORTS_OWN: _lazy("You may not view reports."),
-    REPORTS_STORE: _lazy("You may not view the whole store's reports."),
+    COLLECT: gettext_lazy("You may not collect payments."),
+    REFUND: gettext_lazy("You may not refund."),
+    MEMBERS: gettext_lazy("You may not manage members."),
+    SETTINGS: gettext_lazy("You may not change settings."),
+    REPORTS_OWN: gettext_lazy("You may not view reports."),
+    REPORTS_STORE: gettext_lazy("You may not view the whole store's reports."),
 }
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Avg, Count, F, Sum
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from members.models import Feedback
 from orders.models import ZERO, Order, OrderEvent, OrderKind, Payment, Refund
@@ -17,18 +17,18 @@ from staff import policies
 from staff.models import RefundApproval, Shift, User
 
 COLUMNS = [
-    ("clerk", _lazy("Clerk")),
-    ("collections", _lazy("Collections")),
-    ("collected_amount", _lazy("Collected")),
-    ("refunds", _lazy("Refunds")),
-    ("refunded_amount", _lazy("Refunded")),
-    ("voids", _lazy("Voids")),
-    ("avg_handling_seconds", _lazy("Average handling (s)")),
-    ("shifts", _lazy("Shifts closed")),
-    ("exact_shifts", _lazy("Shifts without variance")),
-    ("abs_variance", _lazy("Total variance")),
-    ("rating", _lazy("Rating")),
-    ("ratings", _lazy("Ratings")),
+    ("clerk", gettext_lazy("Clerk")),
+    ("collections", gettext_lazy("Collections")),
+    ("collected_amount", gettext_lazy("Collected")),
+    ("refunds", gettext_lazy("Refunds")),
+    ("refunded_amount", gettext_lazy("Refunded")),
+    ("voids", gettext_lazy("Voids")),
+    ("avg_handling_seconds", gettext_lazy("Average handling (s)")),
+    ("shifts", gettext_lazy("Shifts closed")),
+    ("exact_shifts", gettext_lazy("Shifts without variance")),
+    ("abs_variance", gettext_lazy("Total variance")),
+    ("rating", gettext_lazy("Rating")),
+    ("ratings", gettext_lazy("Ratings")),
 ]
 
 
