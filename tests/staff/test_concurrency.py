@@ -8,7 +8,14 @@ import pytest
 from django.db import connection, connections
 
 from orders.models import Refund
-from staff.counter import SaleLine, counter_collect, counter_sale_create, refund_approval_decide, refund_request, shift_open
+from staff.counter import (
+    SaleLine,
+    counter_collect,
+    counter_sale_create,
+    refund_approval_decide,
+    refund_request,
+    shift_open,
+)
 from staff.models import RefundApproval
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
