@@ -67,6 +67,27 @@ def seed(ctx):
                 actor=None, user=user, target=regions[scope], action="change" if role == "regional_admin" else "view"
             )
         elif scope in sites:
-            scope_grant(actor=None, user=user, target=sites[scope], action="change")
+            scope_grant(
+                actor=None, user=user, target=sites[scope], action="change" if role == "store_manager" else "view"
+            )
+            _store_profile(user, role, sites[scope])
         users[role] = user
     ctx.update(regions=regions, sites=sites, users=users)
+
+
+def _store_profile(user, role, site):
+    """Store staff act under their profile's switches: the demo clerk refunds up to 50 a time and
+    100 a day, the manager up to 500 a time (above that the regional administrator approves)."""
+    from staff.models import StaffProfile
+
+    limits = (
+        {"refund_limit": Decimal("500.00"), "refund_daily_limit": None, "reports": StaffProfile.Reports.STORE}
+        if role == "store_manager"
+        else {
+            "refund_limit": Decimal("50.00"),
+            "refund_daily_limit": Decimal("100.00"),
+            "reports": StaffProfile.Reports.OWN,
+        }
+    )
+    profile, _created = StaffProfile.objects.update_or_create(user=user, defaults={"can_refund": True, **limits})
+    profile.sites.set([site])

@@ -15,7 +15,6 @@ from core.api import ScopedMixin, router
 from core.models import Notification, Site
 from orders.api import OrderDetailSerializer, PaymentSerializer, RefundSerializer
 from orders.models import Order, OrderKind
-from orders.payments import provider_choices
 from staff import counter
 from staff.anomalies import alert_acknowledge
 from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile, User
@@ -179,7 +178,7 @@ class CollectSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["method"].choices = [code for code, _label in provider_choices() if code != "wallet"]
+        self.fields["method"].choices = [code for code, _label in counter.counter_methods()]
 
 
 class CollectionSerializer(serializers.Serializer):

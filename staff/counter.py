@@ -156,6 +156,19 @@ def counter_sale_create(*, actor, site, lines: list[SaleLine], customer=None, no
     return order
 
 
+def counter_methods() -> list[tuple[str, str]]:
+    """What a till can take: in-person methods (cash, the card terminal) and providers that show
+    the customer a QR code to pay with their phone."""
+    methods = []
+    from orders.payments import provider_choices
+
+    for code, label in provider_choices():
+        provider = provider_get(code)
+        if provider.collected_in_person or getattr(provider, "shows_qr", False):
+            methods.append((code, label))
+    return methods
+
+
 @dataclass
 class Collection:
     payment: Payment
@@ -182,10 +195,9 @@ def counter_collect(
     if site is None:
         raise ValidationError(_("This order does not belong to a store."))
     policies.require(actor, policies.COLLECT, site, obj=order)
-    try:
-        provider = provider_get(method)
-    except LookupError:
-        raise ValidationError({"method": _("Unknown payment method.")}) from None
+    if method not in {code for code, _label in counter_methods()}:
+        raise ValidationError({"method": _("Unknown payment method.")})
+    provider = provider_get(method)
     amount = money(amount) if amount not in (None, "") else order.balance_due
     shift = shift_current(actor, site)
     change = ZERO

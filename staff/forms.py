@@ -8,7 +8,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Notification, Region, Site
-from orders.payments import provider_choices
 from staff.models import AnomalyRule, StaffProfile, User
 from staff.roles import CLERK, STORE_MANAGER
 
@@ -111,8 +110,9 @@ class CollectForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The stored-value wallet needs a signed-in customer; everything else can be taken at a till.
-        self.fields["method"].choices = [(code, label) for code, label in provider_choices() if code != "wallet"]
+        from staff.counter import counter_methods
+
+        self.fields["method"].choices = counter_methods()
 
 
 class RefundRequestForm(forms.Form):
