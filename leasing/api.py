@@ -12,7 +12,7 @@ from core.api import ScopedReadOnlyViewSet, router
 from core.models import Site
 from leasing.models import Asset, Lease
 from leasing.pricing import minutes_between, price
-from leasing.services import lease_return
+from leasing.services import lease_extend, lease_return
 
 
 class AssetSerializer(serializers.ModelSerializer):
@@ -45,6 +45,8 @@ class LeaseSerializer(serializers.ModelSerializer):
             "returned_at",
             "minutes",
             "amount",
+            "due_at",
+            "pay_later",
             "running_cost",
         ]
         read_only_fields = fields
@@ -58,6 +60,10 @@ class LeaseSerializer(serializers.ModelSerializer):
 class ReturnScanSerializer(serializers.Serializer):
     asset = serializers.CharField(max_length=64, help_text=_("The serial or RFID tag scanned at the counter."))
     site = serializers.IntegerField()
+
+
+class ExtendSerializer(serializers.Serializer):
+    periods = serializers.IntegerField(min_value=1, max_value=24, default=1)
 
 
 class LeaseViewSet(ScopedReadOnlyViewSet):
@@ -78,6 +84,18 @@ class LeaseViewSet(ScopedReadOnlyViewSet):
         lease = lease_return(asset_serial=serializer.validated_data["asset"], site=site, actor=request.user)
         if lease is None:
             return Response({"asset": [_("This asset is not rented.")]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(LeaseSerializer(lease).data)
+
+    @extend_schema(request=ExtendSerializer, responses={200: LeaseSerializer})
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk=None):
+        """Extend (or renew) a long-term lease by whole periods; its billing continues."""
+        if not request.user.has_perm("leasing.change_lease"):
+            raise exceptions.PermissionDenied()
+        serializer = ExtendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lease = get_object_or_404(Lease.objects.restrict(request.user, "change"), pk=pk)
+        lease = lease_extend(lease=lease, periods=serializer.validated_data["periods"], actor=request.user)
         return Response(LeaseSerializer(lease).data)
 
 

@@ -31,6 +31,24 @@ class RatePlan(models.Model):
         _("long-term billing"), max_length=5, blank=True, choices=[("week", _("Weekly")), ("month", _("Monthly"))]
     )
     period_price = models.DecimalField(_("price per period"), null=True, blank=True, **MONEY)
+    # Due back after this many minutes (short-term) or at the end of the agreed periods (long-term);
+    # later than that, late fees per started late period up to their cap, then the asset is lost.
+    due_minutes = models.PositiveIntegerField(_("due back after (minutes)"), null=True, blank=True)
+    late_period_minutes = models.PositiveIntegerField(_("late period (minutes)"), default=60)
+    late_fee = models.DecimalField(_("late fee per period"), default=Decimal("0"), **MONEY)
+    late_fee_cap = models.DecimalField(_("late fee cap"), null=True, blank=True, **MONEY)
+    lost_after_minutes = models.PositiveIntegerField(
+        _("lost after overdue (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("An overdue lease is closed as lost this long after it was due; the deposit is kept."),
+    )
+    pay_later_level = models.PositiveSmallIntegerField(
+        _("pay later from member level"),
+        null=True,
+        blank=True,
+        help_text=_("Members at this level or above rent without a deposit and pay at return. Empty: never."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     scope_region_path = "region__path"
@@ -59,6 +77,10 @@ class RatePlan(models.Model):
             free_minutes=self.free_minutes,
             daily_cap=self.daily_cap,
             max_total=self.max_total,
+            due_minutes=self.due_minutes if not self.billing_period else None,
+            late_period_minutes=self.late_period_minutes or 60,
+            late_fee=self.late_fee,
+            late_fee_cap=self.late_fee_cap,
         )
 
 
@@ -99,6 +121,7 @@ class Lease(models.Model):
         IN_USE = "in_use", _("In use")
         RETURNED = "returned", _("Returned")
         BOUGHT = "bought", _("Closed at the maximum: bought")
+        LOST = "lost", _("Not returned: lost")
         CANCELLED = "cancelled", _("Cancelled")
 
     order = models.OneToOneField(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="lease")
@@ -114,6 +137,10 @@ class Lease(models.Model):
     )
     minutes = models.PositiveIntegerField(_("minutes used"), null=True, blank=True)
     amount = models.DecimalField(_("billed"), null=True, blank=True, **MONEY)
+    due_at = models.DateTimeField(_("due back"), null=True, blank=True, db_index=True)
+    pay_later = models.BooleanField(_("pay later"), default=False)
+    last_reminded_at = models.DateTimeField(_("last reminded"), null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
 
     scope_region_path = "order__region__path"
     scope_site = "order__site"

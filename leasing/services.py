@@ -54,9 +54,24 @@ def plan_for(asset: Asset) -> RatePlan:
     return plan
 
 
+def pays_later(customer, plan: RatePlan) -> bool:
+    """Members at or above the plan's pay-later level rent without a deposit."""
+    return plan.pay_later_level is not None and getattr(customer, "level", 0) >= plan.pay_later_level
+
+
+def due_at_for(plan: RatePlan, start, periods: int = 1):
+    if plan.billing_period:
+        return start + PERIODS[plan.billing_period] * periods
+    if plan.due_minutes:
+        return start + datetime.timedelta(minutes=plan.due_minutes)
+    return None
+
+
 def lease_start(*, customer, asset: Asset, actor=None) -> Lease:
-    """Rent an asset: refused with nothing changed if it is not available or the deposit cannot be held."""
+    """Rent an asset: refused with nothing changed if it is not available or the deposit cannot be
+    held. Members at the plan's pay-later level rent without a deposit and pay at return."""
     plan = plan_for(asset)
+    later = pays_later(customer, plan)
     with transaction.atomic():
         if not Asset.objects.filter(pk=asset.pk, state=A.AVAILABLE).update(state=A.RENTED):
             raise ValidationError(_("%(asset)s is not available.") % {"asset": asset}, code="unavailable")
@@ -64,7 +79,7 @@ def lease_start(*, customer, asset: Asset, actor=None) -> Lease:
             kind=OrderKind.LEASE, actor=actor or customer, customer=customer, site=asset.site, device=asset.station
         )
         hold = None
-        if plan.deposit > 0:
+        if plan.deposit > 0 and not later:
             hold = hold_place(
                 customer=customer, amount=plan.deposit, reference=order.number, idempotency_key=f"lease:{order.pk}"
             )
@@ -74,8 +89,17 @@ def lease_start(*, customer, asset: Asset, actor=None) -> Lease:
             customer=customer,
             plan=plan,
             hold=hold,
+            pay_later=later,
+            due_at=due_at_for(plan, timezone.now()),
             stage=ST.EJECTING if asset.station_id else ST.IN_USE,
         )
+        if later:
+            order_note(
+                order=order,
+                actor=actor or customer,
+                action="lease.pay_later",
+                data={"level": customer.level, "plan_level": plan.pay_later_level},
+            )
         if asset.station_id:
             command_send(
                 device=asset.station,
@@ -99,7 +123,8 @@ def on_eject_result(command: DeviceCommand) -> None:
             return
         if command.status == DeviceCommand.Status.SUCCEEDED:
             lease.stage, lease.rented_at = ST.IN_USE, timezone.now()
-            lease.save(update_fields=["stage", "rented_at"])
+            lease.due_at = due_at_for(lease.plan, lease.rented_at)
+            lease.save(update_fields=["stage", "rented_at", "due_at"])
             Asset.objects.filter(pk=lease.asset_id).update(station=None, slot="")
             return
         lease.stage = ST.CANCELLED
@@ -279,3 +304,98 @@ def leases_close_at_maximum(*, now=None) -> int:
             _settle(lease, bill, Actor.system("maximum reached"))
             closed += 1
     return closed
+
+
+# --- Extension, reminders, lost --------------------------------------------------------------
+def lease_extend(*, lease: Lease, periods: int = 1, actor=None) -> Lease:
+    """Extend (or, once due, renew) a long-term lease by whole periods; its billing continues."""
+    if periods < 1 or periods > 24:
+        raise ValidationError(_("Extend by 1 to 24 periods."))
+    with transaction.atomic():
+        locked = Lease.objects.select_for_update(of=("self",)).select_related("plan", "order").get(pk=lease.pk)
+        if locked.stage != ST.IN_USE:
+            raise ValidationError(_("Only a lease in use can be extended."))
+        if not locked.plan.billing_period:
+            raise ValidationError(_("Only long-term leases are extended; short rentals are billed by the minute."))
+        # Extending before the due date, or renewing after it, both continue from the due date.
+        base = locked.due_at or timezone.now()
+        locked.due_at = base + PERIODS[locked.plan.billing_period] * periods
+        locked.save(update_fields=["due_at"])
+        order_note(
+            order=locked.order,
+            actor=actor or Actor.system(),
+            action="lease.extended",
+            data={"periods": periods, "due_at": locked.due_at.isoformat()},
+        )
+    return locked
+
+
+REMIND_EVERY = datetime.timedelta(hours=24)
+
+
+def leases_overdue_scan(*, now=None) -> dict:
+    """Overdue leases: a reminder at most once a day through the notification service; past the
+    plan's `lost_after_minutes`, the lease closes as lost: the asset is marked lost and the bill
+    (usage and late fees up to their cap, at least the deposit) is taken from the hold. Idempotent."""
+    from core.services import notification_send
+
+    now = now or timezone.now()
+    reminded = lost = 0
+    overdue = Lease.objects.filter(stage=ST.IN_USE, due_at__lt=now).select_related(
+        "plan", "order__region", "customer", "asset", "hold"
+    )
+    for lease in overdue:
+        plan = lease.plan
+        if plan.lost_after_minutes is not None and now >= lease.due_at + datetime.timedelta(
+            minutes=plan.lost_after_minutes
+        ):
+            if _close_as_lost(lease, now):
+                lost += 1
+            continue
+        if lease.last_reminded_at and now - lease.last_reminded_at < REMIND_EVERY:
+            continue
+        with transaction.atomic():
+            claimed = Lease.objects.filter(
+                pk=lease.pk, stage=ST.IN_USE, last_reminded_at=lease.last_reminded_at
+            ).update(last_reminded_at=now, reminders_sent=lease.reminders_sent + 1)
+            if not claimed:
+                continue  # another run reminded it just now
+            bill = price(plan.pricing(), minutes_between(lease.rented_at, now))
+            notification_send(
+                template="lease_overdue",
+                recipient=lease.customer,
+                context={"lease": lease, "asset": lease.asset, "due_at": lease.due_at, "running": bill.total},
+                channels=[lease.customer.preferred_channel or "sms"],
+                region=lease.order.region,
+            )
+            order_note(
+                order=lease.order,
+                actor=Actor.system("overdue"),
+                action="lease.overdue_reminder",
+                data={"reminder": lease.reminders_sent + 1, "running": str(bill.total)},
+            )
+            reminded += 1
+    return {"reminded": reminded, "lost": lost}
+
+
+def _close_as_lost(lease: Lease, now) -> bool:
+    plan = lease.plan
+    bill = price(plan.pricing(), minutes_between(lease.rented_at, now))
+    deposit = lease.hold.amount if lease.hold_id else Decimal("0.00")
+    total = max(bill.total, deposit)
+    charged = Bill(minutes=bill.minutes, usage=total - bill.late_fee, late_fee=bill.late_fee, bought=False)
+    with transaction.atomic():
+        if not Lease.objects.filter(pk=lease.pk, stage=ST.IN_USE).update(
+            stage=ST.LOST, returned_at=now, minutes=bill.minutes, amount=charged.total
+        ):
+            return False
+        Asset.objects.filter(pk=lease.asset_id).update(state=A.LOST, station=None, slot="")
+        order_note(
+            order=lease.order,
+            actor=Actor.system("overdue"),
+            action="lease.lost",
+            reason=_("not returned in time: the asset is marked lost"),
+            data={"usage": str(bill.usage), "late_fee": str(bill.late_fee), "charged": str(charged.total)},
+        )
+        _settle(lease, charged, Actor.system("overdue"))
+    return True

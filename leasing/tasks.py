@@ -15,7 +15,13 @@ def leases_close_at_maximum() -> int:
     return services.leases_close_at_maximum()
 
 
+@shared_task
+def leases_overdue_scan() -> dict:
+    return services.leases_overdue_scan()
+
+
 BEAT_SCHEDULE = {
+    "leases-overdue-scan": {"task": "leasing.tasks.leases_overdue_scan", "schedule": 900.0},
     "leases-bill-periods": {"task": "leasing.tasks.leases_bill_periods", "schedule": 3600.0},
     "leases-close-at-maximum": {"task": "leasing.tasks.leases_close_at_maximum", "schedule": 600.0},
 }

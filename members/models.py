@@ -23,6 +23,7 @@ class Customer(models.Model):
     )
     created_at = models.DateTimeField(_("registered"), auto_now_add=True)
     is_active = models.BooleanField(_("active"), default=True)
+    level = models.PositiveSmallIntegerField(_("member level"), default=0)
 
     scope_region_path = "home_region__path"
     scope_site = None

@@ -20,4 +20,10 @@ def _lease_in(region):
     return lease_start(customer=CustomerFactory(), asset=asset)
 
 
-SCOPED_BUILDERS = {Asset: _asset_in, Lease: _lease_in}
+def _plan_in(region):
+    return RatePlan.objects.create(
+        name=f"Plan {next(_n)}", asset_kind="umbrella", region=region, unit_price=Decimal("1.00")
+    )
+
+
+SCOPED_BUILDERS = {Asset: _asset_in, Lease: _lease_in, RatePlan: _plan_in}
