@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
-from leasing.models import Asset, Lease, LeaseCharge, RatePlan
+from leasing.models import Asset, BulkItem, Lease, LeaseCharge, RatePlan
 
 
 @admin.register(RatePlan)
@@ -35,3 +35,19 @@ class LeaseAdmin(AppendOnlyAdmin):
 @admin.register(LeaseCharge)
 class LeaseChargeAdmin(AppendOnlyAdmin):
     list_display = ["lease", "period", "amount", "paid", "at"]
+
+
+@admin.register(BulkItem)
+class BulkItemAdmin(ScopedModelAdmin):
+    """Stock is added here; what is available changes only through rentals and returns."""
+
+    list_display = ["site", "kind", "total", "available"]
+    list_filter = ["kind"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["available"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.available = obj.total
+        super().save_model(request, obj, form, change)

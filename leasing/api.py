@@ -10,9 +10,9 @@ from rest_framework.response import Response
 
 from core.api import ScopedReadOnlyViewSet, router
 from core.models import Site
-from leasing.models import Asset, Lease
+from leasing.models import Asset, BulkItem, Lease
 from leasing.pricing import minutes_between, price
-from leasing.services import lease_extend, lease_return
+from leasing.services import bulk_lease_return, bulk_lease_start, lease_extend, lease_return
 
 
 class AssetSerializer(serializers.ModelSerializer):
@@ -38,6 +38,8 @@ class LeaseSerializer(serializers.ModelSerializer):
             "id",
             "number",
             "asset",
+            "bulk_item",
+            "quantity",
             "customer",
             "plan",
             "stage",
@@ -60,6 +62,48 @@ class LeaseSerializer(serializers.ModelSerializer):
 class ReturnScanSerializer(serializers.Serializer):
     asset = serializers.CharField(max_length=64, help_text=_("The serial or RFID tag scanned at the counter."))
     site = serializers.IntegerField()
+
+
+class BulkItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BulkItem
+        fields = ["id", "site", "kind", "total", "available"]
+        read_only_fields = fields
+
+
+class BulkRentSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1, max_value=50, default=1)
+
+
+class BulkReturnSerializer(serializers.Serializer):
+    site = serializers.IntegerField()
+
+
+class BulkItemViewSet(ScopedReadOnlyViewSet):
+    """Counted rentable items per store; a clerk hands some over to a customer."""
+
+    queryset = BulkItem.objects.all()
+    serializer_class = BulkItemSerializer
+    filterset_fields = ["site", "kind"]
+
+    @extend_schema(request=BulkRentSerializer, responses={201: LeaseSerializer})
+    @action(detail=True, methods=["post"])
+    def rent(self, request, pk=None):
+        if not request.user.has_perm("leasing.change_lease"):
+            raise exceptions.PermissionDenied()
+        serializer = BulkRentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = get_object_or_404(BulkItem.objects.restrict(request.user, "change"), pk=pk)
+        from members.models import Customer
+
+        customer = Customer.objects.filter(pk=serializer.validated_data["customer"], is_active=True).first()
+        if customer is None:
+            raise serializers.ValidationError({"customer": [_("No such customer.")]})
+        lease = bulk_lease_start(
+            customer=customer, item=item, quantity=serializer.validated_data["quantity"], actor=request.user
+        )
+        return Response(LeaseSerializer(lease).data, status=status.HTTP_201_CREATED)
 
 
 class ExtendSerializer(serializers.Serializer):
@@ -86,6 +130,18 @@ class LeaseViewSet(ScopedReadOnlyViewSet):
             return Response({"asset": [_("This asset is not rented.")]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(LeaseSerializer(lease).data)
 
+    @extend_schema(request=BulkReturnSerializer, responses={200: LeaseSerializer})
+    @action(detail=True, methods=["post"], url_path="bulk-return")
+    def bulk_return(self, request, pk=None):
+        """Counted items brought back to a store of the region: billed and closed."""
+        if not request.user.has_perm("leasing.change_lease"):
+            raise exceptions.PermissionDenied()
+        serializer = BulkReturnSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        site = get_object_or_404(Site.objects.restrict(request.user, "change"), pk=serializer.validated_data["site"])
+        lease = get_object_or_404(Lease.objects.restrict(request.user, "change"), pk=pk)
+        return Response(LeaseSerializer(bulk_lease_return(lease=lease, site=site, actor=request.user)).data)
+
     @extend_schema(request=ExtendSerializer, responses={200: LeaseSerializer})
     @action(detail=True, methods=["post"])
     def extend(self, request, pk=None):
@@ -100,4 +156,5 @@ class LeaseViewSet(ScopedReadOnlyViewSet):
 
 
 router.register("assets", AssetViewSet)
+router.register("bulk-items", BulkItemViewSet)
 router.register("leases", LeaseViewSet)

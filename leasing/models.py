@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Region, Site
@@ -115,6 +115,32 @@ class Asset(models.Model):
         return f"{self.kind} {self.serial}"
 
 
+class BulkItem(models.Model):
+    """Rentable items that are not tracked one by one (chairs, umbrellas in a stand): a quantity
+    per kind at a store. `available` only changes by conditional updates in the lease services."""
+
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="bulk_items")
+    kind = models.CharField(_("kind"), max_length=40)
+    total = models.PositiveIntegerField(_("owned"), default=0)
+    available = models.PositiveIntegerField(_("available"), default=0)
+
+    scope_region_path = "site__region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["site", "kind"]
+        verbose_name = _("bulk item")
+        verbose_name_plural = _("bulk items")
+        constraints = [
+            models.UniqueConstraint(fields=["site", "kind"], name="bulk_item_one_per_site_kind"),
+            models.CheckConstraint(condition=Q(available__lte=F("total")), name="bulk_item_available_within_total"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} × {self.available}/{self.total} @ {self.site}"
+
+
 class Lease(models.Model):
     class Stage(models.TextChoices):
         EJECTING = "ejecting", _("Ejecting")
@@ -125,7 +151,13 @@ class Lease(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     order = models.OneToOneField(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="lease")
-    asset = models.ForeignKey(Asset, verbose_name=_("asset"), on_delete=models.PROTECT, related_name="leases")
+    asset = models.ForeignKey(
+        Asset, verbose_name=_("asset"), null=True, blank=True, on_delete=models.PROTECT, related_name="leases"
+    )
+    bulk_item = models.ForeignKey(
+        BulkItem, verbose_name=_("bulk item"), null=True, blank=True, on_delete=models.PROTECT, related_name="leases"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="leases")
     plan = models.ForeignKey(RatePlan, verbose_name=_("rate plan"), on_delete=models.PROTECT, related_name="leases")
     hold = models.ForeignKey(Hold, verbose_name=_("deposit hold"), null=True, blank=True, on_delete=models.PROTECT)
@@ -151,13 +183,24 @@ class Lease(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["asset"], condition=Q(stage__in=["ejecting", "in_use"]), name="one_live_lease_per_asset"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(asset__isnull=False, bulk_item__isnull=True)
+                | Q(asset__isnull=True, bulk_item__isnull=False),
+                name="lease_asset_or_bulk_item",
+            ),
         ]
         verbose_name = _("lease")
         verbose_name_plural = _("leases")
 
     def __str__(self):
-        return f"{self.order.number}: {self.asset}"
+        return f"{self.order.number}: {self.item_label}"
+
+    @property
+    def item_label(self) -> str:
+        if self.asset_id:
+            return str(self.asset)
+        return f"{self.bulk_item.kind} × {self.quantity}" if self.bulk_item_id else ""
 
 
 class LeaseCharge(models.Model):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from devices.models import Device, DeviceCommand
 from devices.services import command_send
-from leasing.models import Asset, Lease, RatePlan
+from leasing.models import Asset, BulkItem, Lease, RatePlan
 from leasing.pricing import Bill, minutes_between, price
 from orders.models import OrderKind, OrderStatus
 from orders.payments import PaymentProvider, ProviderResult
@@ -43,14 +43,19 @@ ST = Lease.Stage
 
 
 def plan_for(asset: Asset) -> RatePlan:
-    ancestors = [int(p) for p in asset.site.region.path.strip("/").split("/") if p]
+    return plan_for_kind(asset.site, asset.kind)
+
+
+def plan_for_kind(site, kind: str) -> RatePlan:
+    """The active plan for `kind` nearest to the site's region (a city's plan overrides the country's)."""
+    ancestors = [int(p) for p in site.region.path.strip("/").split("/") if p]
     plan = (
-        RatePlan.objects.filter(asset_kind=asset.kind, region_id__in=ancestors, is_active=True)
+        RatePlan.objects.filter(asset_kind=kind, region_id__in=ancestors, is_active=True)
         .order_by("-region__path")
         .first()
     )
     if plan is None:
-        raise ValidationError(_("No rate plan for %(kind)s in this region.") % {"kind": asset.kind})
+        raise ValidationError(_("No rate plan for %(kind)s in this region.") % {"kind": kind})
     return plan
 
 
@@ -292,7 +297,7 @@ def leases_close_at_maximum(*, now=None) -> int:
     closed = 0
     live = Lease.objects.filter(stage=ST.IN_USE, plan__max_total__isnull=False, plan__billing_period="")
     for lease in live.select_related("plan", "order__region", "hold", "asset"):
-        bill = price(lease.plan.pricing(), minutes_between(lease.rented_at, now))
+        bill = _times(price(lease.plan.pricing(), minutes_between(lease.rented_at, now)), lease.quantity)
         if not bill.bought:
             continue
         with transaction.atomic():
@@ -300,7 +305,7 @@ def leases_close_at_maximum(*, now=None) -> int:
                 stage=ST.BOUGHT, returned_at=now, minutes=bill.minutes, amount=bill.total
             ):
                 continue
-            Asset.objects.filter(pk=lease.asset_id).update(state=A.SOLD, station=None, slot="")
+            _item_gone(lease, A.SOLD)
             _settle(lease, bill, Actor.system("maximum reached"))
             closed += 1
     return closed
@@ -364,7 +369,7 @@ def leases_overdue_scan(*, now=None) -> dict:
             notification_send(
                 template="lease_overdue",
                 recipient=lease.customer,
-                context={"lease": lease, "asset": lease.asset, "due_at": lease.due_at, "running": bill.total},
+                context={"lease": lease, "asset": lease.item_label, "due_at": lease.due_at, "running": bill.total},
                 channels=[lease.customer.preferred_channel or "sms"],
                 region=lease.order.region,
             )
@@ -380,7 +385,7 @@ def leases_overdue_scan(*, now=None) -> dict:
 
 def _close_as_lost(lease: Lease, now) -> bool:
     plan = lease.plan
-    bill = price(plan.pricing(), minutes_between(lease.rented_at, now))
+    bill = _times(price(plan.pricing(), minutes_between(lease.rented_at, now)), lease.quantity)
     deposit = lease.hold.amount if lease.hold_id else Decimal("0.00")
     total = max(bill.total, deposit)
     charged = Bill(minutes=bill.minutes, usage=total - bill.late_fee, late_fee=bill.late_fee, bought=False)
@@ -389,7 +394,7 @@ def _close_as_lost(lease: Lease, now) -> bool:
             stage=ST.LOST, returned_at=now, minutes=bill.minutes, amount=charged.total
         ):
             return False
-        Asset.objects.filter(pk=lease.asset_id).update(state=A.LOST, station=None, slot="")
+        _item_gone(lease, A.LOST)
         order_note(
             order=lease.order,
             actor=Actor.system("overdue"),
@@ -399,3 +404,130 @@ def _close_as_lost(lease: Lease, now) -> bool:
         )
         _settle(lease, charged, Actor.system("overdue"))
     return True
+
+
+# --- Bulk items (counted, not tracked one by one) ----------------------------------------------
+def _times(bill: Bill, quantity: int) -> Bill:
+    """The bill for `quantity` items rented together: each costs the same."""
+    if quantity == 1:
+        return bill
+    return Bill(
+        minutes=bill.minutes, usage=bill.usage * quantity, late_fee=bill.late_fee * quantity, bought=bill.bought
+    )
+
+
+def _item_gone(lease: Lease, state: str) -> None:
+    """The rented item will not come back (bought or lost)."""
+    from django.db.models import F
+
+    if lease.asset_id:
+        Asset.objects.filter(pk=lease.asset_id).update(state=state, station=None, slot="")
+    elif lease.bulk_item_id:
+        BulkItem.objects.filter(pk=lease.bulk_item_id).update(total=F("total") - lease.quantity)
+
+
+def bulk_lease_start(*, customer, item: BulkItem, quantity: int = 1, actor=None) -> Lease:
+    """A clerk hands over `quantity` counted items: taken by a conditional update (never below
+    zero), the deposit per item held in the wallet, or pay-later for members at the plan's level."""
+    from django.db.models import F
+
+    if quantity < 1 or quantity > 50:
+        raise ValidationError({"quantity": _("Rent 1 to 50 at a time.")})
+    plan = plan_for_kind(item.site, item.kind)
+    later = pays_later(customer, plan)
+    with transaction.atomic():
+        if not BulkItem.objects.filter(pk=item.pk, available__gte=quantity).update(available=F("available") - quantity):
+            left = BulkItem.objects.filter(pk=item.pk).values_list("available", flat=True).first() or 0
+            raise ValidationError(
+                _("Only %(left)s %(kind)s left at %(site)s.") % {"left": left, "kind": item.kind, "site": item.site},
+                code="unavailable",
+            )
+        order = order_create(kind=OrderKind.LEASE, actor=actor or customer, customer=customer, site=item.site)
+        hold = None
+        if plan.deposit > 0 and not later:
+            hold = hold_place(
+                customer=customer,
+                amount=plan.deposit * quantity,
+                reference=order.number,
+                idempotency_key=f"lease:{order.pk}",
+            )
+        return Lease.objects.create(
+            order=order,
+            bulk_item=item,
+            quantity=quantity,
+            customer=customer,
+            plan=plan,
+            hold=hold,
+            pay_later=later,
+            due_at=due_at_for(plan, timezone.now()),
+            stage=ST.IN_USE,
+        )
+
+
+def bulk_lease_return(*, lease: Lease, site, actor=None) -> Lease:
+    """The counted items are back at `site` (any store of the region): billed once from the actual
+    usage time; returned elsewhere, the stock moves to that store."""
+    from django.db.models import F
+
+    with transaction.atomic():
+        lease = (
+            Lease.objects.select_for_update(of=("self",))
+            .select_related("order__region", "plan", "hold", "bulk_item")
+            .get(pk=lease.pk)
+        )
+        if lease.bulk_item_id is None:
+            raise ValidationError(_("This lease is for a tracked asset: scan its tag instead."))
+        if lease.stage != ST.IN_USE:
+            raise ValidationError(_("This lease is not in use; nothing was changed."))
+        if not site.region.path.startswith(lease.order.region.path):
+            raise ValidationError(_("These items were returned outside the region they were rented in."))
+        now = timezone.now()
+        minutes = minutes_between(lease.rented_at, now)
+        if lease.plan.billing_period:
+            bill = Bill(minutes=minutes, usage=Decimal("0.00"), late_fee=Decimal("0.00"), bought=False)
+        else:
+            bill = _times(price(lease.plan.pricing(), minutes), lease.quantity)
+        lease.stage, lease.returned_at, lease.minutes, lease.amount = ST.RETURNED, now, bill.minutes, bill.total
+        lease.save(update_fields=["stage", "returned_at", "minutes", "amount"])
+        origin = lease.bulk_item
+        if origin.site_id == site.pk:
+            BulkItem.objects.filter(pk=origin.pk).update(available=F("available") + lease.quantity)
+        else:
+            BulkItem.objects.filter(pk=origin.pk).update(total=F("total") - lease.quantity)
+            target, _created = BulkItem.objects.get_or_create(site=site, kind=origin.kind)
+            BulkItem.objects.filter(pk=target.pk).update(
+                total=F("total") + lease.quantity, available=F("available") + lease.quantity
+            )
+        _settle(lease, bill, actor)
+        return lease
+
+
+def availability(user) -> list[dict]:
+    """Per site (and station): how many of each kind can be rented now, within the user's scope."""
+    from django.db.models import Count
+
+    rows: dict[tuple, dict] = {}
+    assets = (
+        Asset.objects.restrict(user)
+        .filter(state=A.AVAILABLE)
+        .values("site", "site__name", "station", "station__name", "kind")
+        .annotate(n=Count("pk"))
+    )
+    for row in assets:
+        key = (row["site__name"], row["station__name"] or "", row["kind"])
+        rows[key] = {
+            "site": row["site__name"],
+            "station": row["station__name"] or "",
+            "kind": row["kind"],
+            "available": row["n"],
+            "total": None,
+        }
+    for item in BulkItem.objects.restrict(user).select_related("site"):
+        rows[(item.site.name, "", item.kind)] = {
+            "site": item.site.name,
+            "station": "",
+            "kind": item.kind,
+            "available": item.available,
+            "total": item.total,
+        }
+    return [rows[key] for key in sorted(rows)]

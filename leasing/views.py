@@ -157,7 +157,7 @@ def active_leases(request):
     leases = list(
         Lease.objects.restrict(request.user)
         .filter(stage__in=[Lease.Stage.IN_USE, Lease.Stage.EJECTING])
-        .select_related("order__site", "asset", "customer", "plan")
+        .select_related("order__site", "asset", "bulk_item", "customer", "plan")
         .order_by("rented_at")[:500]
     )
     rows = [
@@ -173,6 +173,16 @@ def active_leases(request):
     return render(request, template, {"rows": rows, "now": now})
 
 
+def availability_page(request):
+    """What can be rented now, per store and station; refreshed in place every 15 seconds."""
+    if not request.user.has_perm("leasing.view_asset"):
+        raise PermissionDenied
+    from leasing.services import availability
+
+    template = "leasing/availability_rows.html" if request.GET.get("partial") else "leasing/availability.html"
+    return render(request, template, {"rows": availability(request.user), "now": timezone.now()})
+
+
 def customer_history(request, pk):
     """A customer's rentals, each with its receipt."""
     if not request.user.has_perm("leasing.view_lease"):
@@ -186,7 +196,7 @@ def customer_history(request, pk):
     leases = (
         Lease.objects.restrict(request.user)
         .filter(customer=customer)
-        .select_related("order", "asset", "plan", "return_station")
+        .select_related("order", "asset", "bulk_item", "plan", "return_station")
         .prefetch_related("charges")
     )
     return render(request, "leasing/history.html", {"customer": customer, "leases": leases})

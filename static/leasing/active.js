@@ -1,8 +1,9 @@
-// Active leases: the rows (running cost, minutes, overdue) are fetched again every 15 seconds.
+// Tables marked data-refresh (active leases, availability) fetch their rows again in place.
 (function () {
   "use strict";
-  const table = document.getElementById("active-leases");
-  const badge = document.getElementById("leases-updated");
+  const table = document.querySelector("table[data-refresh]");
+  if (!table) return;
+  const badge = document.querySelector("[data-updated-badge]");
   async function refresh() {
     try {
       const response = await fetch(location.pathname + "?partial=1", { headers: { "X-Requested-With": "fetch" } });
@@ -10,12 +11,11 @@
       const holder = document.createElement("table");
       holder.innerHTML = await response.text();
       const rows = holder.querySelector("tbody");
-      if (rows) {
-        table.replaceChild(rows, document.getElementById("active-rows"));
-        badge.textContent = badge.textContent.replace(/[0-9:]+$/, rows.dataset.updated);
-        document.body.dataset.leasesRefreshed = String(Number(document.body.dataset.leasesRefreshed || 0) + 1);
-      }
+      if (!rows) return;
+      table.replaceChild(rows, table.querySelector("tbody"));
+      if (badge) badge.textContent = badge.textContent.replace(/[0-9:]+$/, rows.dataset.updated);
+      document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
     } catch (error) { /* offline for a moment: try again next time */ }
   }
-  setInterval(refresh, Number(table.dataset.interval || 15000));
+  setInterval(refresh, Number(table.dataset.refresh) || 15000);
 })();

@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from leasing.models import Asset, Lease, RatePlan
+from leasing.models import Asset, BulkItem, Lease, RatePlan
 from leasing.services import lease_start
 from tests.factories import CustomerFactory, SiteFactory
 
@@ -26,4 +26,8 @@ def _plan_in(region):
     )
 
 
-SCOPED_BUILDERS = {Asset: _asset_in, Lease: _lease_in, RatePlan: _plan_in}
+def _bulk_in(region):
+    return BulkItem.objects.create(site=SiteFactory(region=region), kind="chair", total=5, available=5)
+
+
+SCOPED_BUILDERS = {Asset: _asset_in, Lease: _lease_in, RatePlan: _plan_in, BulkItem: _bulk_in}

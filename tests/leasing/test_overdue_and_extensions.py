@@ -172,3 +172,68 @@ def test_leasing_pages_show_running_cost_history_with_receipts_and_manage_plans(
     assert response.status_code == 200 and "cannot be below the daily cap" in response.content.decode()
     plan.refresh_from_db()
     assert plan.unit_price == D("5.00")
+
+
+def test_bulk_items_are_counted_billed_per_item_and_move_when_returned_elsewhere(store):
+    from leasing.models import BulkItem
+    from leasing.services import bulk_lease_return, bulk_lease_start
+
+    _plan(store, asset_kind="chair", deposit=D("20.00"), due_minutes=None, lost_after_minutes=None)
+    chairs = BulkItem.objects.create(site=store, kind="chair", total=5, available=5)
+    customer = _customer(amount="300.00")
+    lease = bulk_lease_start(customer=customer, item=chairs, quantity=4)
+    chairs.refresh_from_db()
+    assert chairs.available == 1 and balances(customer=customer).held == D("80.00")
+    other = _customer()
+    with pytest.raises(ValidationError, match="Only 1 chair left"):
+        bulk_lease_start(customer=other, item=chairs, quantity=2)
+    assert balances(customer=other).held == D("0.00")  # nothing held for a refused rental
+    _backdate(lease, hours=2)
+    elsewhere = SiteFactory(region=store.region)
+    lease = bulk_lease_return(lease=lease, site=elsewhere)
+    assert lease.amount == D("40.00")  # 4 chairs × 2 h × 5.00
+    assert balances(customer=customer) == Balances(paid=D("260.00"), bonus=D("0.00"), held=D("0.00"))
+    chairs.refresh_from_db()
+    assert (chairs.total, chairs.available) == (1, 1)
+    moved = BulkItem.objects.get(site=elsewhere, kind="chair")
+    assert (moved.total, moved.available) == (4, 4)
+    with pytest.raises(ValidationError, match="not in use"):
+        bulk_lease_return(lease=lease, site=store)
+    with pytest.raises(ValidationError, match="1 to 50"):
+        bulk_lease_start(customer=customer, item=chairs, quantity=0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_bulk_stock_never_goes_below_zero_under_concurrent_rentals(store):
+    import threading
+
+    from django.db import connections
+
+    from leasing.models import BulkItem
+    from leasing.services import bulk_lease_start
+
+    _plan(store, asset_kind="chair", deposit=D("20.00"), due_minutes=None, lost_after_minutes=None)
+    chairs = BulkItem.objects.create(site=store, kind="chair", total=3, available=3)
+    customers = [_customer(amount="100.00") for _ in range(6)]
+    barrier, outcomes = threading.Barrier(6), []
+
+    def rent(customer):
+        try:
+            barrier.wait()
+            bulk_lease_start(customer=customer, item=chairs, quantity=1)
+            outcomes.append("ok")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=rent, args=(c,)) for c in customers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["ok"] * 3 + ["refused"] * 3
+    chairs.refresh_from_db()
+    assert chairs.available == 0
+    assert sum(balances(customer=c).held for c in customers) == D("60.00")
