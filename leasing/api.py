@@ -12,7 +12,7 @@ from core.api import ScopedReadOnlyViewSet, router
 from core.models import Site
 from leasing.models import Asset, BulkItem, Lease
 from leasing.pricing import minutes_between, price
-from leasing.services import bulk_lease_return, bulk_lease_start, lease_extend, lease_return
+from leasing.services import bulk_lease_return, bulk_lease_start, lease_extend, lease_return, lease_start
 
 
 class AssetSerializer(serializers.ModelSerializer):
@@ -20,12 +20,6 @@ class AssetSerializer(serializers.ModelSerializer):
         model = Asset
         fields = ["id", "serial", "kind", "state", "station", "slot", "site"]
         read_only_fields = fields
-
-
-class AssetViewSet(ScopedReadOnlyViewSet):
-    queryset = Asset.objects.all()
-    serializer_class = AssetSerializer
-    filterset_fields = ["kind", "state", "station", "site"]
 
 
 class LeaseSerializer(serializers.ModelSerializer):
@@ -57,6 +51,37 @@ class LeaseSerializer(serializers.ModelSerializer):
         if lease.stage != Lease.Stage.IN_USE or lease.plan.billing_period:
             return None
         return str(price(lease.plan.pricing(), minutes_between(lease.rented_at, timezone.now())).total)
+
+
+class AssetRentSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+
+
+def _customer(pk):
+    from members.models import Customer
+
+    customer = Customer.objects.filter(pk=pk, is_active=True).first()
+    if customer is None:
+        raise serializers.ValidationError({"customer": [_("No such customer.")]})
+    return customer
+
+
+class AssetViewSet(ScopedReadOnlyViewSet):
+    queryset = Asset.objects.all()
+    serializer_class = AssetSerializer
+    filterset_fields = ["kind", "state", "station", "site"]
+
+    @extend_schema(request=AssetRentSerializer, responses={201: LeaseSerializer})
+    @action(detail=True, methods=["post"])
+    def rent(self, request, pk=None):
+        """Rent this asset to a customer: ejected by its station, or handed over by a clerk at a store."""
+        if not request.user.has_perm("leasing.change_lease"):
+            raise exceptions.PermissionDenied()
+        serializer = AssetRentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        asset = get_object_or_404(Asset.objects.restrict(request.user, "change").select_related("site__region"), pk=pk)
+        lease = lease_start(customer=_customer(serializer.validated_data["customer"]), asset=asset, actor=request.user)
+        return Response(LeaseSerializer(lease).data, status=status.HTTP_201_CREATED)
 
 
 class ReturnScanSerializer(serializers.Serializer):
@@ -95,13 +120,11 @@ class BulkItemViewSet(ScopedReadOnlyViewSet):
         serializer = BulkRentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         item = get_object_or_404(BulkItem.objects.restrict(request.user, "change"), pk=pk)
-        from members.models import Customer
-
-        customer = Customer.objects.filter(pk=serializer.validated_data["customer"], is_active=True).first()
-        if customer is None:
-            raise serializers.ValidationError({"customer": [_("No such customer.")]})
         lease = bulk_lease_start(
-            customer=customer, item=item, quantity=serializer.validated_data["quantity"], actor=request.user
+            customer=_customer(serializer.validated_data["customer"]),
+            item=item,
+            quantity=serializer.validated_data["quantity"],
+            actor=request.user,
         )
         return Response(LeaseSerializer(lease).data, status=status.HTTP_201_CREATED)
 

@@ -48,6 +48,7 @@ MATRIX = {
     ("anomalyrule-list", "POST"): only(A, R),
     ("asset-detail", "GET"): only(A, R, M),
     ("asset-list", "GET"): only(A, R, M),
+    ("asset-rent", "POST"): only(A, R),
     ("auditentry-detail", "GET"): only(A, R),
     ("auditentry-list", "GET"): only(A, R),
     ("brand-detail", "GET"): only(A, R, M),

@@ -237,3 +237,28 @@ def test_bulk_stock_never_goes_below_zero_under_concurrent_rentals(store):
     chairs.refresh_from_db()
     assert chairs.available == 0
     assert sum(balances(customer=c).held for c in customers) == D("60.00")
+
+
+def test_staff_hand_over_and_take_back_through_the_api(store, world, api_client):
+    from core.services import scope_grant
+    from leasing.models import BulkItem
+
+    _plan(store, due_minutes=None, lost_after_minutes=None)
+    _plan(store, asset_kind="chair", deposit=D("20.00"), due_minutes=None, lost_after_minutes=None)
+    scope_grant(actor=None, user=world.regional, target=store.region, action="change")
+    api_client.force_authenticate(world.regional)
+    customer = _customer()
+    asset = Asset.objects.create(serial="DR-20", kind="drill", site=store)
+    response = api_client.post(f"/api/v1/assets/{asset.pk}/rent/", {"customer": customer.pk}, format="json")
+    assert response.status_code == 201 and response.json()["stage"] == "in_use"
+    again = api_client.post(f"/api/v1/assets/{asset.pk}/rent/", {"customer": customer.pk}, format="json")
+    assert again.status_code == 400 and "not available" in str(again.json())
+    chairs = BulkItem.objects.create(site=store, kind="chair", total=2, available=2)
+    rented = api_client.post(
+        f"/api/v1/bulk-items/{chairs.pk}/rent/", {"customer": customer.pk, "quantity": 2}, format="json"
+    )
+    assert rented.status_code == 201 and rented.json()["quantity"] == 2
+    back = api_client.post(f"/api/v1/leases/{rented.json()['id']}/bulk-return/", {"site": store.pk}, format="json")
+    assert back.status_code == 200 and back.json()["stage"] == "returned"
+    unknown = api_client.post(f"/api/v1/bulk-items/{chairs.pk}/rent/", {"customer": 999999}, format="json")
+    assert unknown.status_code == 400
