@@ -7,6 +7,7 @@ the Redis cache and Redis as the Celery broker.
 """
 
 import datetime
+import json
 import os
 from pathlib import Path
 
@@ -268,6 +269,17 @@ EMAIL_BACKEND = os.environ.get(
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "back-office@localhost")
 SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "core.sms.LoggingSMSProvider")
+
+# --- Online payment providers ---------------------------------------------------------------
+# JSON per provider, e.g. {"alipay": {"app_id": ..., "app_private_key": ..., "alipay_public_key": ...},
+# "wechat": {"mchid", "appid", "private_key", "cert_serial_no", "apiv3_key", "public_key",
+# "public_key_id"}, "stripe": {"secret_key", "webhook_secret"}}. A provider without its keys is
+# not offered. Fee rates per method are recorded on each payment for accounting.
+PAYMENT_PROVIDERS = json.loads(os.environ.get("PAYMENT_PROVIDERS", "{}") or "{}")
+PAYMENT_FEE_RATES = json.loads(
+    os.environ.get("PAYMENT_FEE_RATES", "")
+    or '{"alipay": "0.006", "wechat": "0.006", "stripe": "0.029", "card": "0.0038", "cash": "0"}'
+)
 
 # --- Security (production) ------------------------------------------------------------------
 if not DEBUG:

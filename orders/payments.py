@@ -25,6 +25,10 @@ class PaymentProvider:
     # Whether a clerk hands this over in person (cash, card terminal) rather than a customer paying online.
     collected_in_person = False
 
+    def available(self) -> bool:
+        """Whether the deployment can offer this method (online providers need credentials)."""
+        return True
+
     def collect(self, *, payment, reference: str = "", data: dict | None = None) -> ProviderResult:
         raise NotImplementedError
 
@@ -65,4 +69,5 @@ def provider_get(code: str) -> PaymentProvider:
 
 
 def provider_choices() -> list[tuple[str, str]]:
-    return [(code, provider.label) for code, provider in sorted(_REGISTRY.items())]
+    """The methods this deployment offers."""
+    return [(code, provider.label) for code, provider in sorted(_REGISTRY.items()) if provider.available()]

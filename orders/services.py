@@ -353,7 +353,8 @@ def payment_collect(
     result = method.collect(payment=payment, reference=reference, data=data)
     if result.pending:
         payment.reference = result.reference or reference
-        payment.save(update_fields=["reference"])
+        payment.data = {**payment.data, **result.data}  # e.g. the QR code the customer scans
+        payment.save(update_fields=["reference", "data"])
         _event(
             locked,
             actor,

@@ -399,6 +399,11 @@ def cashier_order(request, pk):
         except PermissionDenied as error:
             messages.error(request, str(error))
     order.refresh_from_db()
+    waiting = [
+        {"payment": payment, "qr_svg": _qr_svg(payment.data["qr"])}
+        for payment in order.payments.filter(status=Payment.Status.PENDING)
+        if payment.data.get("qr")
+    ]
     return render(
         request,
         "staff/cashier_order.html",
@@ -410,8 +415,20 @@ def cashier_order(request, pk):
             "approvals": order.refund_approvals.select_related("requested_by", "decided_by"),
             "events": order.events.all(),
             "shift": counter.shift_current(request.user),
+            "waiting": waiting,
         },
     )
+
+
+def _qr_svg(text: str) -> str:
+    """The QR code a customer scans to pay (Alipay, WeChat Pay, a Stripe link), as inline SVG."""
+    import io
+
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="svg", scale=6, xmldecl=False, svgns=True)
+    return buffer.getvalue().decode()
 
 
 def receipt(request, pk):

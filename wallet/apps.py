@@ -14,4 +14,8 @@ class WalletConfig(AppConfig):
 
         provider_register(WalletProvider())
         provider_register(CardProvider())
+        from wallet.online import ONLINE_PROVIDERS
+
+        for provider in ONLINE_PROVIDERS:
+            provider_register(provider)
         listener_register(recharge_on_paid)

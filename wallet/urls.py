@@ -1,2 +1,8 @@
+from django.urls import path
+
+from wallet import views
+
 app_name = "wallet"
-urlpatterns: list = []
+urlpatterns = [
+    path("notify/<str:code>/", views.payment_notify, name="payment-notify"),
+]

@@ -71,7 +71,7 @@ MATRIX = {
     ("core:audit-list", "GET"): only(A, R),
     ("core:dashboard", "GET"): STAFF,
     ("core:notification-list", "GET"): STAFF,
-    ("core:notification-read", "GET"): STAFF,
+    ("core:notification-read", "POST"): STAFF,
     ("core:region-list", "GET"): only(A, R, F),
     ("core:site-detail", "GET"): only(A, R, M, C, S, F),
     ("core:site-list", "GET"): only(A, R, M, C, S, F),
@@ -208,6 +208,7 @@ MATRIX = {
     ("telemetry-detail", "GET"): only(A, R, M, S),
     ("telemetry-list", "GET"): only(A, R, M, S),
     ("vending:slot-list", "GET"): only(A, R, S),
+    ("wallet:payment-notify", "POST"): ALL,  # payment providers' callbacks: verified by signature
 }
 
 # Not part of the matrix: framework plumbing with no permission of its own.
@@ -234,10 +235,13 @@ def _methods(pattern) -> list[str]:
     if view_class is not None:
         allowed = [m.upper() for m in ("get", "post") if hasattr(view_class, m)]
         return allowed or ["GET"]
-    closure = [c.cell_contents for c in (callback.__closure__ or ()) if isinstance(c.cell_contents, list | tuple)]
-    for values in closure:
-        if values and all(isinstance(v, str) for v in values):  # require_http_methods' list
-            return sorted(v.upper() for v in values if v.upper() in ("GET", "POST"))
+    function = callback
+    while function is not None:  # through csrf_exempt and friends to require_http_methods' list
+        cells = [c.cell_contents for c in (getattr(function, "__closure__", None) or ())]
+        for values in cells:
+            if isinstance(values, list | tuple) and values and all(isinstance(v, str) for v in values):
+                return sorted(v.upper() for v in values if v.upper() in ("GET", "POST"))
+        function = getattr(function, "__wrapped__", None)
     return ["GET"]
 
 
