@@ -77,3 +77,85 @@ class Feedback(models.Model):
 
     def __str__(self):
         return f"{self.rating}★ {self.order or ''}".strip()
+
+
+class Coupon(models.Model):
+    """A discount code: a fixed amount, a percentage, or an amount off above a spend threshold;
+    valid in a region (and its sub-regions) during a window, a number of times per customer and
+    in total."""
+
+    class Kind(models.TextChoices):
+        FIXED = "fixed", _("Fixed amount")
+        PERCENT = "percent", _("Percentage")
+        THRESHOLD = "threshold", _("Amount off above a spend")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    value = models.DecimalField(
+        _("value"), max_digits=10, decimal_places=2, help_text=_("Amount, or percent for percentage coupons.")
+    )
+    min_spend = models.DecimalField(_("minimum spend"), max_digits=10, decimal_places=2, default=0)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"))
+    per_customer_limit = models.PositiveIntegerField(_("uses per customer"), default=1)
+    total_quantity = models.PositiveIntegerField(
+        _("total quantity"), null=True, blank=True, help_text=_("Empty: unlimited.")
+    )
+    used_count = models.PositiveIntegerField(_("used"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    scope_region_path = "region__path"
+    scope_site = None
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gt=0) & Q(min_spend__gte=0), name="coupon_amounts"),
+            models.CheckConstraint(
+                condition=Q(total_quantity__isnull=True) | Q(used_count__lte=models.F("total_quantity")),
+                name="coupon_used_within_quantity",
+            ),
+            models.CheckConstraint(condition=Q(valid_until__gt=models.F("valid_from")), name="coupon_window"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} ({self.name})"
+
+
+class CouponRedemption(models.Model):
+    """A coupon on an order: reserved when applied, redeemed when the order is paid, released
+    (the use given back) when the order is cancelled or expires."""
+
+    class Status(models.TextChoices):
+        RESERVED = "reserved", _("Reserved")
+        REDEEMED = "redeemed", _("Redeemed")
+        RELEASED = "released", _("Released")
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("coupon"))
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+    )
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.PROTECT, related_name="coupon_redemption", verbose_name=_("order")
+    )
+    amount = models.DecimalField(_("discount"), max_digits=10, decimal_places=2)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RESERVED)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    scope_region_path = "order__region__path"
+    scope_site = "order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("coupon redemption")
+        verbose_name_plural = _("coupon redemptions")
+
+    def __str__(self):
+        return f"{self.coupon.code} → {self.order_id}"

@@ -255,6 +255,28 @@ def order_add_line(*, order: Order, line: LineSpec, actor, action: str = "line.a
     return locked
 
 
+def order_discount_add(*, order: Order, amount: Decimal, actor, action: str, data: dict | None = None) -> Order:
+    """Take `amount` off an unpaid order (a coupon, a promotion). Call inside a transaction."""
+    amount = money(amount)
+    locked = lock_order(order)
+    if locked.status != S.NEW or locked.paid_amount > 0:
+        raise ValidationError(_("Discounts apply only to orders not paid yet."))
+    if amount <= 0:
+        raise ValidationError({"amount": _("The discount must be more than zero.")})
+    amount = min(amount, locked.total)
+    Order.objects.filter(pk=locked.pk).update(discount_total=F("discount_total") + amount, total=F("total") - amount)
+    locked.refresh_from_db(fields=["discount_total", "total"])
+    _event(
+        locked,
+        Actor.of(actor),
+        action,
+        from_status=locked.status,
+        to_status=locked.status,
+        data={"discount": str(amount), **(data or {})},
+    )
+    return locked
+
+
 def lock_order(order_or_pk) -> Order:
     pk = getattr(order_or_pk, "pk", order_or_pk)
     return Order.objects.select_for_update().get(pk=pk)

@@ -349,7 +349,7 @@ def cashier_order(request, pk):
         request.POST if request.POST.get("form") == "refund" else None, initial={"amount": order.refundable_amount}
     )
     if request.method == "POST":
-        _need(request, "orders.add_payment" if request.POST.get("form") == "collect" else "orders.add_refund")
+        _need(request, "orders.add_refund" if request.POST.get("form") == "refund" else "orders.add_payment")
         try:
             if request.POST.get("form") == "collect" and collect_form.is_valid():
                 data = collect_form.cleaned_data
@@ -376,6 +376,12 @@ def cashier_order(request, pk):
                         % {"amount": collection.payment.amount, "change": collection.change},
                     )
                 return redirect("staff:cashier-order", pk=order.pk)
+            if request.POST.get("form") == "coupon":
+                from members.coupons import coupon_apply
+
+                redemption = coupon_apply(order=order, code=request.POST.get("code", ""), actor=request.user)
+                messages.success(request, _("Coupon applied: %(amount)s off.") % {"amount": redemption.amount})
+                return redirect("staff:cashier-order", pk=order.pk)
             if request.POST.get("form") == "refund" and refund_form.is_valid():
                 outcome = counter.refund_request(
                     actor=request.user,
@@ -395,7 +401,10 @@ def cashier_order(request, pk):
                     messages.error(request, _("The refund failed."))
                 return redirect("staff:cashier-order", pk=order.pk)
         except ValidationError as error:
-            _form_errors(collect_form if request.POST.get("form") == "collect" else refund_form, error)
+            if request.POST.get("form") == "coupon":
+                _errors(request, error)
+            else:
+                _form_errors(collect_form if request.POST.get("form") == "collect" else refund_form, error)
         except PermissionDenied as error:
             messages.error(request, str(error))
     order.refresh_from_db()

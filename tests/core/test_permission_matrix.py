@@ -130,6 +130,8 @@ MATRIX = {
     ("leasing:lease-list", "GET"): only(A, R, M),
     ("lockers:bank-detail", "GET"): only(A, R, M, S),
     ("lockers:compartment-list", "GET"): only(A, R, M, S),
+    ("members:coupon-create", "GET"): only(A, R),
+    ("members:coupon-list", "GET"): only(A, R, M),
     ("members:customer-list", "GET"): only(A, R, M, C, F),
     ("my-notification-detail", "GET"): STAFF,
     ("my-notification-list", "GET"): STAFF,

@@ -1,0 +1,120 @@
+"""Coupons: the kinds, the checks that refuse them with nothing written, written off when paid,
+given back when the order is cancelled, and a single-use coupon used once under concurrency."""
+
+import datetime
+import threading
+from decimal import Decimal as D
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connections
+from django.utils import timezone
+
+from members.coupons import coupon_apply
+from members.models import Coupon, CouponRedemption
+from orders.models import Order
+from orders.services import order_transition, payment_collect
+from tests.factories import CustomerFactory, SiteFactory, make_order
+from tests.members.builders import coupon_in
+
+
+def _order(site, total="50.00", customer=None):
+    return make_order(site=site, total=D(total), customer=customer)
+
+
+@pytest.mark.django_db
+def test_kinds_and_write_off_when_paid(django_capture_on_commit_callbacks):
+    site = SiteFactory()
+    fixed = coupon_in(site.region, value=D("5.00"))
+    percent = coupon_in(site.region, kind=Coupon.Kind.PERCENT, value=D("15"))
+    threshold = coupon_in(site.region, kind=Coupon.Kind.THRESHOLD, value=D("10.00"), min_spend=D("40.00"))
+    orders = [_order(site) for _ in range(3)]
+    amounts = [
+        coupon_apply(order=o, code=c.code.lower(), actor=None).amount
+        for o, c in zip(orders, [fixed, percent, threshold], strict=True)
+    ]
+    assert amounts == [D("5.00"), D("7.50"), D("10.00")]
+    order = Order.objects.get(pk=orders[1].pk)
+    assert (order.total, order.discount_total) == (D("42.50"), D("7.50"))
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_collect(order=order, provider="cash", amount=order.total, actor=None)
+    assert CouponRedemption.objects.get(order=order).status == "redeemed"
+
+
+@pytest.mark.django_db
+def test_refusals_write_nothing():
+    site = SiteFactory()
+    other_region_site = SiteFactory()
+    now = timezone.now()
+    customer = CustomerFactory()
+    expired = coupon_in(
+        site.region, valid_from=now - datetime.timedelta(days=9), valid_until=now - datetime.timedelta(days=1)
+    )
+    elsewhere = coupon_in(other_region_site.region)
+    threshold = coupon_in(site.region, kind=Coupon.Kind.THRESHOLD, value=D("10"), min_spend=D("100"))
+    once = coupon_in(site.region, per_customer_limit=1)
+    order = _order(site, customer=customer)
+    for code, message in [
+        ("NOPE", "no such coupon"),
+        (expired.code, "not valid now"),
+        (elsewhere.code, "not valid in this region"),
+        (threshold.code, "at least 100"),
+    ]:
+        with pytest.raises(ValidationError, match=message):
+            coupon_apply(order=order, code=code, actor=None)
+    coupon_apply(order=order, code=once.code, actor=None)
+    with pytest.raises(ValidationError, match="already has a coupon"):
+        coupon_apply(order=order, code=once.code, actor=None)
+    with pytest.raises(ValidationError, match="already used this coupon"):
+        coupon_apply(order=_order(site, customer=customer), code=once.code, actor=None)
+    paid = make_order(site=site, paid=True)
+    with pytest.raises(ValidationError, match="not paid yet"):
+        coupon_apply(order=paid, code=once.code, actor=None)
+    assert CouponRedemption.objects.count() == 1
+    order.refresh_from_db()
+    assert order.total == D("45.00")
+
+
+@pytest.mark.django_db
+def test_a_cancelled_order_gives_the_coupon_back(django_capture_on_commit_callbacks):
+    site = SiteFactory()
+    single = coupon_in(site.region, total_quantity=1)
+    order = _order(site)
+    coupon_apply(order=order, code=single.code, actor=None)
+    with pytest.raises(ValidationError, match="used up"):
+        coupon_apply(order=_order(site), code=single.code, actor=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(order=order, to_status="cancelled", actor=None, reason="customer left")
+    single.refresh_from_db()
+    assert single.used_count == 0
+    coupon_apply(order=_order(site), code=single.code, actor=None)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_single_use_coupon_redeemed_by_ten_concurrent_orders_is_used_once():
+    site = SiteFactory()
+    single = coupon_in(site.region, total_quantity=1, per_customer_limit=1)
+    orders = [_order(site, customer=CustomerFactory()) for _ in range(10)]
+    barrier, outcomes = threading.Barrier(10), []
+
+    def apply(order):
+        try:
+            barrier.wait()
+            coupon_apply(order=order, code=single.code, actor=None)
+            outcomes.append("applied")
+        except ValidationError as error:
+            outcomes.append(" ".join(error.messages))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=apply, args=(o,)) for o in orders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes.count("applied") == 1
+    assert all("used up" in o for o in outcomes if o != "applied")
+    single.refresh_from_db()
+    assert single.used_count == 1 and CouponRedemption.objects.filter(coupon=single).count() == 1
+    assert sum(1 for o in Order.objects.filter(pk__in=[o.pk for o in orders]) if o.discount_total) == 1
