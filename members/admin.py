@@ -1,7 +1,16 @@
 from django.contrib import admin
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
-from members.models import Coupon, CouponRedemption, Customer, Feedback
+from members.models import (
+    Coupon,
+    CouponRedemption,
+    Customer,
+    CustomerToken,
+    Feedback,
+    LoginCode,
+    MemberLevel,
+    PointsEntry,
+)
 
 
 @admin.register(Customer)
@@ -39,3 +48,33 @@ class CouponAdmin(ScopedModelAdmin):
 class CouponRedemptionAdmin(AppendOnlyAdmin):
     list_display = ["at", "coupon", "order", "customer", "amount", "status"]
     list_filter = ["status"]
+
+
+@admin.register(MemberLevel)
+class MemberLevelAdmin(admin.ModelAdmin):
+    list_display = ["level", "name", "min_spend", "discount_percent", "points_multiplier"]
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(AppendOnlyAdmin):
+    list_display = ["at", "customer", "delta", "reason", "order"]
+    list_filter = ["reason"]
+
+
+@admin.register(CustomerToken)
+class CustomerTokenAdmin(AppendOnlyAdmin):
+    """Tokens are shown once, at sign-in; here they can only be seen (hashed) and revoked."""
+
+    list_display = ["customer", "created_at", "last_used_at", "revoked"]
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("members.change_customertoken")
+
+    fields = ["customer", "created_at", "last_used_at", "revoked"]
+    readonly_fields = ["customer", "created_at", "last_used_at"]
+
+
+@admin.register(LoginCode)
+class LoginCodeAdmin(AppendOnlyAdmin):
+    list_display = ["phone", "created_at", "expires_at", "attempts", "used_at"]
+    exclude = ["code_hash"]

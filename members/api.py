@@ -20,3 +20,5 @@ class CustomerViewSet(ScopedReadOnlyViewSet):
 
 
 router.register("customers", CustomerViewSet)
+
+import members.customer_api  # noqa: E402,F401  (registers the customers' endpoints)

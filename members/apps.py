@@ -8,6 +8,11 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from members.coupons import coupon_on_order_changed
+        from members.points import PointsProvider
+        from members.services import points_on_paid
         from orders.events import listener_register
+        from orders.payments import provider_register
 
         listener_register(coupon_on_order_changed)
+        listener_register(points_on_paid)
+        provider_register(PointsProvider())

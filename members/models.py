@@ -24,6 +24,10 @@ class Customer(models.Model):
     created_at = models.DateTimeField(_("registered"), auto_now_add=True)
     is_active = models.BooleanField(_("active"), default=True)
     level = models.PositiveSmallIntegerField(_("member level"), default=0)
+    points = models.PositiveIntegerField(_("points"), default=0)
+    total_spent = models.DecimalField(_("total spent"), max_digits=14, decimal_places=2, default=0)
+    segment = models.CharField(_("segment"), max_length=20, blank=True, db_index=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
 
     scope_region_path = "home_region__path"
     scope_site = None
@@ -62,6 +66,35 @@ class Feedback(models.Model):
     rating = models.PositiveSmallIntegerField(_("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)])
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    subject = models.CharField(
+        _("about"),
+        max_length=10,
+        choices=[
+            ("order", _("An order")),
+            ("machine", _("A machine")),
+            ("product", _("A product")),
+            ("store", _("A store")),
+        ],
+        default="order",
+    )
+    device = models.ForeignKey(
+        "devices.Device", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("machine")
+    )
+    product = models.ForeignKey(
+        "catalog.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=[("open", _("Open")), ("replied", _("Replied")), ("closed", _("Closed"))],
+        default="open",
+        db_index=True,
+    )
+    reply = models.TextField(_("reply"), blank=True)
+    replied_by = models.ForeignKey(
+        "staff.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("replied by")
+    )
+    replied_at = models.DateTimeField(_("replied"), null=True, blank=True)
 
     scope_region_path = "region__path"
     scope_site = "site"
@@ -159,3 +192,87 @@ class CouponRedemption(models.Model):
 
     def __str__(self):
         return f"{self.coupon.code} → {self.order_id}"
+
+
+class MemberLevel(models.Model):
+    """Levels by cumulative spend, with their benefits."""
+
+    level = models.PositiveSmallIntegerField(_("level"), unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    min_spend = models.DecimalField(_("from a total spend of"), max_digits=14, decimal_places=2)
+    discount_percent = models.DecimalField(_("discount (%)"), max_digits=5, decimal_places=2, default=0)
+    points_multiplier = models.DecimalField(_("points multiplier"), max_digits=4, decimal_places=2, default=1)
+
+    class Meta:
+        ordering = ["level"]
+        verbose_name = _("member level")
+        verbose_name_plural = _("member levels")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    min_spend__gte=0, discount_percent__gte=0, discount_percent__lte=100, points_multiplier__gte=0
+                ),
+                name="member_level_values",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.level} {self.name}"
+
+
+class PointsEntry(models.Model):
+    """Every change of a customer's points: earned on a paid order, spent as payment, adjusted."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="points_entries")
+    delta = models.IntegerField(_("points"))
+    reason = models.CharField(_("reason"), max_length=20)
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=100, unique=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    scope_region_path = "customer__home_region__path"
+    scope_site = None
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points entries")
+
+    def __str__(self):
+        return f"{self.customer_id} {self.delta:+d}"
+
+
+class LoginCode(models.Model):
+    """A one-time SMS code for a customer's sign-in: stored hashed, expiring, single use."""
+
+    phone = models.CharField(max_length=20, db_index=True)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in code")
+        verbose_name_plural = _("sign-in codes")
+
+    def __str__(self):
+        return f"{self.phone} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CustomerToken(models.Model):
+    """The token a signed-in customer's app or a machine screen uses; only its hash is stored."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("customer token")
+        verbose_name_plural = _("customer tokens")
+
+    def __str__(self):
+        return f"{self.customer_id} {self.created_at:%Y-%m-%d}"

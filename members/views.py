@@ -7,9 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.console import ScopedListView, nav_register
+from core.console import ScopedDetailView, ScopedListView, nav_register
 from core.models import Region
-from members.models import Coupon, Customer
+from members.models import Coupon, CouponRedemption, Customer, Feedback
 
 
 class CouponListView(ScopedListView):
@@ -70,6 +70,79 @@ class CouponForm(forms.ModelForm):
         return data
 
 
+class CustomerDetailView(ScopedDetailView):
+    model = Customer
+    template_name = "members/customer_detail.html"
+    select_related = ("home_region",)
+
+    def get_context_data(self, **kwargs):
+        from orders.models import Order
+        from wallet.services import balances, statement
+
+        context = super().get_context_data(**kwargs)
+        customer = self.object
+        context.update(
+            balances=balances(customer=customer),
+            statement=statement(customer=customer)[:50],
+            points=customer.points_entries.all()[:50],
+            orders=Order.objects.restrict(self.request.user).filter(customer=customer)[:50],
+            coupons=CouponRedemption.objects.filter(customer=customer).select_related("coupon", "order")[:50],
+            feedback=Feedback.objects.restrict(self.request.user).filter(customer=customer)[:50],
+        )
+        return context
+
+
+class FeedbackListView(ScopedListView):
+    model = Feedback
+    url_name = "members:feedback-list"
+    detail_url_name = "members:feedback-detail"
+    title = _("Feedback inbox")
+    select_related = ("customer", "site", "order")
+    columns = [
+        ("created_at", _("Received")),
+        ("status", _("Status")),
+        ("rating", _("Rating")),
+        ("subject", _("About")),
+        ("customer", _("Customer")),
+        ("site", _("Store")),
+        ("order", _("Order")),
+        ("comment", _("Comment")),
+    ]
+
+    def base_queryset(self):
+        queryset = super().base_queryset()
+        status = self.request.GET.get("status")
+        return queryset.filter(status=status) if status in ("open", "replied", "closed") else queryset
+
+
+class FeedbackDetailView(ScopedDetailView):
+    model = Feedback
+    template_name = "members/feedback_detail.html"
+    select_related = ("customer", "site", "order", "device", "product", "replied_by")
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("members.change_feedback"):
+            raise PermissionDenied
+        self.object = self.get_object()
+        from django.core.exceptions import ValidationError
+
+        from members.services import feedback_reply
+
+        try:
+            feedback_reply(
+                feedback=self.object,
+                actor=request.user,
+                reply=request.POST.get("reply", ""),
+                close=bool(request.POST.get("close")),
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, gettext("Reply sent."))
+        return redirect("members:feedback-detail", pk=self.object.pk)
+
+
 def coupon_create(request):
     if not request.user.has_perm("members.add_coupon"):
         raise PermissionDenied
@@ -87,11 +160,15 @@ def coupon_create(request):
 class CustomerListView(ScopedListView):
     model = Customer
     url_name = "members:customer-list"
+    detail_url_name = "members:customer-detail"
     title = _("Customers")
     columns = [
         ("phone", _("Phone")),
         ("name", _("Name")),
         ("home_region", _("Home region")),
+        ("level", _("Level")),
+        ("points", _("Points")),
+        ("segment", _("Segment")),
         ("created_at", _("Registered")),
     ]
     select_related = ("home_region",)
@@ -110,4 +187,11 @@ nav_register(
     url_name="members:coupon-list",
     permission="members.view_coupon",
     order=61,
+)
+nav_register(
+    section=_("Customers"),
+    label=_("Feedback inbox"),
+    url_name="members:feedback-list",
+    permission="members.view_feedback",
+    order=62,
 )

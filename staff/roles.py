@@ -72,6 +72,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "wallet.view_*",
         "reports.view_*",
         "members.view_feedback",
+        "members.change_feedback",
         "staff.view_staffprofile",
         "staff.add_staffprofile",
         "staff.change_staffprofile",

@@ -25,6 +25,13 @@ UNSCOPED_ENDPOINTS = {
     "device-dex": "a machine sends its own DEX audit: token authenticated (tests/gateway)",
     "device-vends": "a machine starts its own sales: token authenticated (tests/vending)",
     "device-pickup": "a locker bank checks a code entered at it: token authenticated (tests/lockers)",
+    "customer-sign-in": "a customer asks for and exchanges a one-time SMS code (tests/members)",
+    "customer-me": "a customer's own profile: customer token (tests/members)",
+    "customer-statement": "a customer's own statement: customer token (tests/members)",
+    "customer-points": "a customer's own points: customer token (tests/members)",
+    "customer-coupons": "coupons a customer can use: customer token (tests/members)",
+    "customer-orders": "a customer's own orders: customer token (tests/members)",
+    "customer-feedback": "a customer's own feedback: customer token (tests/members)",
 }
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +104,7 @@ def test_api_list_and_detail_are_scoped(prefix, viewset, basename, world, api_cl
 
 
 # The one endpoint a stranger may call: a newly installed machine pairing by its serial number.
-ANONYMOUS_ALLOWED = {"device-self-pair"}
+ANONYMOUS_ALLOWED = {"device-self-pair", "customer-sign-in-list", "customer-sign-in-verify"}
 
 
 def test_anonymous_api_calls_are_refused(api_client):

@@ -1,0 +1,267 @@
+"""Members: phone numbers, points and levels, RFM segments, feedback, and the customers' sign-in by
+a one-time SMS code."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import secrets
+from decimal import ROUND_DOWN, Decimal
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import Customer, CustomerToken, Feedback, LoginCode, MemberLevel, PointsEntry
+from orders.models import Order, OrderKind, OrderStatus
+
+CODE_TTL = datetime.timedelta(minutes=5)
+CODE_EVERY = datetime.timedelta(seconds=60)
+CODES_PER_HOUR = 5
+CODE_ATTEMPTS = 5
+
+
+# --- Phone numbers ---------------------------------------------------------------------------
+def phone_normalise(phone: str, region: str | None = None) -> str:
+    """E.164, validated with libphonenumber; numbers without a country code are read as the
+    deployment's (PHONE_REGION, default CN)."""
+    try:
+        parsed = phonenumbers.parse(phone or "", region or getattr(settings, "PHONE_REGION", "CN"))
+    except phonenumbers.NumberParseException:
+        raise ValidationError({"phone": _("Enter a valid phone number.")}) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValidationError({"phone": _("Enter a valid phone number.")})
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# --- Points and levels -----------------------------------------------------------------------
+def points_per_unit() -> Decimal:
+    return Decimal(str(getattr(settings, "POINTS_EARNED_PER_UNIT", "1")))  # per 1.00 spent
+
+
+def points_value() -> Decimal:
+    return Decimal(str(getattr(settings, "POINTS_PER_UNIT_REDEEMED", "100")))  # points for 1.00
+
+
+def level_for(total_spent: Decimal) -> MemberLevel | None:
+    return MemberLevel.objects.filter(min_spend__lte=total_spent).order_by("-min_spend").first()
+
+
+def points_on_paid(change) -> None:
+    """Orders listener: a paid order earns points (times the level's multiplier) once, adds to the
+    customer's total spend and moves them up a level when they reach it."""
+    if change.to_status != OrderStatus.PAID or change.kind == OrderKind.RECHARGE:
+        return
+    order = Order.objects.select_related("customer").filter(pk=change.order_id).first()
+    if order is None or order.customer_id is None:
+        return
+    spent = order.total - sum(
+        (p.amount for p in order.payments.filter(provider="points", status="succeeded")), Decimal(0)
+    )
+    if spent <= 0:
+        return
+    customer = order.customer
+    level = MemberLevel.objects.filter(level=customer.level).first()
+    multiplier = level.points_multiplier if level else Decimal(1)
+    earned = int((spent * points_per_unit() * multiplier).to_integral_value(rounding=ROUND_DOWN))
+    try:
+        with transaction.atomic():
+            PointsEntry.objects.create(
+                customer=customer, delta=earned, reason="earned", order=order, key=f"earn:{order.pk}"
+            )
+            Customer.objects.filter(pk=customer.pk).update(
+                points=F("points") + earned, total_spent=F("total_spent") + spent
+            )
+    except IntegrityError:
+        return  # this order already earned its points
+    customer.refresh_from_db(fields=["total_spent", "level"])
+    reached = level_for(customer.total_spent)
+    if reached and reached.level > customer.level:
+        Customer.objects.filter(pk=customer.pk, level__lt=reached.level).update(level=reached.level)
+
+
+def points_spend(*, customer, points: int, key: str, order=None) -> PointsEntry:
+    """Spend points (never below zero: a conditional update). The same key twice spends once."""
+    existing = PointsEntry.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    if points <= 0:
+        raise ValidationError(_("Spend at least one point."))
+    with transaction.atomic():
+        if not Customer.objects.filter(pk=customer.pk, points__gte=points).update(points=F("points") - points):
+            raise ValidationError(_("Not enough points."))
+        return PointsEntry.objects.create(customer=customer, delta=-points, reason="spent", order=order, key=key)
+
+
+def points_give_back(*, customer, points: int, key: str, order=None) -> None:
+    try:
+        with transaction.atomic():
+            PointsEntry.objects.create(customer=customer, delta=points, reason="refunded", order=order, key=key)
+            Customer.objects.filter(pk=customer.pk).update(points=F("points") + points)
+    except IntegrityError:
+        pass
+
+
+# --- RFM segments ----------------------------------------------------------------------------
+SEGMENTS = ("champion", "loyal", "new", "at_risk", "lost", "regular")
+
+
+def rfm_segment(*, recency_days: int, frequency: int, monetary: Decimal, first_days: int) -> str:
+    if recency_days > 180:
+        return "lost"
+    if frequency == 1 and first_days <= 30:
+        return "new"
+    if recency_days <= 30 and frequency >= 5:
+        return "champion"
+    if recency_days > 90 and frequency >= 3:
+        return "at_risk"
+    if frequency >= 5:
+        return "loyal"
+    return "regular"
+
+
+def rfm_recompute(*, now=None) -> int:
+    """Recency, frequency and money of the last year's paid orders → each customer's segment,
+    kept as a tag. Run nightly by beat; the same day twice gives the same result."""
+    now = now or timezone.now()
+    year_ago = now - datetime.timedelta(days=365)
+    stats = (
+        Order.objects.filter(customer__isnull=False, paid_at__isnull=False)
+        .exclude(kind=OrderKind.RECHARGE)
+        .values("customer")
+        .annotate(last=Max("paid_at"), first=Max("customer__created_at"), n=Count("pk"), money=Sum("total"))
+    )
+    changed = 0
+    seen = set()
+    for row in stats:
+        recent = Order.objects.filter(customer_id=row["customer"], paid_at__gte=year_ago).exclude(
+            kind=OrderKind.RECHARGE
+        )
+        frequency = recent.count()
+        segment = rfm_segment(
+            recency_days=(now - row["last"]).days,
+            frequency=frequency,
+            monetary=row["money"] or Decimal(0),
+            first_days=(now - row["first"]).days,
+        )
+        seen.add(row["customer"])
+        customer = Customer.objects.get(pk=row["customer"])
+        tags = [t for t in customer.tags if t not in SEGMENTS] + [segment]
+        if customer.segment != segment or customer.tags != tags:
+            Customer.objects.filter(pk=customer.pk).update(segment=segment, tags=tags)
+            changed += 1
+    return changed
+
+
+# --- Feedback --------------------------------------------------------------------------------
+def feedback_submit(*, customer, rating: int, comment: str = "", order=None, device=None, product=None, site=None):
+    if not 1 <= int(rating) <= 5:
+        raise ValidationError({"rating": _("Rate from 1 to 5.")})
+    if order is not None and order.customer_id != customer.pk:
+        raise ValidationError({"order": _("This is not your order.")})
+    place = site or (order.site if order else None) or (device.site if device else None)
+    region = (order.region if order else None) or (place.region if place else None) or customer.home_region
+    if region is None:
+        raise ValidationError(_("Say which order, machine or store this is about."))
+    clerk = order.created_by if order is not None else None
+    subject = "order" if order else "machine" if device else "product" if product else "store"
+    return Feedback.objects.create(
+        customer=customer,
+        order=order,
+        device=device,
+        product=product,
+        site=place,
+        region=region,
+        clerk=clerk,
+        rating=int(rating),
+        comment=comment[:4000],
+        subject=subject,
+    )
+
+
+def feedback_reply(*, feedback: Feedback, actor, reply: str, close: bool = False) -> Feedback:
+    if not reply.strip():
+        raise ValidationError({"reply": _("Write a reply.")})
+    Feedback.objects.filter(pk=feedback.pk).update(
+        reply=reply.strip()[:4000],
+        replied_by=actor,
+        replied_at=timezone.now(),
+        status="closed" if close else "replied",
+    )
+    feedback.refresh_from_db()
+    from core.services import notification_send
+
+    if feedback.customer_id:
+        notification_send(
+            template="feedback_reply",
+            recipient=feedback.customer,
+            context={"feedback": feedback},
+            channels=[feedback.customer.preferred_channel or "sms"],
+            region=feedback.region,
+        )
+    return feedback
+
+
+# --- Sign-in by SMS code ---------------------------------------------------------------------
+def _hash(value: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def login_code_request(*, phone: str) -> None:
+    """Send a 6-digit code by SMS: at most one a minute and five an hour per number; valid 5 minutes."""
+    from core.services import notification_send
+
+    phone = phone_normalise(phone)
+    now = timezone.now()
+    recent = LoginCode.objects.filter(phone=phone, created_at__gte=now - datetime.timedelta(hours=1))
+    if recent.filter(created_at__gte=now - CODE_EVERY).exists():
+        raise ValidationError(_("A code was just sent. Wait a minute before asking for another."), code="throttled")
+    if recent.count() >= CODES_PER_HOUR:
+        raise ValidationError(_("Too many codes asked for this number. Try again later."), code="throttled")
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        customer, _created = Customer.objects.get_or_create(phone=phone)
+        LoginCode.objects.create(phone=phone, code_hash=_hash(f"{phone}:{code}"), expires_at=now + CODE_TTL)
+        notification_send(template="customer_login_code", recipient=customer, channels=["sms"], secrets={"code": code})
+
+
+def login_code_verify(*, phone: str, code: str) -> tuple[Customer, str]:
+    """A valid, unexpired, unused code gives a token (shown once). Five wrong tries burn the code."""
+    phone = phone_normalise(phone)
+    now = timezone.now()
+    with transaction.atomic():
+        login = (
+            LoginCode.objects.select_for_update()
+            .filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-created_at")
+            .first()
+        )
+        if login is None or login.attempts >= CODE_ATTEMPTS:
+            raise ValidationError({"code": _("The code has expired. Ask for a new one.")})
+        if not hmac.compare_digest(login.code_hash, _hash(f"{phone}:{(code or '').strip()}")):
+            LoginCode.objects.filter(pk=login.pk).update(attempts=F("attempts") + 1)
+            raise ValidationError({"code": _("The code is not right.")})
+        LoginCode.objects.filter(pk=login.pk).update(used_at=now)
+    customer = Customer.objects.get(phone=phone)
+    if not customer.is_active:
+        raise ValidationError(_("This account is closed."))
+    key = secrets.token_urlsafe(32)
+    CustomerToken.objects.create(customer=customer, key_hash=hashlib.sha256(key.encode()).hexdigest())
+    return customer, key
+
+
+def customer_for_token(key: str) -> Customer | None:
+    token = (
+        CustomerToken.objects.select_related("customer")
+        .filter(key_hash=hashlib.sha256(key.encode()).hexdigest(), revoked=False)
+        .first()
+    )
+    if token is None or not token.customer.is_active:
+        return None
+    CustomerToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.customer
