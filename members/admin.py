@@ -10,6 +10,8 @@ from members.models import (
     LoginCode,
     MemberLevel,
     PointsEntry,
+    Promotion,
+    PromotionUse,
 )
 
 
@@ -78,3 +80,15 @@ class CustomerTokenAdmin(AppendOnlyAdmin):
 class LoginCodeAdmin(AppendOnlyAdmin):
     list_display = ["phone", "created_at", "expires_at", "attempts", "used_at"]
     exclude = ["code_hash"]
+
+
+@admin.register(Promotion)
+class PromotionAdmin(ScopedModelAdmin):
+    list_display = ["name", "kind", "region", "starts_at", "ends_at", "given_count", "given_value", "is_active"]
+    list_filter = ["kind", "is_active"]
+    readonly_fields = ["given_count", "given_value"]
+
+
+@admin.register(PromotionUse)
+class PromotionUseAdmin(AppendOnlyAdmin):
+    list_display = ["at", "promotion", "order", "amount", "status"]

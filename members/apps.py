@@ -9,10 +9,12 @@ class MembersConfig(AppConfig):
     def ready(self):
         from members.coupons import coupon_on_order_changed
         from members.points import PointsProvider
+        from members.promotions import promotion_on_order_changed
         from members.services import points_on_paid
         from orders.events import listener_register
         from orders.payments import provider_register
 
         listener_register(coupon_on_order_changed)
+        listener_register(promotion_on_order_changed)
         listener_register(points_on_paid)
         provider_register(PointsProvider())

@@ -276,3 +276,68 @@ class CustomerToken(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} {self.created_at:%Y-%m-%d}"
+
+
+class Promotion(models.Model):
+    """A regional promotional activity applied when an order is priced: a percentage off during a
+    period, or buy X get Y of a product. Counted (how many orders, how much given) when paid."""
+
+    class Kind(models.TextChoices):
+        PERCENT_OFF = "percent_off", _("Percentage off")
+        BUY_X_GET_Y = "buy_x_get_y", _("Buy X, get Y free")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    percent = models.DecimalField(_("percent off"), max_digits=5, decimal_places=2, default=0)
+    product = models.ForeignKey(
+        "catalog.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
+    buy_quantity = models.PositiveSmallIntegerField(_("buy"), default=0)
+    free_quantity = models.PositiveSmallIntegerField(_("get free"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    given_count = models.PositiveIntegerField(_("orders"), default=0)
+    given_value = models.DecimalField(_("value given"), max_digits=14, decimal_places=2, default=0)
+
+    scope_region_path = "region__path"
+    scope_site = None
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="promotion_window"),
+            models.CheckConstraint(condition=Q(percent__gte=0, percent__lte=100), name="promotion_percent"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class PromotionUse(models.Model):
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        WRITTEN_OFF = "written_off", _("Written off")
+        RELEASED = "released", _("Released")
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="uses")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="promotion_uses")
+    amount = models.DecimalField(_("discount"), max_digits=10, decimal_places=2)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.APPLIED)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    scope_region_path = "order__region__path"
+    scope_site = "order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("promotion use")
+        verbose_name_plural = _("promotion uses")
+        constraints = [models.UniqueConstraint(fields=["promotion", "order"], name="promotion_once_per_order")]
+
+    def __str__(self):
+        return f"{self.promotion_id} → {self.order_id}"

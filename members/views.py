@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
 from core.models import Region
-from members.models import Coupon, CouponRedemption, Customer, Feedback
+from members.models import Coupon, CouponRedemption, Customer, Feedback, Promotion
 
 
 class CouponListView(ScopedListView):
@@ -143,6 +143,80 @@ class FeedbackDetailView(ScopedDetailView):
         return redirect("members:feedback-detail", pk=self.object.pk)
 
 
+class PromotionListView(ScopedListView):
+    model = Promotion
+    url_name = "members:promotion-list"
+    title = _("Promotions")
+    select_related = ("region", "product")
+    columns = [
+        ("name", _("Name")),
+        ("kind", _("Kind")),
+        ("region", _("Region")),
+        ("starts_at", _("Starts")),
+        ("ends_at", _("Ends")),
+        ("percent", _("Percent off")),
+        ("product", _("Product")),
+        ("buy_quantity", _("Buy")),
+        ("free_quantity", _("Get free")),
+        ("given_count", _("Orders")),
+        ("given_value", _("Value given")),
+        ("is_active", _("Active")),
+    ]
+    actions = [(_("New promotion"), "members:promotion-create", "members.add_promotion")]
+
+
+class PromotionForm(forms.ModelForm):
+    class Meta:
+        model = Promotion
+        fields = [
+            "name",
+            "kind",
+            "region",
+            "starts_at",
+            "ends_at",
+            "percent",
+            "product",
+            "buy_quantity",
+            "free_quantity",
+            "is_active",
+        ]
+        widgets = {
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = Region.objects.restrict(user, "change")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", _("The promotion must end after it starts."))
+        if data.get("kind") == Promotion.Kind.PERCENT_OFF and not (data.get("percent") or 0) > 0:
+            self.add_error("percent", _("Enter the percentage off."))
+        if data.get("kind") == Promotion.Kind.BUY_X_GET_Y:
+            if not data.get("product"):
+                self.add_error("product", _("Choose the product."))
+            if not data.get("buy_quantity") or not data.get("free_quantity"):
+                self.add_error("free_quantity", _("Enter how many to buy and how many are free."))
+        return data
+
+
+def promotion_create(request):
+    if not request.user.has_perm("members.add_promotion"):
+        raise PermissionDenied
+    form = PromotionForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        promotion = form.save()
+        from core.services import audit_record
+
+        audit_record(actor=request.user, action="promotion.create", obj=promotion, region=promotion.region)
+        messages.success(request, gettext("Promotion %(name)s created.") % {"name": promotion.name})
+        return redirect("members:promotion-list")
+    return render(request, "staff/form.html", {"form": form, "title": gettext("New promotion")})
+
+
 def coupon_create(request):
     if not request.user.has_perm("members.add_coupon"):
         raise PermissionDenied
@@ -194,4 +268,11 @@ nav_register(
     url_name="members:feedback-list",
     permission="members.view_feedback",
     order=62,
+)
+nav_register(
+    section=_("Customers"),
+    label=_("Promotions"),
+    url_name="members:promotion-list",
+    permission="members.view_promotion",
+    order=63,
 )

@@ -153,6 +153,10 @@ def counter_sale_create(*, actor, site, lines: list[SaleLine], customer=None, no
     )
     if note:
         Order.objects.filter(pk=order.pk).update(note=note)
+    from members.promotions import promotions_apply
+
+    if promotions_apply(order=order, actor=actor):
+        order.refresh_from_db()
     return order
 
 

@@ -148,6 +148,8 @@ MATRIX = {
     ("members:feedback-detail", "GET"): only(A, R, M),
     ("members:feedback-detail", "POST"): only(A, R, M),
     ("members:feedback-list", "GET"): only(A, R, M),
+    ("members:promotion-create", "GET"): only(A, R),
+    ("members:promotion-list", "GET"): only(A, R, M),
     ("my-notification-detail", "GET"): STAFF,
     ("my-notification-list", "GET"): STAFF,
     ("order-detail", "GET"): only(A, R, M, C, F),

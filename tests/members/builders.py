@@ -3,7 +3,7 @@ import itertools
 
 from django.utils import timezone
 
-from members.models import Coupon
+from members.models import Coupon, Promotion
 
 _n = itertools.count(1)
 
@@ -23,4 +23,24 @@ def coupon_in(region, **fields):
     return Coupon.objects.create(**defaults)
 
 
-SCOPED_BUILDERS = {Coupon: coupon_in}
+def promotion_in(region, **fields):
+    from members.models import Promotion
+
+    now = timezone.now()
+    defaults = dict(
+        name=f"Promo {next(_n)}",
+        kind=Promotion.Kind.PERCENT_OFF,
+        percent=10,
+        region=region,
+        starts_at=now - datetime.timedelta(days=1),
+        ends_at=now + datetime.timedelta(days=30),
+    )
+    defaults.update(fields)
+    return Promotion.objects.create(**defaults)
+
+
+def _promotion(region):
+    return promotion_in(region)
+
+
+SCOPED_BUILDERS = {Coupon: coupon_in, Promotion: _promotion}

@@ -118,3 +118,27 @@ def test_a_single_use_coupon_redeemed_by_ten_concurrent_orders_is_used_once():
     single.refresh_from_db()
     assert single.used_count == 1 and CouponRedemption.objects.filter(coupon=single).count() == 1
     assert sum(1 for o in Order.objects.filter(pk__in=[o.pk for o in orders]) if o.discount_total) == 1
+
+
+@pytest.mark.django_db
+def test_promotions_apply_at_the_till_and_are_counted_when_paid(world, django_capture_on_commit_callbacks):
+    from members.models import Promotion
+    from staff.counter import SaleLine, counter_sale_create
+    from tests.factories import ProductFactory
+    from tests.members.builders import promotion_in
+
+    water = ProductFactory(sale_price=D("2.00"))
+    bxgy = promotion_in(
+        world.east, kind=Promotion.Kind.BUY_X_GET_Y, product=water, buy_quantity=2, free_quantity=1, percent=0
+    )
+    percent = promotion_in(world.root, percent=D("10"))  # set on the parent region, applies below
+    promotion_in(world.west, percent=D("50"))  # another region's: not applied
+    order = counter_sale_create(actor=world.clerk, site=world.east_store, lines=[SaleLine(product=water, quantity=7)])
+    # 7 bottles at 2.00 = 14.00; buy 2 get 1: two bundles → 4.00 off; then 10 % of 10.00 → 1.00 off.
+    assert (order.subtotal, order.discount_total, order.total) == (D("14.00"), D("5.00"), D("9.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_collect(order=order, provider="card", amount=order.total, actor=None, reference="T-9")
+    bxgy.refresh_from_db()
+    percent.refresh_from_db()
+    assert (bxgy.given_count, bxgy.given_value) == (1, D("4.00"))
+    assert (percent.given_count, percent.given_value) == (1, D("1.00"))

@@ -1,0 +1,74 @@
+"""Regional promotions: applied when an order is priced (the best of each kind the order
+qualifies for), written off — counted with the value given — when it is paid, released when it
+is cancelled."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from members.models import Promotion, PromotionUse
+from orders.models import Order, OrderStatus
+
+CENT = Decimal("0.01")
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = [p for p in path.strip("/").split("/") if p]
+    return ["/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+
+def promotion_discount(promotion: Promotion, order: Order) -> Decimal:
+    if promotion.kind == Promotion.Kind.PERCENT_OFF:
+        return (order.total * promotion.percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    bundle = promotion.buy_quantity + promotion.free_quantity
+    if not promotion.product_id or bundle <= 0 or promotion.free_quantity <= 0:
+        return Decimal("0.00")
+    free = Decimal("0.00")
+    for line in order.lines.filter(product_id=promotion.product_id):
+        free += (line.quantity // bundle) * promotion.free_quantity * line.unit_price
+    return free.quantize(CENT)
+
+
+def promotions_apply(*, order: Order, actor) -> list[PromotionUse]:
+    """Apply every active promotion of the order's region (and above) it qualifies for."""
+    from orders.services import order_discount_add
+
+    now = timezone.now()
+    uses = []
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().select_related("region").get(pk=order.pk)
+        if locked.status != OrderStatus.NEW or locked.paid_amount > 0:
+            return []
+        active = Promotion.objects.filter(
+            is_active=True, starts_at__lte=now, ends_at__gt=now, region__path__in=_ancestor_paths(locked.region.path)
+        ).exclude(uses__order=locked)
+        for promotion in active.order_by("kind", "-percent"):
+            locked.refresh_from_db(fields=["total"])
+            amount = min(promotion_discount(promotion, locked), locked.total)
+            if amount <= 0:
+                continue
+            uses.append(PromotionUse.objects.create(promotion=promotion, order=locked, amount=amount))
+            order_discount_add(
+                order=locked, amount=amount, actor=actor, action="promotion.applied", data={"promotion": promotion.pk}
+            )
+    return uses
+
+
+def promotion_on_order_changed(change) -> None:
+    if change.to_status == OrderStatus.PAID:
+        with transaction.atomic():
+            for use in PromotionUse.objects.select_for_update().filter(
+                order_id=change.order_id, status=PromotionUse.Status.APPLIED
+            ):
+                PromotionUse.objects.filter(pk=use.pk).update(status=PromotionUse.Status.WRITTEN_OFF)
+                Promotion.objects.filter(pk=use.promotion_id).update(
+                    given_count=F("given_count") + 1, given_value=F("given_value") + use.amount
+                )
+    elif change.to_status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+        PromotionUse.objects.filter(order_id=change.order_id, status=PromotionUse.Status.APPLIED).update(
+            status=PromotionUse.Status.RELEASED
+        )
