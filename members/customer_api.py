@@ -261,7 +261,54 @@ class CustomerFeedbackViewSet(
         )
 
 
+class RechargeRequestSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    method = serializers.ChoiceField(choices=["alipay", "wechat", "stripe"])
+
+
+class RechargeStartedSerializer(serializers.Serializer):
+    order = serializers.CharField()
+    payment = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    bonus = serializers.DecimalField(max_digits=10, decimal_places=2)
+    qr = serializers.CharField()
+
+
+class CustomerRechargeViewSet(CustomerViewMixin, viewsets.ViewSet):
+    """Top up the wallet: a recharge order paid through an online provider (QR code or link);
+    the balance (and any bonus of the region's tiers) arrives when the provider confirms."""
+
+    @extend_schema(request=RechargeRequestSerializer, responses={201: RechargeStartedSerializer})
+    def create(self, request):
+        from orders.payments import provider_get
+        from orders.services import payment_collect
+        from wallet.recharges import recharge_start
+
+        serializer = RechargeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        method = serializer.validated_data["method"]
+        if not provider_get(method).available():
+            raise serializers.ValidationError({"method": [_("This payment method is not offered here.")]})
+        if self.customer.home_region is None:
+            raise serializers.ValidationError(_("Pay once at a machine or store first, so we know your region."))
+        recharge = recharge_start(
+            customer=self.customer, amount=serializer.validated_data["amount"], actor=self.customer, channel="app"
+        )
+        payment = payment_collect(order=recharge.order, provider=method, amount=recharge.amount, actor=self.customer)
+        if payment.status != "pending":
+            raise serializers.ValidationError(_("The payment provider could not be reached."))
+        body = {
+            "order": recharge.order.number,
+            "payment": payment.pk,
+            "amount": recharge.amount,
+            "bonus": recharge.bonus,
+            "qr": payment.data["qr"],
+        }
+        return Response(RechargeStartedSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
 router.register("customer/sign-in", CustomerSignInViewSet, basename="customer-sign-in")
+router.register("customer/recharge", CustomerRechargeViewSet, basename="customer-recharge")
 router.register("customer/me", CustomerMeViewSet, basename="customer-me")
 router.register("customer/statement", CustomerStatementViewSet, basename="customer-statement")
 router.register("customer/points", CustomerPointsViewSet, basename="customer-points")

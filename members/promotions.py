@@ -55,7 +55,26 @@ def promotions_apply(*, order: Order, actor) -> list[PromotionUse]:
             order_discount_add(
                 order=locked, amount=amount, actor=actor, action="promotion.applied", data={"promotion": promotion.pk}
             )
+        _member_discount(locked, actor)
     return uses
+
+
+def _member_discount(order: Order, actor) -> None:
+    """The customer's level benefit: a percentage off, after the promotions."""
+    from members.models import MemberLevel
+    from orders.services import order_discount_add
+
+    if order.customer_id is None or order.kind == "recharge":
+        return
+    level = MemberLevel.objects.filter(level=order.customer.level).first()
+    if level is None or level.discount_percent <= 0:
+        return
+    order.refresh_from_db(fields=["total"])
+    amount = (order.total * level.discount_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    if amount > 0:
+        order_discount_add(
+            order=order, amount=amount, actor=actor, action="member.discount", data={"level": level.level}
+        )
 
 
 def promotion_on_order_changed(change) -> None:

@@ -89,10 +89,33 @@ class SaleForm(StoreChoiceMixin, forms.Form):
     description = forms.CharField(label=_("Item"), max_length=200, initial=_("Walk-in sale"))
     amount = _money(_("Price"), minimum=Decimal("0.01"))
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=999, initial=1)
+    customer_phone = forms.CharField(
+        label=_("Member's phone"),
+        max_length=32,
+        required=False,
+        help_text=_("For points and the member's discount."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit_sites(user, "site")
+
+    def clean_customer_phone(self):
+        from members.models import Customer
+        from members.services import phone_normalise
+
+        phone = self.cleaned_data.get("customer_phone", "").strip()
+        if not phone:
+            return None
+        try:
+            normalised = phone_normalise(phone)
+        except forms.ValidationError:
+            raise forms.ValidationError(_("Enter a valid phone number.")) from None
+        customer = Customer.objects.filter(phone__in=[normalised, phone], is_active=True).first()
+        if customer is None:
+            raise forms.ValidationError(_("No member with this phone number."))
+        return customer
 
 
 class CollectForm(forms.Form):

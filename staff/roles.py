@@ -48,6 +48,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "pickup.*",
         "leasing.*",
         "wallet.view_*",
+        "wallet.add_bonustier",
+        "wallet.change_bonustier",
         "accounting.view_*",
         "reports.*",
         "staff.*",

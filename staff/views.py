@@ -253,6 +253,7 @@ def cashier(request):
                         quantity=data["quantity"],
                     )
                 ],
+                customer=data.get("customer_phone"),
             )
         except ValidationError as error:
             _form_errors(sale_form, error)

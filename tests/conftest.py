@@ -59,6 +59,14 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttles and caches start empty in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_second_factor(settings):
     """Most tests sign in with force_login; tests/staff/test_login_security.py turns it on."""
     settings.STAFF_OTP_REQUIRED = False

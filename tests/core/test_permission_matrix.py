@@ -88,6 +88,7 @@ MATRIX = {
     ("customer-orders-detail", "GET"): NONE,
     ("customer-orders-list", "GET"): NONE,
     ("customer-points-list", "GET"): NONE,
+    ("customer-recharge-list", "POST"): NONE,
     ("customer-sign-in-list", "POST"): ALL,
     ("customer-sign-in-verify", "POST"): ALL,
     ("customer-statement-list", "GET"): NONE,
@@ -227,7 +228,10 @@ MATRIX = {
     ("telemetry-detail", "GET"): only(A, R, M, S),
     ("telemetry-list", "GET"): only(A, R, M, S),
     ("vending:slot-list", "GET"): only(A, R, S),
-    ("wallet:payment-notify", "POST"): ALL,  # payment providers' callbacks: verified by signature
+    ("wallet:payment-notify", "POST"): ALL,
+    ("wallet:recharge-list", "GET"): only(A, R, M, F),
+    ("wallet:tier-create", "GET"): only(A, R),
+    ("wallet:tier-list", "GET"): only(A, R, M, F),  # payment providers' callbacks: verified by signature
 }
 
 # Not part of the matrix: framework plumbing with no permission of its own.

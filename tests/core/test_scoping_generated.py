@@ -27,6 +27,7 @@ UNSCOPED_ENDPOINTS = {
     "device-pickup": "a locker bank checks a code entered at it: token authenticated (tests/lockers)",
     "customer-sign-in": "a customer asks for and exchanges a one-time SMS code (tests/members)",
     "customer-me": "a customer's own profile: customer token (tests/members)",
+    "customer-recharge": "a customer tops up their own wallet: customer token (tests/wallet)",
     "customer-statement": "a customer's own statement: customer token (tests/members)",
     "customer-points": "a customer's own points: customer token (tests/members)",
     "customer-coupons": "coupons a customer can use: customer token (tests/members)",

@@ -319,3 +319,30 @@ def test_the_till_shows_the_qr_code_and_the_notice_pays_the_order(keys, world, c
     assert _post(Client(), "wechat", _wechat_notice(keys, collection.payment)).status_code == 200
     order.refresh_from_db()
     assert order.status == "paid"
+
+
+@pytest.mark.django_db
+def test_a_customer_recharges_from_the_app_and_the_notice_credits_the_wallet(
+    keys, api_client, world, django_capture_on_commit_callbacks
+):
+    import hashlib
+
+    from members.models import CustomerToken
+    from tests.factories import CustomerFactory
+    from wallet.models import BonusTier
+    from wallet.services import Balances, balances
+
+    BonusTier.objects.create(region=world.east, min_amount=D("100"), bonus=D("10"))
+    customer = CustomerFactory(home_region=world.east)
+    key = secrets.token_urlsafe(32)
+    CustomerToken.objects.create(customer=customer, key_hash=hashlib.sha256(key.encode()).hexdigest())
+    api_client.credentials(HTTP_AUTHORIZATION=f"Customer {key}")
+    started = api_client.post("/api/v1/customer/recharge/", {"amount": "100.00", "method": "stripe"}, format="json")
+    assert started.status_code == 201, started.content
+    assert started.json()["bonus"] == "10.00" and started.json()["qr"].startswith("https://checkout.stripe.com/")
+    payment = Payment.objects.get(pk=started.json()["payment"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post(Client(), "stripe", _stripe_notice(keys, payment)).status_code == 200
+    assert balances(customer=customer) == Balances(paid=D("100.00"), bonus=D("10.00"), held=D("0.00"))
+    refused = api_client.post("/api/v1/customer/recharge/", {"amount": "100.00", "method": "cash"}, format="json")
+    assert refused.status_code == 400
