@@ -66,6 +66,8 @@ class StockLevel(models.Model):
     capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
     par_level = models.PositiveIntegerField(_("par level"), null=True, blank=True)
     low_threshold = models.PositiveIntegerField(_("low-stock threshold"), default=0)
+    # Set when the level fell to its threshold (the service staff were alerted), cleared by a restock.
+    low_since = models.DateTimeField(_("low since"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     scope_region_path = "location__site__region__path"

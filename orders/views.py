@@ -2,6 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import View
 
@@ -34,7 +35,87 @@ class OrderListView(ScopedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(live_script="orders/live.js", live_status_attr="status", live_labels=_status_labels())
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["exports"] = [
+            {"label": label, "url": f"{reverse('orders:order-export')}?{query.urlencode()}&format={fmt}"}
+            for fmt, label in (("csv", _("Export CSV")), ("xlsx", _("Export Excel")))
+        ]
         return context
+
+
+EXPORT_COLUMNS = [
+    ("number", _("Number")),
+    ("kind", _("Kind")),
+    ("status", _("Status")),
+    ("created_at", _("Created")),
+    ("paid_at", _("Paid at")),
+    ("region", _("Region")),
+    ("site", _("Site")),
+    ("device", _("Device")),
+    ("customer", _("Customer")),
+    ("subtotal", _("Subtotal")),
+    ("discount_total", _("Discount")),
+    ("total", _("Total")),
+    ("paid_amount", _("Paid")),
+    ("refunded_amount", _("Refunded")),
+]
+EXPORT_LIMIT = 50_000
+
+
+def order_export(request):
+    """The order inquiry as CSV or Excel, with the same filters and the same scope as the page."""
+    import csv
+    import io
+
+    from django.core.exceptions import PermissionDenied
+    from django.http import HttpResponse
+
+    if not request.user.has_perm("orders.view_order"):
+        raise PermissionDenied
+    fmt = request.GET.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    queryset = Order.objects.restrict(request.user).select_related("region", "site", "device", "customer")
+    filterset = OrderFilter(request.GET or None, queryset=queryset, request=request)
+    if filterset.is_bound and filterset.is_valid():
+        queryset = filterset.qs
+    rows = []
+    for order in queryset.order_by("-created_at")[:EXPORT_LIMIT]:
+        row = []
+        for attr, _label in EXPORT_COLUMNS:
+            value = getattr(order, attr)
+            display = getattr(order, f"get_{attr}_display", None)
+            if callable(display):
+                value = display()
+            elif hasattr(value, "isoformat"):
+                value = value.isoformat()
+            elif value is not None and not isinstance(value, int | str):
+                value = str(value)
+            row.append("" if value is None else value)
+        rows.append(row)
+    headers = [str(label) for _attr, label in EXPORT_COLUMNS]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(headers)
+        writer.writerows(rows)
+        response = HttpResponse(("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8")
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("orders")
+        sheet.append(headers)
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="orders.{fmt}"'
+    return response
 
 
 def _status_labels() -> dict:

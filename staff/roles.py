@@ -122,6 +122,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_*",
         "inventory.change_*",
         "vending.view_*",
+        "vending.add_restocktask",
+        "vending.change_restocktask",
         "lockers.view_*",
     ],
     SUPPLIER: ["catalog.view_product", "catalog.view_category", "catalog.view_supplier", "inventory.view_*"],

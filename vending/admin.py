@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
-from vending.models import Slot, Vend
+from vending.models import RestockLine, RestockTask, Slot, Vend
 
 
 @admin.register(Slot)
@@ -16,3 +16,22 @@ class SlotAdmin(ScopedModelAdmin):
 class VendAdmin(AppendOnlyAdmin):
     list_display = ["order", "device", "slot", "request_id", "command_id", "stock_returned", "created_at"]
     list_select_related = ["order", "device", "slot"]
+
+
+class RestockLineInline(admin.TabularInline):
+    model = RestockLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ["slot", "product", "planned", "confirmed"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RestockTask)
+class RestockTaskAdmin(AppendOnlyAdmin):
+    """Read-only: tasks are planned and confirmed on their pages, which write the stock movements."""
+
+    list_display = ["created_at", "device", "status", "route", "done_at", "done_by"]
+    list_filter = ["status"]
+    inlines = [RestockLineInline]

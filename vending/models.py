@@ -66,3 +66,63 @@ class Vend(models.Model):
 
     def __str__(self):
         return f"{self.order.number} {self.slot.code}"
+
+
+class RestockTask(models.Model):
+    """Refilling one machine: a pick list of par minus level per slot, confirmed on a phone."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    device = models.ForeignKey(
+        Device, verbose_name=_("machine"), on_delete=models.PROTECT, related_name="restock_tasks"
+    )
+    source = models.ForeignKey(
+        "inventory.StockLocation",
+        verbose_name=_("taken from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The vehicle or warehouse the goods come from; empty: not tracked."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    route = models.CharField(_("route"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        "staff.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        "staff.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("done by")
+    )
+
+    scope_region_path = "device__site__region__path"
+    scope_site = "device__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("restock task")
+        verbose_name_plural = _("restock tasks")
+
+    def __str__(self):
+        return f"{self.device} {self.created_at:%Y-%m-%d}"
+
+
+class RestockLine(models.Model):
+    task = models.ForeignKey(RestockTask, on_delete=models.CASCADE, related_name="lines")
+    slot = models.ForeignKey(Slot, verbose_name=_("slot"), on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    planned = models.PositiveIntegerField(_("to pick"))
+    confirmed = models.PositiveIntegerField(_("refilled"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["slot__code"]
+        verbose_name = _("restock line")
+        verbose_name_plural = _("restock lines")
+
+    def __str__(self):
+        return f"{self.slot} +{self.planned}"

@@ -190,6 +190,10 @@ def vend_on_dispense_result(command: DeviceCommand) -> None:
             return  # already resolved
         if command.status == DeviceCommand.Status.SUCCEEDED:
             order_transition(order=order, to_status=S.COMPLETED, actor=device_actor, action="dispense.succeeded")
+            from vending.restock import low_stock_check
+
+            level = vend.slot.level
+            transaction.on_commit(lambda: low_stock_check(level), robust=True)
             return
         reason = (
             _("the machine did not report in time")

@@ -3,4 +3,11 @@ from django.urls import path
 from vending import views
 
 app_name = "vending"
-urlpatterns = [path("slots/", views.SlotListView.as_view(), name="slot-list")]
+urlpatterns = [
+    path("slots/", views.SlotListView.as_view(), name="slot-list"),
+    path("low-stock/", views.low_stock, name="low-stock"),
+    path("restock/", views.RestockTaskListView.as_view(), name="restock-list"),
+    path("restock/plan/", views.restock_plan, name="restock-plan"),
+    path("restock/<int:pk>/", views.RestockTaskDetailView.as_view(), name="restock-detail"),
+    path("supplier/", views.supplier_dashboard, name="supplier-dashboard"),
+]

@@ -1,9 +1,19 @@
-"""Console pages of vending: the slots of every machine (the planogram) with their stock."""
+"""Console pages of vending: the slots of every machine (the planogram) with their stock,
+low-stock slots, restock tasks with the prekit list and the phone-sized confirmation page, and
+the supplier's dashboard."""
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.console import ScopedListView, nav_register
-from vending.models import Slot
+from core.console import ScopedDetailView, ScopedListView, nav_register
+from devices.models import Device
+from inventory.models import StockLocation
+from vending import restock
+from vending.models import RestockTask, Slot
 
 
 class SlotListView(ScopedListView):
@@ -23,6 +33,158 @@ class SlotListView(ScopedListView):
     ]
 
 
+class RestockTaskListView(ScopedListView):
+    model = RestockTask
+    url_name = "vending:restock-list"
+    detail_url_name = "vending:restock-detail"
+    title = _("Restock tasks")
+    select_related = ("device", "source", "done_by")
+    columns = [
+        ("device", _("Machine")),
+        ("status", _("Status")),
+        ("route", _("Route")),
+        ("source", _("Taken from")),
+        ("created_at", _("Created")),
+        ("done_at", _("Done")),
+        ("done_by", _("Done by")),
+    ]
+    actions = [(_("Plan restocking"), "vending:restock-plan", "vending.add_restocktask")]
+
+
+class PlanForm(forms.Form):
+    devices = forms.ModelMultipleChoiceField(
+        queryset=Device.objects.none(), label=_("Machines"), widget=forms.CheckboxSelectMultiple
+    )
+    source = forms.ModelChoiceField(queryset=StockLocation.objects.none(), label=_("Taken from"), required=False)
+    route = forms.CharField(label=_("Route"), max_length=40, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["devices"].queryset = Device.objects.restrict(user, "view").filter(slots__isnull=False).distinct()
+        self.fields["source"].queryset = StockLocation.objects.restrict(user, "view").filter(
+            kind__in=[StockLocation.Kind.VEHICLE, StockLocation.Kind.WAREHOUSE]
+        )
+
+
+def restock_plan(request):
+    """Choose the machines of a route: one task each, and the prekit list to load the vehicle."""
+    if not request.user.has_perm("vending.add_restocktask"):
+        raise PermissionDenied
+    form = PlanForm(request.POST or None, user=request.user)
+    tasks, skipped = [], []
+    if request.method == "POST" and form.is_valid():
+        for device in form.cleaned_data["devices"]:
+            try:
+                tasks.append(
+                    restock.restock_task_create(
+                        device=device,
+                        actor=request.user,
+                        source=form.cleaned_data["source"],
+                        route=form.cleaned_data["route"],
+                    )
+                )
+            except ValidationError as error:
+                skipped.append(" ".join(error.messages))
+        if tasks:
+            messages.success(request, gettext("%(n)d restock tasks created.") % {"n": len(tasks)})
+    return render(
+        request,
+        "vending/restock_plan.html",
+        {"form": form, "tasks": tasks, "skipped": skipped, "prekit": restock.prekit(tasks) if tasks else []},
+    )
+
+
+class RestockTaskDetailView(ScopedDetailView):
+    """The phone-sized page a service worker fills in at the machine."""
+
+    model = RestockTask
+    template_name = "vending/restock_detail.html"
+    select_related = ("device", "source")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["lines"] = self.object.lines.select_related("slot__level", "product")
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("vending.change_restocktask"):
+            raise PermissionDenied
+        self.object = self.get_object()
+        quantities = {}
+        try:
+            for line in self.object.lines.all():
+                raw = request.POST.get(f"line-{line.pk}", "").strip() or "0"
+                if not raw.isdigit():
+                    raise ValidationError(gettext("Enter whole numbers, 0 or more."))
+                quantities[line.pk] = int(raw)
+            restock.restock_confirm(task=self.object, quantities=quantities, actor=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, gettext("Restock confirmed; the stock is updated."))
+        return redirect("vending:restock-detail", pk=self.object.pk)
+
+
+def low_stock(request):
+    if not request.user.has_perm("vending.view_slot"):
+        raise PermissionDenied
+    return render(request, "vending/low_stock.html", {"slots": restock.low_slots(request.user)})
+
+
+def supplier_dashboard(request):
+    """A supplier's own products: stock in every machine, slots running low, recent sales."""
+    from catalog.models import Product, supplier_of
+    from inventory.models import StockMovement
+
+    if not request.user.has_perm("catalog.view_product"):
+        raise PermissionDenied
+    supplier_ids = supplier_of(request.user)
+    if supplier_ids is None:
+        if not request.user.has_perm("vending.view_slot"):
+            raise PermissionDenied
+        products = Product.objects.restrict(request.user)
+        slots = Slot.objects.restrict(request.user)
+        sales = StockMovement.objects.restrict(request.user)
+    else:
+        products = Product.objects.filter(supplier__in=supplier_ids)
+        slots = Slot.objects.filter(product__supplier__in=supplier_ids)
+        sales = StockMovement.objects.filter(level__product__supplier__in=supplier_ids)
+    from django.db.models import Count, Q, Sum
+
+    stock = products.annotate(
+        in_machines=Sum("slots__level__quantity"),
+        slot_count=Count("slots", distinct=True),
+        low=Count("slots", filter=Q(slots__level__low_since__isnull=False), distinct=True),
+    ).order_by("name")
+    return render(
+        request,
+        "vending/supplier_dashboard.html",
+        {
+            "stock": stock,
+            "low": slots.filter(level__low_since__isnull=False).select_related("device", "product", "level")[:100],
+            "sales": sales.filter(reason="sale").select_related("level__product", "level__location")[:50],
+        },
+    )
+
+
+nav_register(
+    section=_("Fleet"), label=_("Low stock"), url_name="vending:low-stock", permission="vending.view_slot", order=25
+)
+nav_register(
+    section=_("Fleet"),
+    label=_("Restock tasks"),
+    url_name="vending:restock-list",
+    permission="vending.view_restocktask",
+    order=26,
+)
+nav_register(
+    section=_("Catalog"),
+    label=_("Supplier dashboard"),
+    url_name="vending:supplier-dashboard",
+    permission="catalog.view_product",
+    order=31,
+)
 nav_register(
     section=_("Fleet"),
     label=_("Slots and stock"),

@@ -2,7 +2,7 @@
 
 from devices.models import Device
 from tests.factories import DeviceFactory, ProductFactory, SiteFactory
-from vending.models import Slot
+from vending.models import RestockTask, Slot
 from vending.services import slot_create
 
 _codes = iter(range(10**6))
@@ -14,3 +14,11 @@ def _slot_in(region):
 
 
 SCOPED_BUILDERS = {Slot: _slot_in}
+
+
+def _task_in(region):
+    slot = _slot_in(region)
+    return RestockTask.objects.create(device=slot.device)
+
+
+SCOPED_BUILDERS[RestockTask] = _task_in

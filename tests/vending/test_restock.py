@@ -1,0 +1,114 @@
+"""Restocking: a low-stock alert once per dip below the threshold, restock tasks with their pick
+list and prekit, the confirmation that writes movements (refused whole when it overfills), the
+supplier's own dashboard, and the order export."""
+
+import csv
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from core.models import Notification
+from core.services import scope_grant
+from inventory.models import StockLocation, StockMovement
+from inventory.services import level_for, stock_move
+from tests.factories import ProductFactory
+from tests.vending.test_sale_flow import _buy
+from vending.models import RestockTask
+from vending.restock import low_slots, prekit, restock_confirm, restock_task_create
+from vending.services import slot_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def service(slot, world):
+    scope_grant(actor=None, user=world.service, target=slot.device.site.region, action="view")
+    return world.service
+
+
+def test_a_slot_at_its_threshold_alerts_the_service_staff_once(slot, service, django_capture_on_commit_callbacks):
+    for n in range(8):  # 10 → 2, the threshold
+        _buy(slot, f"r-{n}", django_capture_on_commit_callbacks)
+    assert Notification.objects.filter(template="stock_low", recipient_id=service.pk).count() == 1
+    _buy(slot, "r-8", django_capture_on_commit_callbacks)
+    assert Notification.objects.filter(template="stock_low", recipient_id=service.pk).count() == 1
+    assert list(low_slots(service)) == [slot]
+
+
+def test_restock_tasks_pick_par_minus_level_and_confirm_into_the_slots(slot, machine, service):
+    other = slot_create(device=machine, code="A2", product=slot.product, capacity=8, par_level=8)
+    slot.level.par_level = 20
+    slot.level.save()
+    van = StockLocation.objects.create(kind=StockLocation.Kind.VEHICLE, name="Van 1", site=machine.site)
+    stock_move(level=level_for(location=van, product=slot.product), quantity=30, reason="restock")
+    task = restock_task_create(device=machine, actor=service, source=van, route="North")
+    assert sorted((line.slot.code, line.planned) for line in task.lines.all()) == [("A1", 10), ("A2", 8)]
+    (kit,) = prekit([task])
+    assert kit["product"] == slot.product and kit["quantity"] == 18
+    lines = {line.slot.code: line.pk for line in task.lines.all()}
+    with pytest.raises(ValidationError, match="A2"):
+        restock_confirm(task=task, quantities={lines["A1"]: 10, lines["A2"]: 9}, actor=service)  # 9 > capacity 8
+    assert StockMovement.objects.filter(reference=f"restock-{task.pk}").count() == 0
+    restock_confirm(task=task, quantities={lines["A1"]: 10, lines["A2"]: 6}, actor=service)
+    slot.level.refresh_from_db()
+    other.level.refresh_from_db()
+    assert (slot.level.quantity, other.level.quantity) == (20, 6)
+    assert level_for(location=van, product=slot.product).quantity == 14
+    task.refresh_from_db()
+    assert task.status == "done" and task.done_by == service
+    with pytest.raises(ValidationError, match="already done"):
+        restock_confirm(task=task, quantities={}, actor=service)
+
+
+def test_nothing_to_restock_is_refused(slot, machine, service):
+    slot.level.par_level = 10
+    slot.level.save()
+    with pytest.raises(ValidationError, match="needs nothing"):
+        restock_task_create(device=machine, actor=service)
+
+
+def test_the_phone_page_confirms_a_restock(slot, machine, service, client):
+    slot.level.par_level = 15
+    slot.level.save()
+    task = restock_task_create(device=machine, actor=service)
+    client.force_login(service)
+    page = reverse("vending:restock-detail", args=[task.pk])
+    (line,) = task.lines.all()
+    assert client.get(page).status_code == 200
+    response = client.post(page, {f"line-{line.pk}": "abc"}, follow=True)
+    assert "whole numbers" in response.content.decode()
+    client.post(page, {f"line-{line.pk}": "5"})
+    slot.level.refresh_from_db()
+    assert slot.level.quantity == 15
+    plan = client.post(reverse("vending:restock-plan"), {"devices": [machine.pk], "route": "R1"})
+    assert plan.status_code == 200 and "needs nothing" in plan.content.decode()
+    assert RestockTask.objects.count() == 1
+
+
+def test_suppliers_see_only_their_own_products_on_their_dashboard(slot, world, client):
+    own = slot_create(device=slot.device, code="B1", product=ProductFactory(supplier=world.supplier), capacity=5)
+    client.force_login(world.supplier_user)
+    page = client.get(reverse("vending:supplier-dashboard")).content.decode()
+    assert f'data-pk="{own.product.pk}"' in page
+    assert f'data-pk="{slot.product.pk}"' not in page
+    assert client.get(reverse("vending:slot-list")).status_code == 403
+    assert client.get(reverse("orders:order-export")).status_code == 403
+
+
+def test_the_order_export_has_the_pages_filters_and_scope(world, client):
+    from tests.factories import make_order
+
+    inside = make_order(site=world.east_store, paid=True)
+    outside = make_order(site=world.west_store, paid=True)
+    client.force_login(world.regional)
+    body = client.get(reverse("orders:order-export"), {"format": "csv"}).content.decode("utf-8-sig")
+    numbers = [row[0] for row in csv.reader(io.StringIO(body))][1:]
+    assert inside.number in numbers and outside.number not in numbers
+    xlsx = client.get(reverse("orders:order-export"), {"format": "xlsx"})
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet.cell(2, 1).value == inside.number
+    assert client.get(reverse("orders:order-export"), {"format": "pdf"}).status_code == 404

@@ -1,0 +1,137 @@
+"""Restocking: low-stock alerts to the site's service staff, restock tasks with their pick list
+(par minus level per slot), the prekit list summed per product over a route, and the confirmation
+that writes the movements from the vehicle or warehouse into the slots."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory.models import StockLevel
+from inventory.services import level_for, stock_move, stock_transfer
+from vending.models import RestockLine, RestockTask, Slot
+
+
+def low_stock_check(level: StockLevel) -> bool:
+    """After a sale: the first time a slot reaches its threshold, tell the site's service staff.
+    Returns whether an alert went out."""
+    from core.scoping import user_can_reach
+    from core.services import notification_send
+    from staff.models import User
+    from staff.roles import SERVICE_STAFF
+
+    level.refresh_from_db(fields=["quantity", "low_threshold", "low_since"])
+    if level.quantity > level.low_threshold:
+        return False
+    if not StockLevel.objects.filter(pk=level.pk, low_since__isnull=True).update(low_since=timezone.now()):
+        return False  # already alerted; cleared by the next restock
+    slot = Slot.objects.select_related("device__site__region", "product").filter(level=level).first()
+    if slot is None:
+        return False
+    site = slot.device.site
+    for user in User.objects.filter(is_active=True, groups__name=SERVICE_STAFF).distinct():
+        if user_can_reach(user, site, "view"):
+            notification_send(
+                template="stock_low",
+                recipient=user,
+                context={"slot": slot, "quantity": level.quantity},
+                region=site.region,
+            )
+    return True
+
+
+def low_slots(user):
+    """Slots at or below their threshold in the user's scope (the console badge counts them)."""
+    return (
+        Slot.objects.restrict(user)
+        .filter(is_active=True, level__low_since__isnull=False)
+        .select_related("device", "product", "level")
+        .order_by("device__name", "code")
+    )
+
+
+def pick_list(device) -> list[tuple[Slot, int]]:
+    rows = []
+    for slot in Slot.objects.filter(device=device, is_active=True).select_related("level", "product"):
+        par = slot.level.par_level if slot.level.par_level is not None else slot.level.capacity
+        if par is not None and slot.level.quantity < par:
+            rows.append((slot, par - slot.level.quantity))
+    return rows
+
+
+def restock_task_create(*, device, actor, source=None, route: str = "") -> RestockTask:
+    rows = pick_list(device)
+    if not rows:
+        raise ValidationError(_("%(machine)s needs nothing: every slot is at its par level.") % {"machine": device})
+    if source is not None and source.kind not in ("vehicle", "warehouse"):
+        raise ValidationError({"source": _("Goods come from a service vehicle or a warehouse.")})
+    with transaction.atomic():
+        task = RestockTask.objects.create(device=device, source=source, route=route[:40], created_by=actor)
+        RestockLine.objects.bulk_create(
+            [RestockLine(task=task, slot=slot, product=slot.product, planned=quantity) for slot, quantity in rows]
+        )
+    return task
+
+
+def prekit(tasks) -> list[dict]:
+    """What to load into the vehicle for these tasks: the planned quantities summed per product."""
+    totals: dict[int, dict] = defaultdict(lambda: {"product": None, "quantity": 0, "machines": set()})
+    for line in RestockLine.objects.filter(task__in=tasks, task__status=RestockTask.Status.OPEN).select_related(
+        "product", "task__device"
+    ):
+        entry = totals[line.product_id]
+        entry["product"] = line.product
+        entry["quantity"] += line.planned
+        entry["machines"].add(line.task.device.name)
+    return sorted(
+        ({**v, "machines": sorted(v["machines"])} for v in totals.values()), key=lambda row: row["product"].name
+    )
+
+
+def restock_confirm(*, task: RestockTask, quantities: dict[int, int], actor) -> RestockTask:
+    """The refilled quantity per line (0 allowed). All lines or none: more than fits in a slot,
+    a negative number or a line of another task refuses the whole confirmation."""
+    with transaction.atomic():
+        task = RestockTask.objects.select_for_update().select_related("source", "device").get(pk=task.pk)
+        if task.status != RestockTask.Status.OPEN:
+            raise ValidationError(_("This task is already %(status)s.") % {"status": task.get_status_display().lower()})
+        lines = {line.pk: line for line in task.lines.select_related("slot__level", "product")}
+        unknown = set(quantities) - set(lines)
+        if unknown:
+            raise ValidationError(_("These lines are not part of this task: %(ids)s.") % {"ids": sorted(unknown)})
+        for pk, line in lines.items():
+            quantity = quantities.get(pk, 0)
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+                raise ValidationError(_("Slot %(slot)s: enter a whole number, 0 or more.") % {"slot": line.slot.code})
+            if quantity:
+                reference = f"restock-{task.pk}"
+                try:
+                    if task.source is not None:
+                        source_level = level_for(location=task.source, product=line.product)
+                        stock_transfer(
+                            source=source_level,
+                            target=line.slot.level,
+                            quantity=quantity,
+                            actor=actor,
+                            reference=reference,
+                        )
+                    else:
+                        stock_move(
+                            level=line.slot.level, quantity=quantity, reason="restock", actor=actor, reference=reference
+                        )
+                except ValidationError as error:
+                    raise ValidationError(
+                        _("Slot %(slot)s: %(problem)s") % {"slot": line.slot.code, "problem": " ".join(error.messages)}
+                    ) from None
+            RestockLine.objects.filter(pk=pk).update(confirmed=quantity)
+            level = line.slot.level
+            level.refresh_from_db(fields=["quantity", "low_threshold"])
+            if level.quantity > level.low_threshold:
+                StockLevel.objects.filter(pk=level.pk).update(low_since=None)
+        task.status, task.done_at, task.done_by = RestockTask.Status.DONE, timezone.now(), actor
+        task.save(update_fields=["status", "done_at", "done_by"])
+    return task
