@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
-from vending.models import RestockLine, RestockTask, Slot, Vend
+from vending.models import DexAdjustment, RestockLine, RestockTask, Slot, Vend
 
 
 @admin.register(Slot)
@@ -35,3 +35,8 @@ class RestockTaskAdmin(AppendOnlyAdmin):
     list_display = ["created_at", "device", "status", "route", "done_at", "done_by"]
     list_filter = ["status"]
     inlines = [RestockLineInline]
+
+
+@admin.register(DexAdjustment)
+class DexAdjustmentAdmin(AppendOnlyAdmin):
+    list_display = ["at", "read", "selection", "slot", "difference", "reason", "actor_label"]

@@ -126,3 +126,28 @@ class RestockLine(models.Model):
 
     def __str__(self):
         return f"{self.slot} +{self.planned}"
+
+
+class DexAdjustment(models.Model):
+    """A DEX difference accepted as a stock adjustment: once per read and selection."""
+
+    read = models.ForeignKey("gateway.DexRead", on_delete=models.PROTECT, related_name="adjustments")
+    selection = models.CharField(_("selection"), max_length=20)
+    slot = models.ForeignKey(Slot, verbose_name=_("slot"), on_delete=models.PROTECT, related_name="+")
+    difference = models.IntegerField(_("difference"))
+    reason = models.CharField(_("reason"), max_length=255)
+    actor_label = models.CharField(_("actor"), max_length=150)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    scope_region_path = "slot__device__site__region__path"
+    scope_site = "slot__device__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("DEX adjustment")
+        verbose_name_plural = _("DEX adjustments")
+        constraints = [models.UniqueConstraint(fields=["read", "selection"], name="dex_adjust_once")]
+
+    def __str__(self):
+        return f"{self.read_id} {self.selection} {self.difference:+d}"

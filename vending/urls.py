@@ -10,4 +10,5 @@ urlpatterns = [
     path("restock/plan/", views.restock_plan, name="restock-plan"),
     path("restock/<int:pk>/", views.RestockTaskDetailView.as_view(), name="restock-detail"),
     path("supplier/", views.supplier_dashboard, name="supplier-dashboard"),
+    path("dex/<int:pk>/reconcile/", views.dex_reconcile, name="dex-reconcile"),
 ]

@@ -5,7 +5,7 @@ the supplier's dashboard."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -124,6 +124,36 @@ class RestockTaskDetailView(ScopedDetailView):
         else:
             messages.success(request, gettext("Restock confirmed; the stock is updated."))
         return redirect("vending:restock-detail", pk=self.object.pk)
+
+
+def dex_reconcile(request, pk):
+    """One DEX read against the platform's sales since the previous read, per selection."""
+    from gateway.models import DexRead
+    from vending.reconcile import difference_accept, period_of, reconcile
+
+    if not request.user.has_perm("gateway.view_dexread"):
+        raise PermissionDenied
+    read = get_object_or_404(DexRead.objects.restrict(request.user).select_related("device"), pk=pk)
+    if request.method == "POST":
+        if not request.user.has_perm("inventory.change_stocklevel"):
+            raise PermissionDenied
+        try:
+            difference_accept(
+                read=read,
+                selection=request.POST.get("selection", ""),
+                actor=request.user,
+                reason=request.POST.get("reason", ""),
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, gettext("The difference was written as a stock adjustment."))
+        return redirect("vending:dex-reconcile", pk=read.pk)
+    start, end = period_of(read)
+    return render(
+        request, "vending/dex_reconcile.html", {"read": read, "lines": reconcile(read), "start": start, "end": end}
+    )
 
 
 def low_stock(request):

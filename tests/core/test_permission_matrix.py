@@ -228,6 +228,7 @@ MATRIX = {
     ("supplier-list", "GET"): only(A, R, M, U),
     ("telemetry-detail", "GET"): only(A, R, M, S),
     ("telemetry-list", "GET"): only(A, R, M, S),
+    ("vending:dex-reconcile", "GET"): only(A, R, S),
     ("vending:low-stock", "GET"): only(A, R, S),
     ("vending:restock-detail", "GET"): only(A, R, S),
     ("vending:restock-detail", "POST"): only(A, R, S),
