@@ -53,8 +53,11 @@ class ImportFailed(Exception):
         self.errors = errors
 
 
-def read_rows(*, filename: str, content: bytes) -> list[tuple[int, dict[str, str]]]:
-    """(line number, {column: text}) for each data row; the header is line 1."""
+def read_rows(*, filename: str, content: bytes, columns=None, required=None) -> list[tuple[int, dict[str, str]]]:
+    """(line number, {column: text}) for each data row; the header is line 1. `columns` and
+    `required` default to the product import's."""
+    columns = COLUMNS if columns is None else columns
+    required = REQUIRED if required is None else required
     name = filename.lower()
     if name.endswith(".xlsx"):
         rows = _xlsx_rows(content)
@@ -72,10 +75,10 @@ def read_rows(*, filename: str, content: bytes) -> list[tuple[int, dict[str, str
     if not rows:
         raise ImportFailed([RowError(1, "-", _("The file is empty."))])
     header = [str(h or "").strip().lower() for h in rows[0]]
-    missing = sorted(REQUIRED - set(header))
+    missing = sorted(set(required) - set(header))
     if missing:
         raise ImportFailed([RowError(1, c, _("required column is missing")) for c in missing])
-    unknown = [h for h in header if h and h not in COLUMNS]
+    unknown = [h for h in header if h and h not in columns]
     if unknown:
         raise ImportFailed([RowError(1, c, _("unknown column")) for c in unknown])
     if len(rows) - 1 > MAX_ROWS:

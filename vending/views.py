@@ -19,6 +19,7 @@ from vending.models import RestockTask, Slot
 class SlotListView(ScopedListView):
     model = Slot
     url_name = "vending:slot-list"
+    actions = [(_("Import a planogram"), "vending:planogram-import", "vending.change_slot")]
     title = _("Slots and stock")
     select_related = ("device", "product", "level")
     paginate_by = 100
@@ -154,6 +155,95 @@ def dex_reconcile(request, pk):
     return render(
         request, "vending/dex_reconcile.html", {"read": read, "lines": reconcile(read), "start": start, "end": end}
     )
+
+
+def planogram(request, pk):
+    """A machine's slots, each editable in place, and a new slot."""
+    from decimal import Decimal, InvalidOperation
+
+    from catalog.models import Product
+    from vending.planogram import slot_update
+    from vending.services import slot_create
+
+    if not request.user.has_perm("vending.view_slot"):
+        raise PermissionDenied
+    machine = get_object_or_404(Device.objects.restrict(request.user).filter(kind=Device.Kind.VENDING), pk=pk)
+    if request.method == "POST":
+        if not request.user.has_perm("vending.change_slot"):
+            raise PermissionDenied
+        get_object_or_404(Device.objects.restrict(request.user, "change"), pk=pk)
+        data = request.POST
+
+        def number(name, cast=int):
+            raw = (data.get(name) or "").strip()
+            if not raw:
+                return None
+            try:
+                return cast(raw)
+            except (ValueError, InvalidOperation):
+                raise ValidationError({name: gettext("Enter a number.")}) from None
+
+        try:
+            product = Product.objects.filter(sku=(data.get("product") or "").strip()).first()
+            if data.get("slot_id"):
+                slot = get_object_or_404(Slot.objects.filter(device=machine), pk=data["slot_id"])
+                if data.get("product") and product is None:
+                    raise ValidationError({"product": gettext("No product with this SKU.")})
+                slot_update(
+                    slot=slot,
+                    actor=request.user,
+                    product=product,
+                    price=number("price", Decimal),
+                    capacity=number("capacity"),
+                    par_level=number("par_level"),
+                    low_threshold=number("low_threshold"),
+                    is_active=bool(data.get("is_active")),
+                )
+            else:
+                if product is None:
+                    raise ValidationError({"product": gettext("No product with this SKU.")})
+                slot_create(
+                    device=machine,
+                    code=data.get("code", ""),
+                    product=product,
+                    capacity=number("capacity") or 0,
+                    par_level=number("par_level"),
+                    low_threshold=number("low_threshold") or 0,
+                    price=number("price", Decimal),
+                    actor=request.user,
+                )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, gettext("Saved."))
+        return redirect("vending:planogram", pk=machine.pk)
+    slots = Slot.objects.filter(device=machine).select_related("product", "level").order_by("code")
+    return render(request, "vending/planogram.html", {"machine": machine, "slots": slots})
+
+
+def planogram_import_view(request):
+    from catalog.forms import ProductImportForm
+    from catalog.imports import ImportFailed
+    from vending.planogram import COLUMNS, planogram_import
+
+    if not request.user.has_perm("vending.change_slot"):
+        raise PermissionDenied
+    form = ProductImportForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = planogram_import(actor=request.user, filename=upload.name, content=upload.read())
+        except ImportFailed as failure:
+            errors = failure.errors
+            messages.error(request, gettext("Nothing was imported: %(n)s problem(s) found.") % {"n": len(errors)})
+        else:
+            messages.success(
+                request, gettext("Imported %(rows)s rows: %(created)s new slots, %(updated)s updated.") % result
+            )
+            return redirect("vending:slot-list")
+    return render(request, "vending/planogram_import.html", {"form": form, "errors": errors, "columns": COLUMNS})
 
 
 def low_stock(request):

@@ -230,6 +230,8 @@ MATRIX = {
     ("telemetry-list", "GET"): only(A, R, M, S),
     ("vending:dex-reconcile", "GET"): only(A, R, S),
     ("vending:low-stock", "GET"): only(A, R, S),
+    ("vending:planogram", "GET"): only(A, R, S),
+    ("vending:planogram-import", "GET"): only(A, R),
     ("vending:restock-detail", "GET"): only(A, R, S),
     ("vending:restock-detail", "POST"): only(A, R, S),
     ("vending:restock-list", "GET"): only(A, R, S),

@@ -4,6 +4,7 @@ supplier's own dashboard, and the order export."""
 
 import csv
 import io
+from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -112,3 +113,47 @@ def test_the_order_export_has_the_pages_filters_and_scope(world, client):
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet.cell(2, 1).value == inside.number
     assert client.get(reverse("orders:order-export"), {"format": "pdf"}).status_code == 404
+
+
+def test_planogram_page_edits_slots_and_the_import_is_all_or_nothing(slot, machine, world, client):
+    from catalog.models import Product
+    from vending.models import Slot
+
+    scope_grant(actor=None, user=world.regional, target=machine.site.region, action="change")
+    client.force_login(world.regional)
+    page = reverse("vending:planogram", args=[machine.pk])
+    assert f'data-slot="{slot.code}"' in client.get(page).content.decode()
+    client.post(
+        page,
+        {
+            "slot_id": slot.pk,
+            "price": "4.50",
+            "capacity": "25",
+            "par_level": "20",
+            "low_threshold": "3",
+            "is_active": "1",
+        },
+    )
+    slot.refresh_from_db()
+    slot.level.refresh_from_db()
+    assert (slot.price, slot.level.capacity, slot.level.par_level) == (D("4.50"), 25, 20)
+    response = client.post(page, {"slot_id": slot.pk, "capacity": "5"}, follow=True)  # holds 10
+    assert "cannot be lower" in response.content.decode()
+    other = ProductFactory()
+    response = client.post(page, {"slot_id": slot.pk, "product": other.sku, "capacity": "25"}, follow=True)
+    assert "empty it before changing" in response.content.decode()
+    client.post(page, {"code": "B9", "product": other.sku, "capacity": "8"})
+    assert Slot.objects.filter(device=machine, code="B9", product=other).exists()
+
+    good = f"machine,slot,product,price,capacity,par_level\n{machine.serial_number},C1,{other.sku},3.00,10,8\n{machine.serial_number},C2,{other.sku},,12,\n"
+    bad = good + f"{machine.serial_number},C1,{other.sku},x,0,99\nUNKNOWN,C3,NOPE,1,1,\n"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(reverse("vending:planogram-import"), {"file": SimpleUploadedFile("p.csv", bad.encode())})
+    text = response.content.decode()
+    assert "Nothing was imported" in text and "appears twice" in text and "no product with this SKU" in text
+    assert not Slot.objects.filter(code__in=["C1", "C2"]).exists()
+    response = client.post(reverse("vending:planogram-import"), {"file": SimpleUploadedFile("p.csv", good.encode())})
+    assert response.status_code == 302
+    assert Slot.objects.get(device=machine, code="C1").level.par_level == 8
+    assert Product.objects.filter(pk=other.pk).exists()
