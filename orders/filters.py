@@ -18,12 +18,29 @@ class OrderFilter(django_filters.FilterSet):
     region = ScopedModelChoiceFilter(queryset=Region.objects.all(), method="in_region", label=_("Region"))
     site = ScopedModelChoiceFilter(queryset=Site.objects.all(), label=_("Site"))
     device = ScopedModelChoiceFilter(queryset=Device.objects.all(), label=_("Device"))
+    product = django_filters.CharFilter(method="with_product", label=_("Product SKU"))
     since = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("From"))
     until = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("To"))
 
     class Meta:
         model = Order
-        fields = ["number", "kind", "status", "channel", "customer", "region", "site", "device", "since", "until"]
+        fields = [
+            "number",
+            "kind",
+            "status",
+            "channel",
+            "customer",
+            "region",
+            "site",
+            "device",
+            "product",
+            "since",
+            "until",
+        ]
 
     def in_region(self, queryset, name, value):
         return queryset.filter(region__path__startswith=value.path) if value else queryset
+
+    def with_product(self, queryset, name, value):
+        value = (value or "").strip()
+        return queryset.filter(lines__product__sku__iexact=value).distinct() if value else queryset

@@ -157,3 +157,18 @@ def test_planogram_page_edits_slots_and_the_import_is_all_or_nothing(slot, machi
     assert response.status_code == 302
     assert Slot.objects.get(device=machine, code="C1").level.par_level == 8
     assert Product.objects.filter(pk=other.pk).exists()
+
+
+def test_order_history_filters_by_product_and_machine(slot, world, client, django_capture_on_commit_callbacks):
+    sold = _buy(slot, "h-1", django_capture_on_commit_callbacks)
+    scope_grant(actor=None, user=world.regional, target=slot.device.site.region, action="view")
+    client.force_login(world.regional)
+    body = client.get(
+        reverse("orders:order-export"), {"format": "csv", "product": slot.product.sku, "device": slot.device.pk}
+    ).content.decode("utf-8-sig")
+    numbers = [row[0] for row in csv.reader(io.StringIO(body))][1:]
+    assert numbers == [sold.order.number]
+    body = client.get(reverse("orders:order-export"), {"format": "csv", "product": "OTHER"}).content.decode("utf-8-sig")
+    assert len(body.strip().splitlines()) == 1
+    api = client.get("/api/v1/orders/", {"product": slot.product.sku}).json()
+    assert [row["number"] for row in api["results"]] == [sold.order.number]
