@@ -193,3 +193,76 @@ def planogram_import(*, actor, filename: str, content: bytes) -> dict:
             actor=actor, action="planogram.import", changes={"file": filename, "created": created, "updated": updated}
         )
     return {"created": created, "updated": updated, "rows": len(cleaned)}
+
+
+MACHINE_COLUMNS = ["serial", "name", "kind", "site", "model", "latitude", "longitude"]
+MACHINE_REQUIRED = {"serial", "name", "kind", "site"}
+
+
+def machines_import(*, actor, filename: str, content: bytes) -> dict:
+    """Register machines (serial, name, kind, site code, …) in sites the actor may change; an
+    existing serial is renamed or moved. All rows or none."""
+    from core.models import Site
+    from devices.services import device_register
+
+    rows = read_rows(filename=filename, content=content, columns=MACHINE_COLUMNS, required=MACHINE_REQUIRED)
+    errors: list[RowError] = []
+    sites = {s.code: s for s in Site.objects.restrict(actor, "change")}
+    kinds = {value for value, _label in Device.Kind.choices}
+    existing = {
+        d.serial_number: d for d in Device.objects.filter(serial_number__in=[r.get("serial", "") for _l, r in rows])
+    }
+    seen = set()
+    cleaned = []
+    for line, row in rows:
+        serial = row.get("serial", "")
+        if not serial or len(serial) > 64:
+            errors.append(RowError(line, "serial", _("give a serial number of at most 64 characters")))
+        elif serial in seen:
+            errors.append(RowError(line, "serial", _("this serial appears twice in the file")))
+        seen.add(serial)
+        if not row.get("name"):
+            errors.append(RowError(line, "name", _("required")))
+        if row.get("kind") not in kinds:
+            errors.append(RowError(line, "kind", _("one of %(kinds)s") % {"kinds": ", ".join(sorted(kinds))}))
+        site = sites.get(row.get("site", ""))
+        if site is None:
+            errors.append(RowError(line, "site", _("no site with this code in your scope")))
+        device = existing.get(serial)
+        if device is not None and device.site_id not in {s.pk for s in sites.values()}:
+            errors.append(RowError(line, "serial", _("this machine belongs to a site outside your scope")))
+        coordinates = {}
+        for column, limit in (("latitude", 90), ("longitude", 180)):
+            if row.get(column):
+                try:
+                    value = Decimal(row[column]).quantize(Decimal("0.000001"))
+                    if abs(value) > limit:
+                        raise InvalidOperation
+                    coordinates[column] = value
+                except InvalidOperation:
+                    errors.append(RowError(line, column, _("not a coordinate")))
+        cleaned.append((line, serial, row, site, device, coordinates))
+    if errors:
+        raise ImportFailed(errors)
+    created = updated = 0
+    with transaction.atomic():
+        for _line, serial, row, site, device, coordinates in cleaned:
+            fields = {
+                "name": row["name"][:120],
+                "kind": row["kind"],
+                "site": site,
+                "model_name": row.get("model", "")[:60],
+                **coordinates,
+            }
+            if device is None:
+                device_register(actor=actor, serial_number=serial, **fields)
+                created += 1
+            else:
+                for key, value in fields.items():
+                    setattr(device, key, value)
+                device.save()
+                updated += 1
+        audit_record(
+            actor=actor, action="machines.import", changes={"file": filename, "created": created, "updated": updated}
+        )
+    return {"created": created, "updated": updated, "rows": len(cleaned)}

@@ -225,15 +225,24 @@ def planogram(request, pk):
 def planogram_import_view(request):
     from catalog.forms import ProductImportForm
     from catalog.imports import ImportFailed
-    from vending.planogram import COLUMNS, planogram_import
+    from vending.planogram import COLUMNS, MACHINE_COLUMNS, machines_import, planogram_import
 
     if not request.user.has_perm("vending.change_slot"):
         raise PermissionDenied
     form = ProductImportForm(request.POST or None, request.FILES or None)
     errors = []
+    what = request.POST.get("what") or request.GET.get("what") or "planogram"
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
+            if what == "machines":
+                if not request.user.has_perm("devices.add_device"):
+                    raise PermissionDenied
+                result = machines_import(actor=request.user, filename=upload.name, content=upload.read())
+                messages.success(
+                    request, gettext("Imported %(rows)s rows: %(created)s new machines, %(updated)s updated.") % result
+                )
+                return redirect("devices:device-list")
             result = planogram_import(actor=request.user, filename=upload.name, content=upload.read())
         except ImportFailed as failure:
             errors = failure.errors
@@ -243,7 +252,11 @@ def planogram_import_view(request):
                 request, gettext("Imported %(rows)s rows: %(created)s new slots, %(updated)s updated.") % result
             )
             return redirect("vending:slot-list")
-    return render(request, "vending/planogram_import.html", {"form": form, "errors": errors, "columns": COLUMNS})
+    return render(
+        request,
+        "vending/planogram_import.html",
+        {"form": form, "errors": errors, "columns": COLUMNS, "machine_columns": MACHINE_COLUMNS, "what": what},
+    )
 
 
 def low_stock(request):

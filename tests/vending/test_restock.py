@@ -172,3 +172,24 @@ def test_order_history_filters_by_product_and_machine(slot, world, client, djang
     assert len(body.strip().splitlines()) == 1
     api = client.get("/api/v1/orders/", {"product": slot.product.sku}).json()
     assert [row["number"] for row in api["results"]] == [sold.order.number]
+
+
+def test_machines_import_registers_in_scope_and_refuses_bad_rows(world, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from devices.models import Device
+
+    client.force_login(world.regional)
+    url = reverse("vending:planogram-import")
+    bad = (
+        "serial,name,kind,site,latitude\n"
+        f"VM-NEW-1,Lobby,vending,{world.east_store.code},31.2\n"
+        f"VM-NEW-2,Hall,toaster,{world.west_store.code},91\n"
+    )
+    text = client.post(url, {"what": "machines", "file": SimpleUploadedFile("m.csv", bad.encode())}).content.decode()
+    assert "no site with this code in your scope" in text and "not a coordinate" in text and "one of" in text
+    assert not Device.objects.filter(serial_number__startswith="VM-NEW").exists()
+    good = f"serial,name,kind,site\nVM-NEW-1,Lobby,vending,{world.east_store.code}\n"
+    response = client.post(url, {"what": "machines", "file": SimpleUploadedFile("m.csv", good.encode())})
+    assert response.status_code == 302
+    assert Device.objects.get(serial_number="VM-NEW-1").site == world.east_store
