@@ -71,6 +71,8 @@ def coupon_apply(*, order: Order, code: str, actor, customer=None) -> CouponRede
 
 def coupon_on_order_changed(change) -> None:
     """Orders listener: a paid order writes its coupon off; a cancelled or expired one gives it back."""
+    if change.discounted is False:
+        return  # no discount, so no coupon: nothing to look up
     if change.to_status == OrderStatus.PAID:
         CouponRedemption.objects.filter(order_id=change.order_id, status=CouponRedemption.Status.RESERVED).update(
             status=CouponRedemption.Status.REDEEMED

@@ -78,6 +78,8 @@ def _member_discount(order: Order, actor) -> None:
 
 
 def promotion_on_order_changed(change) -> None:
+    if change.discounted is False:
+        return
     if change.to_status == OrderStatus.PAID:
         with transaction.atomic():
             for use in PromotionUse.objects.select_for_update().filter(

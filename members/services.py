@@ -57,6 +57,8 @@ def points_on_paid(change) -> None:
     customer's total spend and moves them up a level when they reach it."""
     if change.to_status != OrderStatus.PAID or change.kind == OrderKind.RECHARGE:
         return
+    if change.customer_id is None and change.discounted is not None:
+        return  # announced without a customer: nobody earns points
     order = Order.objects.select_related("customer").filter(pk=change.order_id).first()
     if order is None or order.customer_id is None:
         return

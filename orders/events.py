@@ -21,6 +21,9 @@ class OrderChanged:
     from_status: str
     to_status: str
     action: str
+    # What listeners check before touching the database (None: unknown, look it up).
+    customer_id: int | None = None
+    discounted: bool | None = None
 
 
 _LISTENERS: list[Callable[[OrderChanged], None]] = []
@@ -41,11 +44,28 @@ def announce(change: OrderChanged) -> None:
     _publish_live(change)
 
 
-def order_groups(change: OrderChanged) -> list[str]:
-    """`orders.all`, every region on the order's path, its site: what a consumer may join."""
+_PATHS: dict[int, tuple[float, str]] = {}
+PATH_TTL_SECONDS = 30.0
+
+
+def _region_path(region_id: int) -> str:
+    """Regions move rarely; their paths are remembered for half a minute per process."""
+    import time
+
     from core.models import Region
 
-    path = Region.objects.filter(pk=change.region_id).values_list("path", flat=True).first() or ""
+    cached = _PATHS.get(region_id)
+    now = time.monotonic()
+    if cached and now - cached[0] < PATH_TTL_SECONDS:
+        return cached[1]
+    path = Region.objects.filter(pk=region_id).values_list("path", flat=True).first() or ""
+    _PATHS[region_id] = (now, path)
+    return path
+
+
+def order_groups(change: OrderChanged) -> list[str]:
+    """`orders.all`, every region on the order's path, its site: what a consumer may join."""
+    path = _region_path(change.region_id)
     groups = ["orders.all", *(f"orders.region.{part}" for part in path.strip("/").split("/") if part)]
     if change.site_id:
         groups.append(f"orders.site.{change.site_id}")
@@ -88,7 +108,10 @@ def announce_money(
             "order_id": order.pk,
             "number": order.number,
             "site_id": order.site_id,
-            "site": str(order.site) if order.site_id else "",
+            # The site's name only when it is at hand: the live feed never costs the till a query.
+            "site": str(order._state.fields_cache["site"])
+            if order.site_id and "site" in order._state.fields_cache
+            else "",
             "amount": str(amount),
             "provider": provider,
             "actor": actor_label,

@@ -141,6 +141,8 @@ def _announce_on_commit(order: Order, from_status: str, action: str) -> None:
         from_status=from_status,
         to_status=order.status,
         action=action,
+        customer_id=order.customer_id,
+        discounted=order.discount_total > 0,
     )
     transaction.on_commit(lambda: announce(change), robust=True)
 

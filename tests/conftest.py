@@ -63,7 +63,10 @@ def _fresh_cache():
     """Throttles and caches start empty in every test."""
     from django.core.cache import cache
 
+    from orders.events import _PATHS
+
     cache.clear()
+    _PATHS.clear()
 
 
 @pytest.fixture(autouse=True)
