@@ -56,5 +56,7 @@ def report(name: str, figures: dict, baseline_key: str, measured_key: str) -> No
     for key, value in figures.items():
         print(f"{name}: {key} = {value}")
     ratio = figures[measured_key] / figures[baseline_key] if figures[baseline_key] else None
-    print(f"{name}: {measured_key} / {baseline_key} = {ratio:.2f}")
-    print(json.dumps({"name": name, "figures": figures, "baseline": baseline_key, "ratio": round(ratio, 3)}))
+    shown = f"{ratio:.2f}" if ratio is not None else "n/a (the baseline measured nothing)"
+    print(f"{name}: {measured_key} / {baseline_key} = {shown}")
+    rounded = round(ratio, 3) if ratio is not None else None
+    print(json.dumps({"name": name, "figures": figures, "baseline": baseline_key, "ratio": rounded}))

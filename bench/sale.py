@@ -22,7 +22,7 @@ import time
 
 from common import django_setup, report, test_database
 
-STOCK = 40
+STOCK = 40  # per slot by default; --stock raises it so neither run sells out (pure throughput)
 
 
 def main():
@@ -30,6 +30,7 @@ def main():
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--machines", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--stock", type=int, default=STOCK, help="items per slot (the baseline sells out at 40)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("bench/sale.py needs PostgreSQL: set DATABASE_URL=postgres://...")
@@ -58,8 +59,8 @@ def main():
                 device = Device.objects.create(
                     serial_number=f"{prefix}-{i:04d}", name=f"{prefix} {i}", kind="vending", site=site
                 )
-                slot = slot_create(device=device, code="A1", product=product, capacity=STOCK)
-                stock_move(level=slot.level, quantity=STOCK, reason="restock")
+                slot = slot_create(device=device, code="A1", product=product, capacity=args.stock)
+                stock_move(level=slot.level, quantity=args.stock, reason="restock")
                 slots.append(slot)
             return slots
 
@@ -151,7 +152,8 @@ def main():
                     )
                     cur.execute(
                         "INSERT INTO orders_payment (order_id, provider, amount, fee, status, reference, data, "
-                        "created_at, succeeded_at) VALUES (%s, 'cash', 3.00, 0, 'succeeded', '', '{}', now(), now())",
+                        "created_at, succeeded_at, collected_at, offline) "
+                        "VALUES (%s, 'cash', 3.00, 0, 'succeeded', '', '{}', now(), now(), now(), false)",
                         [order_id],
                     )
                     for action, before, after in (
@@ -175,7 +177,7 @@ def main():
             for slot in slots:
                 level = StockLevel.objects.get(pk=slot.level_id)
                 sales = StockMovement.objects.filter(level=level, reason="sale").count()
-                oversold += max(0, sales - STOCK) + max(0, -level.quantity)
+                oversold += max(0, sales - args.stock) + max(0, -level.quantity)
 
     figures = {
         "workers": args.workers,
