@@ -84,11 +84,14 @@ class LocalStripe:
             name = "local"
 
             def request(self, method, url, headers, post_data=None, *, _usage=None):
-                body = {
-                    "id": "cs_test_1",
-                    "object": "checkout.session",
-                    "url": "https://checkout.stripe.com/c/pay/cs_test_1",
-                }
+                if "/v1/refunds" in url:
+                    body = {"id": "re_local_1", "object": "refund", "status": "succeeded"}
+                else:
+                    body = {
+                        "id": "cs_test_1",
+                        "object": "checkout.session",
+                        "url": "https://checkout.stripe.com/c/pay/cs_test_1",
+                    }
                 return json.dumps(body), 200, {"request-id": "req_local"}
 
             def close(self):
@@ -346,3 +349,24 @@ def test_a_customer_recharges_from_the_app_and_the_notice_credits_the_wallet(
     assert balances(customer=customer) == Balances(paid=D("100.00"), bonus=D("10.00"), held=D("0.00"))
     refused = api_client.post("/api/v1/customer/recharge/", {"amount": "100.00", "method": "cash"}, format="json")
     assert refused.status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", PROVIDERS)
+def test_refunds_go_back_through_the_same_provider(code, keys, client, monkeypatch):
+    from orders.services import refund_create
+
+    monkeypatch.setattr(
+        "alipay.AliPay.api_alipay_trade_refund",
+        lambda self, **kw: {"code": "10000", "trade_no": "2026112422001400000000000001"},
+    )
+    monkeypatch.setattr(
+        "wechatpayv3.WeChatPay.refund",
+        lambda self, **kw: (200, json.dumps({"status": "PROCESSING", "refund_id": "50000000000000000000000001"})),
+    )
+    payment = _pending(code)
+    assert _post(client, code, NOTICES[code](keys, payment)).status_code == 200
+    refund = refund_create(order=payment.order, amount=D("10.00"), actor=None, reason="customer changed their mind")
+    assert refund.status == "succeeded" and refund.reference
+    order = Order.objects.get(pk=payment.order_id)
+    assert order.refunded_amount == D("10.00")
