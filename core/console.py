@@ -153,3 +153,28 @@ def has_field(model, name: str) -> bool:
     except FieldDoesNotExist:
         return False
     return True
+
+
+def form_page(request, *, form, permission: str, title, success_url: str, audit_action: str, message):
+    """The usual create page: refuse without `permission`, save a valid form, write the audit
+    entry (with the region of what was saved), say so and go back to the list."""
+    from django.contrib import messages
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import redirect, render
+
+    from core.services import audit_record
+
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        audit_record(
+            actor=request.user,
+            action=audit_action,
+            obj=saved,
+            changes={k: str(v) for k, v in form.cleaned_data.items() if k in form.changed_data},
+            region=getattr(saved, "region", None),
+        )
+        messages.success(request, message(saved) if callable(message) else message)
+        return redirect(success_url)
+    return render(request, "staff/form.html", {"form": form, "title": title})

@@ -1,7 +1,6 @@
 """Console pages of leasing: assets with their state and place, leases, the live view of the
 leases in use with their running cost, a customer's rental history with receipts, rate plans."""
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -11,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.console import ScopedListView, nav_register
-from core.models import Region
+from core.forms import RegionScopedModelForm
 from leasing.models import Asset, Lease, RatePlan
 from leasing.pricing import minutes_between, price
 from members.models import Customer
@@ -70,7 +69,7 @@ class RatePlanListView(ScopedListView):
     actions = [(_("New rate plan"), "leasing:plan-create", "leasing.add_rateplan")]
 
 
-class RatePlanForm(forms.ModelForm):
+class RatePlanForm(RegionScopedModelForm):
     class Meta:
         model = RatePlan
         fields = [
@@ -93,10 +92,6 @@ class RatePlanForm(forms.ModelForm):
             "pay_later_level",
             "is_active",
         ]
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = Region.objects.restrict(user, "change")
 
     def clean(self):
         data = super().clean()

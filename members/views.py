@@ -1,14 +1,13 @@
 """Console pages of members: customers and coupons."""
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.console import ScopedDetailView, ScopedListView, nav_register
-from core.models import Region
+from core.console import ScopedDetailView, ScopedListView, form_page, nav_register
+from core.forms import RegionScopedModelForm, window_input
 from members.models import Coupon, CouponRedemption, Customer, Feedback, Promotion
 
 
@@ -33,7 +32,10 @@ class CouponListView(ScopedListView):
     actions = [(_("New coupon"), "members:coupon-create", "members.add_coupon")]
 
 
-class CouponForm(forms.ModelForm):
+class CouponForm(RegionScopedModelForm):
+    window = ("valid_from", "valid_until")
+    window_message = _("The coupon must end after it starts.")
+
     class Meta:
         model = Coupon
         fields = [
@@ -49,14 +51,7 @@ class CouponForm(forms.ModelForm):
             "total_quantity",
             "is_active",
         ]
-        widgets = {
-            "valid_from": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-            "valid_until": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        }
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = Region.objects.restrict(user, "change")
+        widgets = {"valid_from": window_input(), "valid_until": window_input()}
 
     def clean_code(self):
         return self.cleaned_data["code"].strip().upper()
@@ -65,8 +60,6 @@ class CouponForm(forms.ModelForm):
         data = super().clean()
         if data.get("kind") == Coupon.Kind.PERCENT and data.get("value") and data["value"] > 100:
             self.add_error("value", _("A percentage cannot be over 100."))
-        if data.get("valid_from") and data.get("valid_until") and data["valid_until"] <= data["valid_from"]:
-            self.add_error("valid_until", _("The coupon must end after it starts."))
         return data
 
 
@@ -165,7 +158,10 @@ class PromotionListView(ScopedListView):
     actions = [(_("New promotion"), "members:promotion-create", "members.add_promotion")]
 
 
-class PromotionForm(forms.ModelForm):
+class PromotionForm(RegionScopedModelForm):
+    window = ("starts_at", "ends_at")
+    window_message = _("The promotion must end after it starts.")
+
     class Meta:
         model = Promotion
         fields = [
@@ -180,19 +176,10 @@ class PromotionForm(forms.ModelForm):
             "free_quantity",
             "is_active",
         ]
-        widgets = {
-            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        }
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = Region.objects.restrict(user, "change")
+        widgets = {"starts_at": window_input(), "ends_at": window_input()}
 
     def clean(self):
         data = super().clean()
-        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
-            self.add_error("ends_at", _("The promotion must end after it starts."))
         if data.get("kind") == Promotion.Kind.PERCENT_OFF and not (data.get("percent") or 0) > 0:
             self.add_error("percent", _("Enter the percentage off."))
         if data.get("kind") == Promotion.Kind.BUY_X_GET_Y:
@@ -204,31 +191,27 @@ class PromotionForm(forms.ModelForm):
 
 
 def promotion_create(request):
-    if not request.user.has_perm("members.add_promotion"):
-        raise PermissionDenied
-    form = PromotionForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        promotion = form.save()
-        from core.services import audit_record
-
-        audit_record(actor=request.user, action="promotion.create", obj=promotion, region=promotion.region)
-        messages.success(request, gettext("Promotion %(name)s created.") % {"name": promotion.name})
-        return redirect("members:promotion-list")
-    return render(request, "staff/form.html", {"form": form, "title": gettext("New promotion")})
+    return form_page(
+        request,
+        form=PromotionForm(request.POST or None, user=request.user),
+        permission="members.add_promotion",
+        title=gettext("New promotion"),
+        success_url="members:promotion-list",
+        audit_action="promotion.create",
+        message=lambda promotion: gettext("Promotion %(name)s created.") % {"name": promotion.name},
+    )
 
 
 def coupon_create(request):
-    if not request.user.has_perm("members.add_coupon"):
-        raise PermissionDenied
-    form = CouponForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        coupon = form.save()
-        from core.services import audit_record
-
-        audit_record(actor=request.user, action="coupon.create", obj=coupon, region=coupon.region)
-        messages.success(request, gettext("Coupon %(code)s created.") % {"code": coupon.code})
-        return redirect("members:coupon-list")
-    return render(request, "staff/form.html", {"form": form, "title": gettext("New coupon")})
+    return form_page(
+        request,
+        form=CouponForm(request.POST or None, user=request.user),
+        permission="members.add_coupon",
+        title=gettext("New coupon"),
+        success_url="members:coupon-list",
+        audit_action="coupon.create",
+        message=lambda coupon: gettext("Coupon %(code)s created.") % {"code": coupon.code},
+    )
 
 
 class CustomerListView(ScopedListView):

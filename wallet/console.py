@@ -1,14 +1,10 @@
 """Console pages of the wallet: recharges and the bonus tiers of a region."""
 
-from django import forms
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.console import ScopedListView, nav_register
-from core.models import Region
+from core.console import ScopedListView, form_page, nav_register
+from core.forms import RegionScopedModelForm, window_input
 from wallet.models import BonusTier, Recharge
 
 
@@ -43,18 +39,14 @@ class BonusTierListView(ScopedListView):
     actions = [(_("New bonus tier"), "wallet:tier-create", "wallet.add_bonustier")]
 
 
-class BonusTierForm(forms.ModelForm):
+class BonusTierForm(RegionScopedModelForm):
+    window = ("valid_from", "valid_until")
+    window_message = _("The tier must end after it starts.")
+
     class Meta:
         model = BonusTier
         fields = ["region", "min_amount", "bonus", "valid_from", "valid_until", "is_active"]
-        widgets = {
-            "valid_from": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-            "valid_until": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        }
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = Region.objects.restrict(user, "change")
+        widgets = {"valid_from": window_input(), "valid_until": window_input()}
 
     def clean(self):
         data = super().clean()
@@ -62,23 +54,19 @@ class BonusTierForm(forms.ModelForm):
             self.add_error("min_amount", _("The recharge amount must be more than zero."))
         if data.get("bonus") is not None and data["bonus"] < 0:
             self.add_error("bonus", _("The bonus cannot be negative."))
-        if data.get("valid_from") and data.get("valid_until") and data["valid_until"] <= data["valid_from"]:
-            self.add_error("valid_until", _("The tier must end after it starts."))
         return data
 
 
 def tier_create(request):
-    if not request.user.has_perm("wallet.add_bonustier"):
-        raise PermissionDenied
-    form = BonusTierForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        tier = form.save()
-        from core.services import audit_record
-
-        audit_record(actor=request.user, action="bonus_tier.create", obj=tier, region=tier.region)
-        messages.success(request, gettext("Bonus tier saved."))
-        return redirect("wallet:tier-list")
-    return render(request, "staff/form.html", {"form": form, "title": gettext("New bonus tier")})
+    return form_page(
+        request,
+        form=BonusTierForm(request.POST or None, user=request.user),
+        permission="wallet.add_bonustier",
+        title=gettext("New bonus tier"),
+        success_url="wallet:tier-list",
+        audit_action="bonus_tier.create",
+        message=gettext("Bonus tier saved."),
+    )
 
 
 nav_register(

@@ -237,7 +237,7 @@ MATRIX = {
     ("vending:restock-list", "GET"): only(A, R, S),
     ("vending:restock-plan", "GET"): only(A, R, S),
     ("vending:slot-list", "GET"): only(A, R, S),
-    ("vending:supplier-dashboard", "GET"): only(A, R, S, U),
+    ("vending:supplier-dashboard", "GET"): only(A, R, M, C, S, U),
     ("wallet:payment-notify", "POST"): ALL,
     ("wallet:recharge-list", "GET"): only(A, R, M, F),
     ("wallet:tier-create", "GET"): only(A, R),

@@ -142,3 +142,80 @@ def test_promotions_apply_at_the_till_and_are_counted_when_paid(world, django_ca
     percent.refresh_from_db()
     assert (bxgy.given_count, bxgy.given_value) == (1, D("4.00"))
     assert (percent.given_count, percent.given_value) == (1, D("1.00"))
+
+
+@pytest.mark.django_db
+def test_coupon_promotion_and_tier_pages_create_in_scope_and_refuse_bad_windows(world, client):
+    from core.models import AuditEntry
+    from members.models import Promotion
+    from wallet.models import BonusTier
+
+    client.force_login(world.regional)
+    window = {"valid_from": "2026-12-01T00:00", "valid_until": "2026-11-01T00:00"}
+    bad = client.post(
+        "/members/coupons/new/",
+        {
+            "code": "x1",
+            "name": "X",
+            "kind": "fixed",
+            "value": "5",
+            "min_spend": "0",
+            "region": world.east.pk,
+            "per_customer_limit": 1,
+            "is_active": "on",
+            **window,
+        },
+    )
+    assert bad.status_code == 200 and "must end after it starts" in bad.content.decode()
+    window = {"valid_from": "2026-11-01T00:00", "valid_until": "2026-12-01T00:00"}
+    other_region = client.post(
+        "/members/coupons/new/",
+        {
+            "code": "x2",
+            "name": "X",
+            "kind": "fixed",
+            "value": "5",
+            "min_spend": "0",
+            "region": world.west.pk,
+            "per_customer_limit": 1,
+            **window,
+        },
+    )
+    assert other_region.status_code == 200 and not Coupon.objects.filter(code="X2").exists()
+    good = client.post(
+        "/members/coupons/new/",
+        {
+            "code": "x3",
+            "name": "X",
+            "kind": "percent",
+            "value": "10",
+            "min_spend": "0",
+            "region": world.east.pk,
+            "per_customer_limit": 1,
+            "is_active": "on",
+            **window,
+        },
+    )
+    assert good.status_code == 302 and Coupon.objects.get(code="X3").region == world.east
+    assert AuditEntry.objects.filter(action="coupon.create", region=world.east).exists()
+    promo = client.post(
+        "/members/promotions/new/",
+        {
+            "name": "Winter",
+            "kind": "percent_off",
+            "region": world.east.pk,
+            "starts_at": "2026-11-01T00:00",
+            "ends_at": "2026-12-01T00:00",
+            "percent": "5",
+            "buy_quantity": 0,
+            "free_quantity": 0,
+            "is_active": "on",
+        },
+    )
+    assert promo.status_code == 302 and Promotion.objects.filter(name="Winter").exists()
+    tier = client.post(
+        "/wallet/bonus-tiers/new/", {"region": world.east.pk, "min_amount": "200", "bonus": "25", "is_active": "on"}
+    )
+    assert tier.status_code == 302 and BonusTier.objects.get(region=world.east).bonus == D("25")
+    client.force_login(world.clerk)
+    assert client.get("/members/coupons/new/").status_code == 403

@@ -193,3 +193,16 @@ def test_machines_import_registers_in_scope_and_refuses_bad_rows(world, client):
     response = client.post(url, {"what": "machines", "file": SimpleUploadedFile("m.csv", good.encode())})
     assert response.status_code == 302
     assert Device.objects.get(serial_number="VM-NEW-1").site == world.east_store
+
+
+def test_staff_see_the_dashboard_for_their_scope_only(slot, world, client):
+    from tests.factories import DeviceFactory, SiteFactory
+
+    elsewhere = DeviceFactory(kind="vending", site=SiteFactory(region=world.west))
+    far = slot_create(device=elsewhere, code="Z1", product=slot.product, capacity=99)
+    stock_move(level=far.level, quantity=99, reason="restock")
+    scope_grant(actor=None, user=world.manager, target=slot.device.site, action="view")
+    client.force_login(world.manager)
+    page = client.get(reverse("vending:supplier-dashboard")).content.decode()
+    assert f'data-pk="{slot.product.pk}"' in page
+    assert "<td>10</td>" in page and "<td>109</td>" not in page  # the west machine's 99 are not counted
