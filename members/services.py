@@ -13,7 +13,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -136,23 +136,22 @@ def rfm_recompute(*, now=None) -> int:
         Order.objects.filter(customer__isnull=False, paid_at__isnull=False)
         .exclude(kind=OrderKind.RECHARGE)
         .values("customer")
-        .annotate(last=Max("paid_at"), first=Max("customer__created_at"), n=Count("pk"), money=Sum("total"))
-    )
-    changed = 0
-    seen = set()
-    for row in stats:
-        recent = Order.objects.filter(customer_id=row["customer"], paid_at__gte=year_ago).exclude(
-            kind=OrderKind.RECHARGE
+        .annotate(
+            last=Max("paid_at"),
+            frequency=Count("pk", filter=Q(paid_at__gte=year_ago)),
+            money=Sum("total", filter=Q(paid_at__gte=year_ago)),
         )
-        frequency = recent.count()
+    )
+    rows = {row["customer"]: row for row in stats}
+    changed = 0
+    for customer in Customer.objects.filter(pk__in=rows.keys()).only("pk", "created_at", "segment", "tags"):
+        row = rows[customer.pk]
         segment = rfm_segment(
             recency_days=(now - row["last"]).days,
-            frequency=frequency,
+            frequency=row["frequency"],
             monetary=row["money"] or Decimal(0),
-            first_days=(now - row["first"]).days,
+            first_days=(now - customer.created_at).days,
         )
-        seen.add(row["customer"])
-        customer = Customer.objects.get(pk=row["customer"])
         tags = [t for t in customer.tags if t not in SEGMENTS] + [segment]
         if customer.segment != segment or customer.tags != tags:
             Customer.objects.filter(pk=customer.pk).update(segment=segment, tags=tags)
