@@ -39,6 +39,16 @@ def phone_normalise(phone: str, region: str | None = None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_variants(e164: str) -> list[str]:
+    """The forms a stored number may have: E.164, and the national number older rows were kept in."""
+    parsed = phonenumbers.parse(e164)
+    return [e164, str(parsed.national_number)]
+
+
+def customer_by_phone(e164: str) -> Customer | None:
+    return Customer.objects.filter(phone__in=phone_variants(e164)).order_by("pk").first()
+
+
 # --- Points and levels -----------------------------------------------------------------------
 def points_per_unit() -> Decimal:
     return Decimal(str(getattr(settings, "POINTS_EARNED_PER_UNIT", "1")))  # per 1.00 spent
@@ -226,7 +236,7 @@ def login_code_request(*, phone: str) -> None:
         raise ValidationError(_("Too many codes asked for this number. Try again later."), code="throttled")
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
-        customer, _created = Customer.objects.get_or_create(phone=phone)
+        customer = customer_by_phone(phone) or Customer.objects.create(phone=phone)
         LoginCode.objects.create(phone=phone, code_hash=_hash(f"{phone}:{code}"), expires_at=now + CODE_TTL)
         notification_send(template="customer_login_code", recipient=customer, channels=["sms"], secrets={"code": code})
 
@@ -248,8 +258,8 @@ def login_code_verify(*, phone: str, code: str) -> tuple[Customer, str]:
             LoginCode.objects.filter(pk=login.pk).update(attempts=F("attempts") + 1)
             raise ValidationError({"code": _("The code is not right.")})
         LoginCode.objects.filter(pk=login.pk).update(used_at=now)
-    customer = Customer.objects.get(phone=phone)
-    if not customer.is_active:
+    customer = customer_by_phone(phone)
+    if customer is None or not customer.is_active:
         raise ValidationError(_("This account is closed."))
     key = secrets.token_urlsafe(32)
     CustomerToken.objects.create(customer=customer, key_hash=hashlib.sha256(key.encode()).hexdigest())

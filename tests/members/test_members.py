@@ -186,3 +186,11 @@ def test_staff_pages_customer_detail_and_feedback_inbox(world, client):
     assert feedback.status == "closed" and feedback.replied_by == world.manager
     empty = client.post(f"/members/feedback/{feedback.pk}/", {"reply": "  "}, follow=True)
     assert "Write a reply" in empty.content.decode()
+
+
+def test_customers_stored_with_a_national_number_sign_in_as_themselves(outbox, django_capture_on_commit_callbacks):
+    existing = CustomerFactory(phone="13700137000")
+    with django_capture_on_commit_callbacks(execute=True):
+        login_code_request(phone="+86 137 0013 7000")
+    customer, _token = login_code_verify(phone="13700137000", code=_code(outbox))
+    assert customer == existing and Customer.objects.filter(phone__endswith="13700137000").count() == 1
