@@ -10,6 +10,7 @@ from orders.payments import PaymentProvider, ProviderResult
 class PointsProvider(PaymentProvider):
     code = "points"
     label = _("Points")
+    at_counter = True  # a member pays (or takes a product) with points at the till
 
     @staticmethod
     def _points(amount: Decimal) -> int:

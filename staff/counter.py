@@ -168,7 +168,11 @@ def counter_methods() -> list[tuple[str, str]]:
 
     for code, label in provider_choices():
         provider = provider_get(code)
-        if provider.collected_in_person or getattr(provider, "shows_qr", False):
+        if (
+            provider.collected_in_person
+            or getattr(provider, "shows_qr", False)
+            or getattr(provider, "at_counter", False)
+        ):
             methods.append((code, label))
     return methods
 

@@ -194,3 +194,22 @@ def test_customers_stored_with_a_national_number_sign_in_as_themselves(outbox, d
         login_code_request(phone="+86 137 0013 7000")
     customer, _token = login_code_verify(phone="13700137000", code=_code(outbox))
     assert customer == existing and Customer.objects.filter(phone__endswith="13700137000").count() == 1
+
+
+def test_a_member_takes_a_product_for_points_at_the_till(world, django_capture_on_commit_callbacks):
+    from staff.counter import SaleLine, counter_collect, counter_methods, counter_sale_create
+    from tests.factories import ProductFactory
+
+    assert "points" in [code for code, _label in counter_methods()]
+    member = CustomerFactory(home_region=world.east, points=500)
+    gift = ProductFactory(sale_price=D("3.00"))
+    order = counter_sale_create(
+        actor=world.clerk, site=world.east_store, lines=[SaleLine(product=gift)], customer=member
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        counter_collect(actor=world.clerk, order=order, method="points")
+    order.refresh_from_db()
+    member.refresh_from_db()
+    assert order.status == "paid" and member.points == 200  # 3.00 × 100 points
+    walk_in = counter_sale_create(actor=world.clerk, site=world.east_store, lines=[SaleLine(product=gift)])
+    assert counter_collect(actor=world.clerk, order=walk_in, method="points").payment.status == "failed"
