@@ -96,7 +96,7 @@ def restock_confirm(*, task: RestockTask, quantities: dict[int, int], actor) -> 
     """The refilled quantity per line (0 allowed). All lines or none: more than fits in a slot,
     a negative number or a line of another task refuses the whole confirmation."""
     with transaction.atomic():
-        task = RestockTask.objects.select_for_update().select_related("source", "device").get(pk=task.pk)
+        task = RestockTask.objects.select_for_update(of=("self",)).select_related("source", "device").get(pk=task.pk)
         if task.status != RestockTask.Status.OPEN:
             raise ValidationError(_("This task is already %(status)s.") % {"status": task.get_status_display().lower()})
         lines = {line.pk: line for line in task.lines.select_related("slot__level", "product")}
