@@ -11,28 +11,18 @@ proven separately in test_scoping_generated.py.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-ROLES = (
-    "anonymous",
-    "platform_admin",
-    "regional_admin",
-    "store_manager",
-    "clerk",
-    "service_staff",
-    "supplier",
-    "finance",
-)
+from staff.roles import CLERK as C
+from staff.roles import FINANCE as F
+from staff.roles import PLATFORM_ADMIN as A
+from staff.roles import REGIONAL_ADMIN as R
+from staff.roles import SERVICE_STAFF as S
+from staff.roles import STORE_MANAGER as M
+from staff.roles import SUPPLIER as U
+
+ROLES = ("anonymous", A, R, M, C, S, U, F)
 ALL = frozenset(ROLES)
 STAFF = ALL - {"anonymous"}
 NONE = frozenset()
-A, R, M, C, S, U, F = (
-    "platform_admin",
-    "regional_admin",
-    "store_manager",
-    "clerk",
-    "service_staff",
-    "supplier",
-    "finance",
-)
 
 
 def only(*roles):
