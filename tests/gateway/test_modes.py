@@ -77,7 +77,7 @@ def test_edge_mode_queues_while_the_platform_is_down_and_delivers_every_event_on
     _device, token = device_pair(serial_number=device.serial_number)
     port = free_port()
     outbox = Outbox(str(tmp_path / "outbox.sqlite3"))
-    transport = HttpTransport(f"http://127.0.0.1:{port}", timeout=2)
+    transport = HttpTransport(f"http://127.0.0.1:{port}", timeout=10)
     sink = EdgeSink(outbox=outbox, transport=transport, tokens={1: token})
     for index in range(500):
         sink.event(1, "door_closed", {"door": index % 8 + 1, "n": index})
@@ -94,7 +94,14 @@ def test_edge_mode_queues_while_the_platform_is_down_and_delivers_every_event_on
 
         status, _answer = transport.call("POST", path, token, json.loads(body))
         assert status == 201
-        assert outbox.deliver(transport) == 500
+        # A box keeps delivering while entries wait (a slow answer on a loaded machine counts as
+        # unreachable and is simply sent again later); the platform stores each event once.
+        delivered = 0
+        for _attempt in range(5):
+            delivered += outbox.deliver(transport)
+            if not len(outbox):
+                break
+        assert delivered == 500
     assert len(outbox) == 0
     numbers = sorted(DeviceEvent.objects.filter(device=device, kind="door_closed").values_list("data__n", flat=True))
     assert numbers == list(range(500))
