@@ -66,6 +66,15 @@ class Region(models.Model):
     def depth(self) -> int:
         return self.path.count("/") - 1
 
+    def ancestor_paths(self) -> list[str]:
+        """The paths of this region and every region above it, root first (for settings that a
+        region inherits from its parents: tiers, plans, rules, coupons, promotions)."""
+        parts = [part for part in self.path.strip("/").split("/") if part]
+        return ["/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+    def ancestor_ids(self) -> list[int]:
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
     def descendants(self, include_self: bool = True):
         qs = Region.objects.filter(path__startswith=self.path)
         return qs if include_self else qs.exclude(pk=self.pk)

@@ -48,7 +48,7 @@ def plan_for(asset: Asset) -> RatePlan:
 
 def plan_for_kind(site, kind: str) -> RatePlan:
     """The active plan for `kind` nearest to the site's region (a city's plan overrides the country's)."""
-    ancestors = [int(p) for p in site.region.path.strip("/").split("/") if p]
+    ancestors = site.region.ancestor_ids()
     plan = (
         RatePlan.objects.filter(asset_kind=kind, region_id__in=ancestors, is_active=True)
         .order_by("-region__path")

@@ -213,10 +213,7 @@ class CustomerCouponViewSet(CustomerViewMixin, viewsets.GenericViewSet, mixins.L
         region = self.customer.home_region
         queryset = Coupon.objects.filter(is_active=True, valid_from__lte=now, valid_until__gt=now)
         if region is not None:
-            ancestors = [
-                "/".join(region.path.strip("/").split("/")[:i]) + "/" for i in range(1, region.path.count("/") + 1)
-            ]
-            queryset = queryset.filter(region__path__in=ancestors)
+            queryset = queryset.filter(region__path__in=region.ancestor_paths())
         return queryset.filter(Q(total_quantity__isnull=True) | Q(used_count__lt=F("total_quantity")))
 
 

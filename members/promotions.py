@@ -16,11 +16,6 @@ from orders.models import Order, OrderStatus
 CENT = Decimal("0.01")
 
 
-def _ancestor_paths(path: str) -> list[str]:
-    parts = [p for p in path.strip("/").split("/") if p]
-    return ["/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
-
-
 def promotion_discount(promotion: Promotion, order: Order) -> Decimal:
     if promotion.kind == Promotion.Kind.PERCENT_OFF:
         return (order.total * promotion.percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -44,7 +39,7 @@ def promotions_apply(*, order: Order, actor) -> list[PromotionUse]:
         if locked.status != OrderStatus.NEW or locked.paid_amount > 0:
             return []
         active = Promotion.objects.filter(
-            is_active=True, starts_at__lte=now, ends_at__gt=now, region__path__in=_ancestor_paths(locked.region.path)
+            is_active=True, starts_at__lte=now, ends_at__gt=now, region__path__in=locked.region.ancestor_paths()
         ).exclude(uses__order=locked)
         for promotion in active.order_by("kind", "-percent"):
             locked.refresh_from_db(fields=["total"])

@@ -65,16 +65,14 @@ EXPORT_LIMIT = 50_000
 
 def order_export(request):
     """The order inquiry as CSV or Excel, with the same filters and the same scope as the page."""
-    import csv
-    import io
-
     from django.core.exceptions import PermissionDenied
-    from django.http import HttpResponse
+
+    from core.exports import FORMATS, table_response
 
     if not request.user.has_perm("orders.view_order"):
         raise PermissionDenied
     fmt = request.GET.get("format", "csv")
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in FORMATS:
         raise Http404
     queryset = Order.objects.restrict(request.user).select_related("region", "site", "device", "customer")
     filterset = OrderFilter(request.GET or None, queryset=queryset, request=request)
@@ -95,27 +93,7 @@ def order_export(request):
             row.append("" if value is None else value)
         rows.append(row)
     headers = [str(label) for _attr, label in EXPORT_COLUMNS]
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        writer.writerows(rows)
-        response = HttpResponse(("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8")
-    else:
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("orders")
-        sheet.append(headers)
-        for row in rows:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-    response["Content-Disposition"] = f'attachment; filename="orders.{fmt}"'
-    return response
+    return table_response(headers, rows, fmt, filename="orders", sheet="orders")
 
 
 def _status_labels() -> dict:

@@ -24,16 +24,13 @@ K = AnomalyRule.Kind
 
 def rules_for(region) -> dict[str, AnomalyRule]:
     """The active rule of each kind nearest to `region` on its path."""
-    rules = AnomalyRule.objects.filter(region__path__in=_paths(region.path), is_active=True).select_related("region")
+    rules = AnomalyRule.objects.filter(region__path__in=region.ancestor_paths(), is_active=True).select_related(
+        "region"
+    )
     nearest: dict[str, AnomalyRule] = {}
     for rule in sorted(rules, key=lambda r: len(r.region.path)):
         nearest[rule.kind] = rule  # deeper regions override
     return nearest
-
-
-def _paths(path: str) -> list[str]:
-    parts = [part for part in path.strip("/").split("/") if part]
-    return ["/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
 
 
 def anomaly_check_later(kind: str, pk: int) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from decimal import Decimal
 
@@ -142,25 +140,11 @@ def performance_rows(*, viewer, start, end, site=None) -> list[dict]:
 
 
 def performance_export(rows: list[dict], fmt: str) -> tuple[bytes, str]:
+    from core.exports import table_file
+
     headers = [str(label) for _key, label in COLUMNS]
     values = [[_cell(row[key]) for key, _label in COLUMNS] for row in rows]
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        writer.writerows(values)
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Clerk performance")[:31]
-    sheet.append(headers)
-    for row in values:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return table_file(headers, values, fmt, sheet=_("Clerk performance"))
 
 
 def _cell(value):

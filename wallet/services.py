@@ -182,7 +182,7 @@ def _locked_customer_accounts(customer, *kinds) -> dict[str, Account]:
 def bonus_for(*, region, amount: Decimal, at=None) -> tuple[Decimal, BonusTier | None]:
     """The best active tier of the region or any region above it for this recharge amount."""
     at = at or timezone.now()
-    ancestors = [int(part) for part in region.path.strip("/").split("/") if part] if region else []
+    ancestors = region.ancestor_ids() if region else []
     tiers = (
         BonusTier.objects.filter(region_id__in=ancestors, is_active=True, min_amount__lte=amount)
         .exclude(valid_from__gt=at)
