@@ -21,6 +21,10 @@ def django_setup() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+    # Measure the production shape: DEBUG off (no query log, no debug cursor), a throwaway secret.
+    os.environ.setdefault("DEBUG", "0")
+    if os.environ["DEBUG"] in ("0", "false", "False", "no") and not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = "bench-" + os.urandom(24).hex()
     import django
 
     django.setup()

@@ -121,6 +121,11 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_SERVER_SIDE_BINDING", True):
+        # Parameters travel apart from the query text, so psycopg prepares the queries a process
+        # repeats (after 5 uses) and PostgreSQL plans them once per connection instead of every time.
+        # DB_SERVER_SIDE_BINDING=0 turns it off behind a transaction-mode pooler (PgBouncer).
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 else:
     DATABASES = {
         "default": {

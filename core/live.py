@@ -44,10 +44,15 @@ def group_send_many(groups: Iterable[str], message: dict, *, wait: bool = False)
     if layer is None:
         return
     if isinstance(layer, InMemoryChannelLayer):
+        # Only groups someone in this process joined can receive anything: the rest (all of them in
+        # a worker or a script) cost nothing, instead of an event loop hop each.
+        groups = [group for group in groups if group in layer.groups]
+        if not groups:
+            return
         # The in-memory layer's queues belong to the event loop its consumers run on; async_to_sync
         # from a sync_to_async thread runs on that loop, the publisher thread would not.
         try:
-            async_to_sync(_send)(layer, list(groups), message)
+            async_to_sync(_send)(layer, groups, message)
         except Exception:
             logger.exception("Could not send %s", message.get("type"))
         return

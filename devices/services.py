@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,10 +56,14 @@ def _label(actor) -> str:
         return actor
     if isinstance(actor, Device):
         return f"device:{actor.serial_number}"
+    if hasattr(actor, "label") and hasattr(actor, "kind"):  # orders.services.Actor
+        return str(actor.label)
     return getattr(actor, "get_username", lambda: str(actor))()
 
 
 def _user(actor):
+    if hasattr(actor, "label") and hasattr(actor, "kind"):  # orders.services.Actor
+        actor = actor.user
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
@@ -321,6 +326,12 @@ def slot_has_open_fault(*, device: Device, slot: str) -> bool:
     return Fault.objects.filter(device=device, slot=str(slot), resolved_at__isnull=True).exists()
 
 
+def open_fault_exists(*, device, slot) -> Exists:
+    """The same question as a subquery, for annotating slots in the query that reads them
+    (`device` and `slot` are expressions such as OuterRef("device"))."""
+    return Exists(Fault.objects.filter(device=device, slot=slot, resolved_at__isnull=True))
+
+
 # --- Commands -------------------------------------------------------------------------------
 def _command_move(command: DeviceCommand, to_status: str, actor, data: dict | None = None, **fields) -> bool:
     """Conditional update from the command's current status; False if someone else moved it first."""
@@ -348,8 +359,10 @@ def command_send(
     reference: str = "",
     ttl_seconds: int | None = None,
     idempotency_key: str | None = None,
+    command_id: uuid.UUID | None = None,
 ) -> DeviceCommand:
-    """Queue a command for a device. The same idempotency key returns the same command."""
+    """Queue a command for a device. The same idempotency key returns the same command.
+    `command_id` is the id the device echoes, when the caller reserved one beforehand."""
     kind = (kind or "").strip()
     if not kind or len(kind) > 40:
         raise ValidationError({"kind": _("Give a command kind of at most 40 characters.")})
@@ -363,10 +376,11 @@ def command_send(
         if existing:
             return existing
     try:
-        with transaction.atomic():
+        # A savepoint only where a lost race is recovered from (an idempotency key).
+        with transaction.atomic(savepoint=bool(idempotency_key)):
             command = DeviceCommand.objects.create(
                 device=device,
-                command_id=uuid.uuid4(),
+                command_id=command_id or uuid.uuid4(),
                 kind=kind,
                 payload=payload or {},
                 reference=reference[:64],

@@ -52,33 +52,33 @@ def stock_move(
         raise ValidationError({"quantity": _("Give a whole, non-zero quantity.")})
     if reason not in REASONS:
         raise ValidationError({"reason": _("Unknown stock movement reason.")})
-    with transaction.atomic():
-        query = StockLevel.objects.filter(pk=level.pk)
-        if quantity < 0:
-            query = query.filter(quantity__gte=-quantity)
-        else:
-            query = query.filter(Q(capacity__isnull=True) | Q(capacity__gte=F("quantity") + quantity))
-        if not query.update(quantity=F("quantity") + quantity):
-            current = StockLevel.objects.get(pk=level.pk)
-            if quantity < 0:
-                raise InsufficientStock(
-                    _("Sold out: %(product)s has %(left)s left.")
-                    % {"product": current.product, "left": current.quantity},
-                    code="sold_out",
-                )
-            raise OverCapacity(
-                _("Only %(room)s more fit (capacity %(capacity)s).")
-                % {"room": current.capacity - current.quantity, "capacity": current.capacity},
-                code="over_capacity",
+    query = StockLevel.objects.filter(pk=level.pk)
+    if quantity < 0:
+        query = query.filter(quantity__gte=-quantity)
+    else:
+        query = query.filter(Q(capacity__isnull=True) | Q(capacity__gte=F("quantity") + quantity))
+    # No savepoint: a refusal is raised outside the block, so it leaves the caller's transaction usable.
+    with transaction.atomic(savepoint=False):
+        if query.update(quantity=F("quantity") + quantity):
+            return StockMovement.objects.create(
+                level=level,
+                delta=quantity,
+                reason=reason,
+                reference=reference[:64],
+                note=note[:255],
+                actor_label=_label(actor),
             )
-        return StockMovement.objects.create(
-            level=level,
-            delta=quantity,
-            reason=reason,
-            reference=reference[:64],
-            note=note[:255],
-            actor_label=_label(actor),
+    current = StockLevel.objects.get(pk=level.pk)
+    if quantity < 0:
+        raise InsufficientStock(
+            _("Sold out: %(product)s has %(left)s left.") % {"product": current.product, "left": current.quantity},
+            code="sold_out",
         )
+    raise OverCapacity(
+        _("Only %(room)s more fit (capacity %(capacity)s).")
+        % {"room": current.capacity - current.quantity, "capacity": current.capacity},
+        code="over_capacity",
+    )
 
 
 def stock_transfer(*, source: StockLevel, target: StockLevel, quantity: int, actor=None, reference: str = "") -> tuple:

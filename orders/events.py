@@ -1,5 +1,10 @@
-"""Announcing order changes after commit: listeners (accounting, reports, notifications) register
-here from their AppConfig.ready(); live pages get the change through the channel layer."""
+"""Order changes, seen by other apps in two ways, both registered from their AppConfig.ready():
+
+- transition hooks run inside the transaction of a status change, with the order row locked: what
+  must happen together with the change or not at all (a paid vending sale gets its dispense
+  command in the same commit, so no crash can leave it paid and never dispensed);
+- listeners run after commit (accounting, reports, notifications), and live pages get the change
+  through the channel layer."""
 
 from __future__ import annotations
 
@@ -27,6 +32,18 @@ class OrderChanged:
 
 
 _LISTENERS: list[Callable[[OrderChanged], None]] = []
+_TRANSITION_HOOKS: list[Callable] = []
+
+
+def transition_hook_register(hook: Callable) -> None:
+    """`hook(order, from_status, actor)` runs inside every status change, after its event is
+    written, with `order` locked. An exception rolls the whole change back."""
+    if hook not in _TRANSITION_HOOKS:
+        _TRANSITION_HOOKS.append(hook)
+
+
+def transition_hooks() -> tuple[Callable, ...]:
+    return tuple(_TRANSITION_HOOKS)
 
 
 def listener_register(listener: Callable[[OrderChanged], None]) -> None:

@@ -24,6 +24,9 @@ class PaymentProvider:
     label = ""
     # Whether a clerk hands this over in person (cash, card terminal) rather than a customer paying online.
     collected_in_person = False
+    # Whether collect() settles at once without the payment's row (its pk is None then): the
+    # payment is written once, already settled, instead of written pending and updated.
+    settles_unsaved = False
 
     def available(self) -> bool:
         """Whether the deployment can offer this method (online providers need credentials)."""
@@ -40,6 +43,7 @@ class CashProvider(PaymentProvider):
     code = "cash"
     label = _("Cash")
     collected_in_person = True
+    settles_unsaved = True
 
     def collect(self, *, payment, reference="", data=None):
         return ProviderResult(succeeded=True, reference=reference)

@@ -15,10 +15,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.events import OrderChanged, announce, announce_money
+from orders.events import OrderChanged, announce, announce_money, transition_hooks
 from orders.models import (
     KIND_PREFIX,
     ZERO,
@@ -92,7 +93,9 @@ class Actor:
 # --- Numbers ---------------------------------------------------------------------------------
 def order_number_next(*, kind: str, day: datetime.date | None = None) -> str:
     """Kind letter + YYMMDD + at least 4 digits; one atomic upsert, so concurrent callers never
-    share a number (the row lock is held until the caller's transaction ends)."""
+    share a number. Inside a transaction the counter's row lock is held until it ends, so every
+    order of that kind and day waits for it; called outside one, the upsert commits at once and a
+    busy caller (a machine sale) holds nobody up, at the price of a gap when the order is refused."""
     day = day or timezone.localdate()
     prefix = KIND_PREFIX[OrderKind(kind)]
     table = OrderSequence._meta.db_table
@@ -116,18 +119,44 @@ class LineSpec:
     cost_price: Decimal = ZERO
 
 
-def _event(order: Order, actor: Actor, action: str, *, from_status="", to_status="", reason="", data=None):
-    return OrderEvent.objects.create(
-        order=order,
-        actor_kind=actor.kind,
-        actor_user=actor.user,
-        actor_label=actor.label[:150],
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason[:255],
-        data=data or {},
-    )
+_EVENT_COLUMNS = (
+    "order_id",
+    "at",
+    "actor_kind",
+    "actor_user_id",
+    "actor_label",
+    "action",
+    "from_status",
+    "to_status",
+    "reason",
+    "data",
+)
+
+
+def _event(order: Order, actor: Actor, action: str, *, from_status="", to_status="", reason="", data=None) -> None:
+    """Append to the operation log. Every change of every order writes one, so this is the hottest
+    insert there is: one INSERT with the fields' own database preparation, not a model save (no
+    instance, no signals; the log is append-only and nothing listens to its saves)."""
+    meta = OrderEvent._meta
+    values = [
+        order.pk,
+        meta.get_field("at").get_db_prep_save(timezone.now(), connection),
+        actor.kind,
+        getattr(actor.user, "pk", None),
+        actor.label[:150],
+        action[:40],
+        from_status,
+        to_status,
+        reason[:255],
+        meta.get_field("data").get_db_prep_save(data or {}, connection),
+    ]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, _EVENT_COLUMNS))}) "
+            f"VALUES ({', '.join(['%s'] * len(_EVENT_COLUMNS))})",
+            values,
+        )
 
 
 def _announce_on_commit(order: Order, from_status: str, action: str) -> None:
@@ -161,8 +190,10 @@ def order_create(
     external_reference: str = "",
     note: str = "",
     discount: Decimal = ZERO,
+    number: str | None = None,
 ) -> Order:
-    """Create an order with its lines. With an idempotency key, a repeat returns the first order."""
+    """Create an order with its lines. With an idempotency key, a repeat returns the first order.
+    `number` is one the caller took from `order_number_next` beforehand (see vend_start)."""
     actor = Actor.of(actor)
     if idempotency_key:
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
@@ -185,9 +216,10 @@ def order_create(
     if discount < 0 or discount > subtotal:
         raise ValidationError({"discount": _("The discount must be between zero and the subtotal.")})
     try:
-        with transaction.atomic():
+        # A savepoint only where a lost race is recovered from (an idempotency key).
+        with transaction.atomic(savepoint=bool(idempotency_key)):
             order = Order.objects.create(
-                number=order_number_next(kind=kind),
+                number=number or order_number_next(kind=kind),
                 kind=kind,
                 status=S.NEW,
                 customer=customer,
@@ -288,37 +320,58 @@ def transition_allowed(from_status: str, to_status: str) -> bool:
     return to_status in TRANSITIONS.get(from_status, set())
 
 
-@transaction.atomic
 def order_transition(
-    *, order: Order, to_status: str, actor, reason: str = "", data: dict | None = None, action: str = "status"
+    *,
+    order: Order,
+    to_status: str,
+    actor,
+    reason: str = "",
+    data: dict | None = None,
+    action: str = "status",
+    locked: bool = False,
 ) -> Order:
+    """Move `order` to `to_status`: one event, the transition hooks, an announcement after commit.
+
+    `locked=True` says the caller already holds the row lock inside its transaction (it got `order`
+    from `lock_order`): no second lock and no savepoint. A refused transition writes nothing."""
     actor = Actor.of(actor)
-    locked = lock_order(order)
-    from_status = locked.status
+    if locked:
+        if not connection.in_atomic_block:
+            raise TransactionManagementError("order_transition(locked=True) needs the caller's transaction.")
+        return _transition(order, to_status, actor, reason, data, action)
+    with transaction.atomic():
+        current = _transition(lock_order(order), to_status, actor, reason, data, action)
+    order.status = current.status
+    for field in ("updated_at", *TIMESTAMP_ON.values()):
+        setattr(order, field, getattr(current, field))
+    return current
+
+
+def _transition(
+    order: Order, to_status: str, actor: Actor, reason: str, data: dict | None, action: str, also_save=()
+) -> Order:
+    from_status = order.status
     if not transition_allowed(from_status, to_status):
         raise TransitionNotAllowed(
             _("Order %(number)s cannot go from %(from)s to %(to)s.")
-            % {"number": locked.number, "from": from_status, "to": to_status}
+            % {"number": order.number, "from": from_status, "to": to_status}
         )
-    locked.status = to_status
-    update_fields = ["status", "updated_at"]
+    order.status = to_status
+    update_fields = ["status", "updated_at", *also_save]
     if to_status in TIMESTAMP_ON:
-        setattr(locked, TIMESTAMP_ON[to_status], timezone.now())
+        setattr(order, TIMESTAMP_ON[to_status], timezone.now())
         update_fields.append(TIMESTAMP_ON[to_status])
-    locked.save(update_fields=update_fields)
-    _event(locked, actor, action, from_status=from_status, to_status=to_status, reason=reason, data=data)
-    _announce_on_commit(locked, from_status, action)
-    order.status = locked.status
-    for field in update_fields:
-        setattr(order, field, getattr(locked, field))
-    return locked
+    order.save(update_fields=update_fields)
+    _event(order, actor, action, from_status=from_status, to_status=to_status, reason=reason, data=data)
+    _announce_on_commit(order, from_status, action)
+    for hook in transition_hooks():
+        hook(order, from_status, actor)
+    return order
 
 
-def order_note(*, order: Order, actor, action: str, reason: str = "", data: dict | None = None) -> OrderEvent:
+def order_note(*, order: Order, actor, action: str, reason: str = "", data: dict | None = None) -> None:
     """Record something that happened to an order without changing its status."""
-    return _event(
-        order, Actor.of(actor), action, from_status=order.status, to_status=order.status, reason=reason, data=data
-    )
+    _event(order, Actor.of(actor), action, from_status=order.status, to_status=order.status, reason=reason, data=data)
 
 
 # --- Payments --------------------------------------------------------------------------------
@@ -362,7 +415,7 @@ def payment_collect(
         raise ValidationError(
             {"amount": _("The amount is more than the %(due)s still due.") % {"due": locked.balance_due}}
         )
-    payment = Payment.objects.create(
+    payment = Payment(
         order=locked,
         provider=provider,
         amount=amount,
@@ -374,7 +427,16 @@ def payment_collect(
         collected_at=collected_at or timezone.now(),
         offline=offline,
     )
-    result = method.collect(payment=payment, reference=reference, data=data)
+    if method.settles_unsaved:
+        result = method.collect(payment=payment, reference=reference, data=data)
+        if result.succeeded and not result.pending:
+            _payment_settle(payment, result.reference or reference, result.fee)
+            payment.save(force_insert=True)
+            return _payment_succeeded(order=locked, payment=payment, actor=actor)
+        payment.save(force_insert=True)
+    else:
+        payment.save(force_insert=True)
+        result = method.collect(payment=payment, reference=reference, data=data)
     if result.pending:
         payment.reference = result.reference or reference
         payment.data = {**payment.data, **result.data}  # e.g. the QR code the customer scans
@@ -401,19 +463,25 @@ def payment_collect(
             data={"provider": provider, "amount": str(amount)},
         )
         return payment
-    return _payment_succeeded(
-        order=locked, payment=payment, result_reference=result.reference or reference, fee=result.fee, actor=actor
-    )
+    _payment_settle(payment, result.reference or reference, result.fee)
+    payment.save(update_fields=["status", "reference", "fee", "succeeded_at"])
+    return _payment_succeeded(order=locked, payment=payment, actor=actor)
 
 
-def _payment_succeeded(*, order: Order, payment: Payment, result_reference: str, fee: Decimal, actor: Actor):
+def _payment_settle(payment: Payment, reference: str, fee: Decimal) -> None:
     payment.status = Payment.Status.SUCCEEDED
-    payment.reference = result_reference
+    payment.reference = reference
     payment.fee = money(fee)
     payment.succeeded_at = timezone.now()
-    payment.save(update_fields=["status", "reference", "fee", "succeeded_at"])
-    Order.objects.filter(pk=order.pk).update(paid_amount=F("paid_amount") + payment.amount)
-    order.refresh_from_db(fields=["paid_amount"])
+
+
+def _payment_succeeded(*, order: Order, payment: Payment, actor: Actor) -> Payment:
+    """A settled payment counts towards `order` (locked by the caller); fully paid, it becomes PAID
+    in the same UPDATE."""
+    order.paid_amount += payment.amount
+    fully_paid = order.paid_amount >= order.total and order.status == S.NEW
+    if not fully_paid:
+        order.save(update_fields=["paid_amount"])
     _event(
         order,
         actor,
@@ -436,8 +504,8 @@ def _payment_succeeded(*, order: Order, payment: Payment, result_reference: str,
         pk=payment.pk,
         offline=payment.offline,
     )
-    if order.paid_amount >= order.total and order.status == S.NEW:
-        order_transition(order=order, to_status=S.PAID, actor=actor, data={"payment": payment.pk})
+    if fully_paid:
+        _transition(order, S.PAID, actor, "", {"payment": payment.pk}, "status", also_save=("paid_amount",))
     return payment
 
 
@@ -451,9 +519,9 @@ def payment_confirm(*, payment: Payment, actor, reference: str = "", fee: Decima
         return payment
     if payment.status != Payment.Status.PENDING:
         raise ValidationError(_("This payment is %(status)s.") % {"status": payment.get_status_display()})
-    return _payment_succeeded(
-        order=locked_order, payment=payment, result_reference=reference or payment.reference, fee=fee, actor=actor
-    )
+    _payment_settle(payment, reference or payment.reference, fee)
+    payment.save(update_fields=["status", "reference", "fee", "succeeded_at"])
+    return _payment_succeeded(order=locked_order, payment=payment, actor=actor)
 
 
 # --- Refunds ---------------------------------------------------------------------------------
@@ -535,7 +603,7 @@ def refund_create(
         order=locked, kind="refund", amount=amount, provider=payment.provider, actor_label=actor.label, pk=refund.pk
     )
     if locked.refunded_amount >= locked.paid_amount and transition_allowed(locked.status, S.REFUNDED):
-        order_transition(order=locked, to_status=S.REFUNDED, actor=actor, reason=reason)
+        order_transition(order=locked, to_status=S.REFUNDED, actor=actor, reason=reason, locked=True)
     return refund
 
 

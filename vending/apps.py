@@ -8,8 +8,8 @@ class VendingConfig(AppConfig):
 
     def ready(self):
         from devices.commands import result_handler_register
-        from orders.events import listener_register
-        from vending.services import vend_on_dispense_result, vend_on_paid
+        from orders.events import transition_hook_register
+        from vending.services import vend_dispense_on_paid, vend_on_dispense_result
 
-        listener_register(vend_on_paid)
+        transition_hook_register(vend_dispense_on_paid)
         result_handler_register("dispense", vend_on_dispense_result)

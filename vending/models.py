@@ -50,7 +50,8 @@ class Vend(models.Model):
     device = models.ForeignKey(Device, verbose_name=_("machine"), on_delete=models.PROTECT, related_name="vends")
     slot = models.ForeignKey(Slot, verbose_name=_("slot"), on_delete=models.PROTECT, related_name="vends")
     request_id = models.CharField(_("machine request id"), max_length=64)
-    command_id = models.UUIDField(_("dispense command"), null=True, blank=True)
+    # Reserved with the sale, so the dispense command queued once paid has a known id.
+    command_id = models.UUIDField(_("dispense command"), null=True, blank=True, unique=True)
     stock_returned = models.BooleanField(_("stock returned"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

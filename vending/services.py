@@ -10,19 +10,28 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from devices.models import Device, DeviceCommand
-from devices.services import command_send, slot_has_open_fault
+from devices.services import command_send, open_fault_exists
 from inventory.models import StockLocation
 from inventory.services import level_for, stock_move
-from orders.events import OrderChanged
 from orders.models import Channel, Order, OrderKind, OrderStatus
-from orders.services import Actor, LineSpec, lock_order, order_create, order_transition, refund_create
+from orders.services import (
+    Actor,
+    LineSpec,
+    lock_order,
+    order_create,
+    order_number_next,
+    order_transition,
+    refund_create,
+)
 from vending.models import Slot, Vend
 
 logger = logging.getLogger(__name__)
@@ -68,21 +77,30 @@ def vend_start(
     request_id = (request_id or "").strip()
     if not request_id or len(request_id) > 64:
         raise ValidationError({"request_id": _("Give the machine's request id (at most 64 characters).")})
-    existing = Vend.objects.select_related("slot", "order").filter(device=device, request_id=request_id).first()
+    existing = _one(Vend.objects.filter(device=device, request_id=request_id))  # a repeat is rare
     if existing:
         return _same_request(existing, slot_code, customer)
-    slot = Slot.objects.select_related("product", "level").filter(device=device, code=slot_code, is_active=True).first()
+    slot = (
+        Slot.objects.select_related("product", "level")
+        .annotate(faulty=open_fault_exists(device=OuterRef("device"), slot=OuterRef("code")))
+        .filter(device=device, code=slot_code, is_active=True)
+    )
+    slot = _one(slot)
     if slot is None:
         raise ValidationError({"slot": _("This machine has no slot %(code)s.") % {"code": slot_code}})
     if not slot.product.is_active:
         raise ValidationError({"slot": _("%(product)s is no longer sold.") % {"product": slot.product}})
-    if slot_has_open_fault(device=device, slot=slot.code):
+    if slot.faulty:
         raise ValidationError(
             {"slot": _("Slot %(code)s has an open fault and is not sold from.") % {"code": slot.code}}
         )
+    # Outside a transaction the number commits at once: concurrent sales never queue behind the
+    # day's counter for the length of each other's transactions (a refused sale leaves a gap).
+    number = None if transaction.get_connection().in_atomic_block else order_number_next(kind=OrderKind.VENDING)
     try:
         with transaction.atomic():
             order = order_create(
+                number=number,
                 kind=OrderKind.VENDING,
                 actor=actor or device,
                 device=device,
@@ -98,12 +116,21 @@ def vend_start(
                 ],
             )
             stock_move(level=slot.level, quantity=-1, reason="sale", actor=actor or device, reference=order.number)
-            return Vend.objects.create(order=order, device=device, slot=slot, request_id=request_id)
+            # The dispense command's id is reserved with the sale; the command itself is queued once paid.
+            return Vend.objects.create(
+                order=order, device=device, slot=slot, request_id=request_id, command_id=uuid.uuid4()
+            )
     except IntegrityError:
         existing = Vend.objects.select_related("slot", "order").filter(device=device, request_id=request_id).first()
         if existing:
             return _same_request(existing, slot_code, customer)
         raise
+
+
+def _one(queryset):
+    """The row of a lookup by a unique key, or None (`first()` would sort by pk for nothing)."""
+    rows = list(queryset[:1])
+    return rows[0] if rows else None
 
 
 def _same_request(vend: Vend, slot_code: str, customer) -> Vend:
@@ -133,7 +160,9 @@ def vend_cancel(*, vend: Vend, actor, reason: str = "", expired: bool = False) -
         order = lock_order(vend.order_id)
         if order.status != S.NEW:
             raise ValidationError(_("Only an unpaid sale can be cancelled."))
-        order_transition(order=order, to_status=S.EXPIRED if expired else S.CANCELLED, actor=actor, reason=reason)
+        order_transition(
+            order=order, to_status=S.EXPIRED if expired else S.CANCELLED, actor=actor, reason=reason, locked=True
+        )
         _return_stock(vend, actor, reason or "cancelled")
     return vend
 
@@ -150,32 +179,33 @@ def vends_expire_unpaid(*, now=None) -> int:
     return expired
 
 
-def vend_on_paid(change: OrderChanged) -> None:
-    """Order listener: a paid vending sale is dispensed by a command to the machine."""
-    if change.kind != OrderKind.VENDING or change.to_status != S.PAID:
+def vend_dispense_on_paid(order: Order, from_status: str, actor) -> None:
+    """Transition hook: a vending sale that becomes paid is dispensed by a command to the machine,
+    in the same transaction as the payment, so no crash leaves it paid and never dispensed. The
+    order row is locked and PAID → FULFILLING happens once, so the command is queued once."""
+    if order.kind != OrderKind.VENDING or order.status != S.PAID:
         return
-    with transaction.atomic():
-        order = lock_order(change.order_id)
-        if order.status != S.PAID:
-            return
-        vend = Vend.objects.select_related("slot", "device").get(order=order)
-        command = command_send(
-            device=vend.device,
-            kind="dispense",
-            payload={"slot": vend.slot.code, "order": order.number},
-            actor=Actor.system("vending"),
-            reference=order.number,
-            ttl_seconds=DISPENSE_TTL_SECONDS,
-            idempotency_key=f"dispense:{order.pk}",
-        )
-        Vend.objects.filter(pk=vend.pk).update(command_id=command.command_id)
-        order_transition(
-            order=order,
-            to_status=S.FULFILLING,
-            actor=Actor.system("vending"),
-            action="dispense.requested",
-            data={"command": str(command.command_id)},
-        )
+    vend = _one(Vend.objects.select_related("slot", "device").filter(order=order))
+    if vend is None:
+        return  # a vending order that is not a machine sale
+    system = Actor.system("vending")
+    command = command_send(
+        device=vend.device,
+        kind="dispense",
+        payload={"slot": vend.slot.code, "order": order.number},
+        actor=system,
+        reference=order.number,
+        ttl_seconds=DISPENSE_TTL_SECONDS,
+        command_id=vend.command_id,
+    )
+    order_transition(
+        order=order,
+        to_status=S.FULFILLING,
+        actor=system,
+        action="dispense.requested",
+        data={"command": str(command.command_id)},
+        locked=True,
+    )
 
 
 def vend_on_dispense_result(command: DeviceCommand) -> None:
@@ -189,7 +219,9 @@ def vend_on_dispense_result(command: DeviceCommand) -> None:
         if order.status != S.FULFILLING:
             return  # already resolved
         if command.status == DeviceCommand.Status.SUCCEEDED:
-            order_transition(order=order, to_status=S.COMPLETED, actor=device_actor, action="dispense.succeeded")
+            order_transition(
+                order=order, to_status=S.COMPLETED, actor=device_actor, action="dispense.succeeded", locked=True
+            )
             from vending.restock import low_stock_check
 
             level = vend.slot.level
@@ -207,6 +239,7 @@ def vend_on_dispense_result(command: DeviceCommand) -> None:
             action="dispense.failed",
             reason=reason,
             data={"result": command.result},
+            locked=True,
         )
         if order.paid_amount > order.refunded_amount:
             refund_create(

@@ -56,3 +56,31 @@ def test_a_transition_outside_the_table_raises_and_writes_nothing(from_status, t
     assert order.status == from_status
     assert order.updated_at == updated_at
     assert OrderEvent.objects.filter(order=order).count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_caller_holding_the_lock_moves_the_order_in_its_own_transaction_and_a_refusal_leaves_it_usable():
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    from orders.services import lock_order
+
+    order = _order_in(OrderStatus.NEW)
+    with pytest.raises(TransactionManagementError):
+        order_transition(order=order, to_status=OrderStatus.PAID, actor=None, locked=True)
+    with transaction.atomic():
+        locked = lock_order(order)
+        with pytest.raises(TransitionNotAllowed):
+            order_transition(order=locked, to_status=OrderStatus.COMPLETED, actor=None, locked=True)
+        # The refusal wrote nothing and the transaction goes on.
+        order_transition(order=locked, to_status=OrderStatus.PAID, actor=None, data={"n": 1}, locked=True)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and order.paid_at is not None
+    event = OrderEvent.objects.filter(order=order).order_by("pk").last()
+    assert (event.action, event.from_status, event.to_status, event.data, event.actor_kind) == (
+        "status",
+        "new",
+        "paid",
+        {"n": 1},
+        "system",
+    )

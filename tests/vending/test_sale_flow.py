@@ -130,3 +130,55 @@ def test_a_machine_starts_a_sale_over_the_device_api_once(slot, api_client):
     assert first.json()["number"] == second.json()["number"]
     unknown = api_client.post("/api/v1/device/vends/", {"slot": "Q1", "request_id": "m-78"}, format="json")
     assert unknown.status_code == 400 and "slot" in unknown.json()
+
+
+def test_payment_and_dispense_command_commit_together_or_not_at_all(slot, monkeypatch):
+    """The command is queued inside the payment's transaction: if it cannot be, the payment is
+    not taken either, so no sale is ever paid and left without a dispense."""
+    from devices.models import DeviceCommand
+    from orders.models import Payment
+    from vending import services as vending_services
+
+    vend = vend_start(device=slot.device, slot_code="A1", request_id="atomic-1")
+
+    def broken(**kwargs):
+        raise RuntimeError("command queue down")
+
+    monkeypatch.setattr(vending_services, "command_send", broken)
+    with pytest.raises(RuntimeError):
+        payment_collect(order=vend.order, provider="cash", amount=vend.order.total, actor=None)
+    vend.order.refresh_from_db()
+    assert vend.order.status == S.NEW and vend.order.paid_amount == 0
+    assert not Payment.objects.filter(order=vend.order).exists()
+    monkeypatch.undo()
+
+    payment_collect(order=vend.order, provider="cash", amount=vend.order.total, actor=None)
+    vend.order.refresh_from_db()
+    assert vend.order.status == S.FULFILLING and vend.order.paid_amount == vend.order.total
+    command = DeviceCommand.objects.get(device=slot.device, kind="dispense")
+    assert command.command_id == vend.command_id  # the id reserved with the sale
+    assert command.payload == {"slot": "A1", "order": vend.order.number}
+    payment = Payment.objects.get(order=vend.order)
+    assert payment.status == Payment.Status.SUCCEEDED and payment.succeeded_at is not None
+    log = list(OrderEvent.objects.filter(order=vend.order).order_by("pk").values_list("action", "to_status"))
+    assert log == [
+        ("created", "new"),
+        ("payment", "new"),
+        ("status", "paid"),
+        ("dispense.requested", "fulfilling"),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sale_outside_a_transaction_takes_its_number_first_and_a_refusal_leaves_a_gap(slot):
+    from inventory.services import stock_move
+
+    first = vend_start(device=slot.device, slot_code="A1", request_id="n-1")
+    stock_move(level=slot.level, quantity=-9, reason="adjustment")
+    with pytest.raises(ValidationError, match="Sold out"):
+        vend_start(device=slot.device, slot_code="A1", request_id="n-2")
+    stock_move(level=slot.level, quantity=1, reason="restock")
+    third = vend_start(device=slot.device, slot_code="A1", request_id="n-3")
+    gap = int(third.order.number[-4:]) - int(first.order.number[-4:])
+    assert gap == 2  # the refused sale's number is not reused; numbers stay unique and increasing
+    assert third.order.number[:7] == first.order.number[:7]
