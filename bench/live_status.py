@@ -105,34 +105,43 @@ def main():
         session["_auth_user_hash"] = admin.get_session_auth_hash()
         session.create()
 
-        latencies: list[float] = []
-        received = threading.Event()
-        stop = threading.Event()
+        # The subscriber is the browser: its own process, so it never competes with the server for
+        # the interpreter lock. It sends its latencies back when told to stop.
+        import multiprocessing
 
-        async def subscribe():
-            ws_url = url.replace("http://", "ws://") + "/ws/fleet/"
-            headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}", "Origin": url}
-            async with websockets.connect(ws_url, additional_headers=headers, max_queue=None) as socket:
-                received.set()
-                while not stop.is_set():
-                    try:
-                        raw = await asyncio.wait_for(socket.recv(), timeout=0.5)
-                    except TimeoutError:
-                        continue
-                    now = datetime.datetime.now(datetime.UTC)
-                    seen = json.loads(raw)["device"]["last_seen_at"]
-                    latencies.append((now - datetime.datetime.fromisoformat(seen)).total_seconds() * 1000)
+        context = multiprocessing.get_context("fork")
+        received = context.Event()
+        stop = context.Event()
+        results = context.Queue()
 
-        subscriber = threading.Thread(target=lambda: asyncio.run(subscribe()), daemon=True)
+        def subscriber_process():
+            latencies: list[float] = []
+
+            async def subscribe():
+                ws_url = url.replace("http://", "ws://") + "/ws/fleet/"
+                headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}", "Origin": url}
+                async with websockets.connect(ws_url, additional_headers=headers, max_queue=None) as socket:
+                    received.set()
+                    while not stop.is_set():
+                        try:
+                            raw = await asyncio.wait_for(socket.recv(), timeout=0.5)
+                        except TimeoutError:
+                            continue
+                        now = datetime.datetime.now(datetime.UTC)
+                        seen = json.loads(raw)["device"]["last_seen_at"]
+                        latencies.append((now - datetime.datetime.fromisoformat(seen)).total_seconds() * 1000)
+
+            asyncio.run(subscribe())
+            results.put(latencies)
+
+        connection.close()
+        subscriber = context.Process(target=subscriber_process, daemon=True)
         subscriber.start()
         if not received.wait(10):
             sys.exit("the websocket subscriber could not connect")
 
         # Producers run in their own processes, as web workers would: the server, the subscriber
         # and the measuring are not slowed by the heartbeat work.
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
         sent = context.Array("i", args.workers)
         ids = [device.pk for device in devices]
 
@@ -154,7 +163,6 @@ def main():
             time.sleep(0.5)  # let the publisher thread hand over the last messages
             connections.close_all()
 
-        connection.close()
         producers = [context.Process(target=produce, args=(w,)) for w in range(args.workers)]
         began = time.perf_counter()
         for process in producers:
@@ -164,6 +172,7 @@ def main():
         elapsed = time.perf_counter() - began
         time.sleep(1.0)
         stop.set()
+        latencies = results.get(timeout=30)
         subscriber.join(5)
         sent = list(sent)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from core.live import BatchReceiver
 from devices import live
 
 
@@ -35,7 +36,7 @@ def _device_groups(user, device_id: int) -> list[str]:
     return [live.device_group(device_id)]
 
 
-class _LiveConsumer(AsyncJsonWebsocketConsumer):
+class _LiveConsumer(BatchReceiver, AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
 
     async def _groups(self) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from core.live import BatchReceiver
+
 
 def _order_groups_for(user) -> list[str]:
     from core.scoping import user_grants
@@ -18,7 +20,7 @@ def _order_groups_for(user) -> list[str]:
     return groups + [f"orders.site.{site_id}" for site_id in grants.site_ids]
 
 
-class OrdersConsumer(AsyncJsonWebsocketConsumer):
+class OrdersConsumer(BatchReceiver, AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.joined = await database_sync_to_async(_order_groups_for)(self.scope["user"])
         if not self.joined:
