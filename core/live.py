@@ -54,16 +54,17 @@ _pending_lock = threading.Lock()
 _flushing = False
 
 
-def _batches(items) -> list[tuple[str, dict]]:
+def _batches(items) -> dict[str, list[dict]]:
+    """Per group, the messages to send one after the other: a lone message as itself, more as
+    `live.batch` messages of at most BATCH_MAX, in the order they were handed over."""
     by_group: dict[str, list[dict]] = {}
     for groups, message, _done in items:
         for group in groups:
             by_group.setdefault(group, []).append(message)
-    sends = []
+    sends = {}
     for group, messages in by_group.items():
-        for start in range(0, len(messages), BATCH_MAX):
-            chunk = messages[start : start + BATCH_MAX]
-            sends.append((group, chunk[0] if len(chunk) == 1 else {"type": BATCH_TYPE, "messages": chunk}))
+        chunks = [messages[start : start + BATCH_MAX] for start in range(0, len(messages), BATCH_MAX)]
+        sends[group] = [chunk[0] if len(chunk) == 1 else {"type": BATCH_TYPE, "messages": chunk} for chunk in chunks]
     return sends
 
 
@@ -78,18 +79,19 @@ async def _flush(layer) -> None:
                 return
         try:
             sends = _batches(items)
-            # A burst touches many groups (one per device); a few sends at a time keep within the
-            # Redis connection pool instead of failing the rest.
+            # A burst touches many groups (one per device); a few groups at a time keep within the
+            # Redis connection pool instead of failing the rest. One group's messages go in order.
             gate = asyncio.Semaphore(SENDS_AT_ONCE)
 
-            async def send(group, message, gate=gate):
+            async def send(group, messages, gate=gate):
                 async with gate:
-                    await layer.group_send(group, message)
+                    for message in messages:
+                        try:
+                            await layer.group_send(group, message)
+                        except Exception as error:
+                            logger.error("Could not send %s to group %s: %r", message.get("type"), group, error)
 
-            results = await asyncio.gather(*(send(group, message) for group, message in sends), return_exceptions=True)
-            for (group, message), result in zip(sends, results, strict=True):
-                if isinstance(result, Exception):
-                    logger.error("Could not send %s to group %s: %r", message.get("type"), group, result)
+            await asyncio.gather(*(send(group, messages) for group, messages in sends.items()))
         except Exception:
             logger.exception("Could not publish %s live messages", len(items))
         for _groups, _message, done in items:

@@ -11,10 +11,7 @@ from core import live
 def test_batches_group_messages_per_group_in_order_and_split_large_ones(monkeypatch):
     monkeypatch.setattr(live, "BATCH_MAX", 3)
     items = [(["a", "b"], {"type": "t", "n": n}, None) for n in range(5)] + [(["c"], {"type": "t", "n": 9}, None)]
-    sends = live._batches(items)
-    by_group = {}
-    for group, message in sends:
-        by_group.setdefault(group, []).append(message)
+    by_group = live._batches(items)
     assert [m["type"] for m in by_group["a"]] == [live.BATCH_TYPE, live.BATCH_TYPE]
     assert [[x["n"] for x in m["messages"]] for m in by_group["a"]] == [[0, 1, 2], [3, 4]]
     assert by_group["b"] == by_group["a"]
