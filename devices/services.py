@@ -322,14 +322,18 @@ def fault_resolve(*, fault: Fault, actor) -> Fault:
     return fault
 
 
+def _open_faults(device, slot):
+    return Fault.objects.filter(device=device, slot=slot, resolved_at__isnull=True)
+
+
 def slot_has_open_fault(*, device: Device, slot: str) -> bool:
-    return Fault.objects.filter(device=device, slot=str(slot), resolved_at__isnull=True).exists()
+    return _open_faults(device, str(slot)).exists()
 
 
 def open_fault_exists(*, device, slot) -> Exists:
     """The same question as a subquery, for annotating slots in the query that reads them
     (`device` and `slot` are expressions such as OuterRef("device"))."""
-    return Exists(Fault.objects.filter(device=device, slot=slot, resolved_at__isnull=True))
+    return Exists(_open_faults(device, slot))
 
 
 # --- Commands -------------------------------------------------------------------------------

@@ -77,15 +77,15 @@ def vend_start(
     request_id = (request_id or "").strip()
     if not request_id or len(request_id) > 64:
         raise ValidationError({"request_id": _("Give the machine's request id (at most 64 characters).")})
-    existing = _one(Vend.objects.filter(device=device, request_id=request_id))  # a repeat is rare
+    existing = Vend.objects.filter(device=device, request_id=request_id).first()  # a repeat is rare
     if existing:
         return _same_request(existing, slot_code, customer)
     slot = (
         Slot.objects.select_related("product", "level")
         .annotate(faulty=open_fault_exists(device=OuterRef("device"), slot=OuterRef("code")))
         .filter(device=device, code=slot_code, is_active=True)
+        .first()
     )
-    slot = _one(slot)
     if slot is None:
         raise ValidationError({"slot": _("This machine has no slot %(code)s.") % {"code": slot_code}})
     if not slot.product.is_active:
@@ -125,12 +125,6 @@ def vend_start(
         if existing:
             return _same_request(existing, slot_code, customer)
         raise
-
-
-def _one(queryset):
-    """The row of a lookup by a unique key, or None (`first()` would sort by pk for nothing)."""
-    rows = list(queryset[:1])
-    return rows[0] if rows else None
 
 
 def _same_request(vend: Vend, slot_code: str, customer) -> Vend:
@@ -185,7 +179,7 @@ def vend_dispense_on_paid(order: Order, from_status: str, actor) -> None:
     order row is locked and PAID → FULFILLING happens once, so the command is queued once."""
     if order.kind != OrderKind.VENDING or order.status != S.PAID:
         return
-    vend = _one(Vend.objects.select_related("slot", "device").filter(order=order))
+    vend = Vend.objects.select_related("slot", "device").filter(order=order).first()
     if vend is None:
         return  # a vending order that is not a machine sale
     system = Actor.system("vending")
