@@ -77,6 +77,9 @@ def main():
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
         sys.exit("live_status needs Redis: set REDIS_URL (and DATABASE_URL for PostgreSQL).")
+    # This run's own channel-layer keys: nothing left in Redis by an earlier run (a group member
+    # that never left) can slow this one down.
+    os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"bench-{os.getpid()}")
     django_setup()
     sys.path.insert(0, str(ROOT))
     import websockets
@@ -98,6 +101,13 @@ def main():
             for i in range(args.devices)
         )
         devices = list(Device.objects.select_related("site__region"))
+        # Warm-up, before anyone listens: every device's first heartbeat brings it online (a state
+        # change, its "online" event and a first telemetry sample). The run measures the fleet in
+        # its steady state; the warm-up's own time is printed.
+        warm_started = time.perf_counter()
+        for device in devices:
+            device_heartbeat(device=device, telemetry={"temperature": "4.0"})
+        warm_up_s = time.perf_counter() - warm_started
         admin = get_user_model().objects.create_superuser("bench", password="bench-pass-2026")
         session = SessionStore()
         session["_auth_user_id"] = str(admin.pk)
@@ -128,8 +138,10 @@ def main():
                         except TimeoutError:
                             continue
                         now = datetime.datetime.now(datetime.UTC)
-                        seen = json.loads(raw)["device"]["last_seen_at"]
-                        latencies.append((now - datetime.datetime.fromisoformat(seen)).total_seconds() * 1000)
+                        frame = json.loads(raw)  # one update, or a batch of those that arrived together
+                        for message in frame["messages"] if frame["type"] == "batch" else [frame]:
+                            seen = datetime.datetime.fromisoformat(message["device"]["last_seen_at"])
+                            latencies.append((now - seen).total_seconds() * 1000)
 
             asyncio.run(subscribe())
             results.put(latencies)
@@ -143,24 +155,29 @@ def main():
         # Producers run in their own processes, as web workers would: the server, the subscriber
         # and the measuring are not slowed by the heartbeat work.
         sent = context.Array("i", args.workers)
+        cpu = context.Array("d", args.workers)  # each producer's CPU seconds, publisher thread included
         ids = [device.pk for device in devices]
 
         def produce(worker: int):
             from django.db import connections
 
             connections.close_all()
+            cpu_started = time.process_time()
             mine = list(Device.objects.select_related("site__region").filter(pk__in=ids[worker :: args.workers]))
-            started = time.perf_counter()
+            # Devices are not synchronised: each has its own phase within the second, so a worker
+            # spreads its devices' heartbeats evenly instead of sending them all at once.
+            started = time.perf_counter() + worker / (args.workers * max(1, len(mine)))
             second = 0
             while time.perf_counter() - started < args.seconds:
-                for device in mine:
+                for index, device in enumerate(mine):
+                    delay = started + second + index / len(mine) - time.perf_counter()
+                    if delay > 0:
+                        time.sleep(delay)
                     device_heartbeat(device=device, telemetry={"temperature": "4.0"})
                     sent[worker] += 1
                 second += 1
-                delay = started + second - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
             time.sleep(0.5)  # let the publisher thread hand over the last messages
+            cpu[worker] = time.process_time() - cpu_started
             connections.close_all()
 
         producers = [context.Process(target=produce, args=(w,)) for w in range(args.workers)]
@@ -175,6 +192,7 @@ def main():
         latencies = results.get(timeout=30)
         subscriber.join(5)
         sent = list(sent)
+        cpu = list(cpu)
 
     total = sum(sent)
     rate = total / elapsed
@@ -182,8 +200,11 @@ def main():
     figures = {
         "devices": args.devices,
         "seconds": round(elapsed, 1),
+        "warm_up_s": round(warm_up_s, 1),
         "heartbeats_sent": total,
         "heartbeats_per_s": round(rate, 1),
+        "producer_cpu_ms_per_heartbeat": round(sum(cpu) / total * 1000, 3) if total else None,
+        "workers": args.workers,
         "target_per_s": args.devices,
         "messages_received": len(latencies),
         "p50_ms": round(percentile(latencies, 0.50), 2),

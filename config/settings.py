@@ -150,7 +150,13 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # A busy fleet page may lag a moment behind; give its channel room rather than drop.
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            # CHANNEL_LAYER_PREFIX keeps deployments (or a benchmark run) sharing one Redis apart.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "capacity": 1000,
+                "expiry": 30,
+                "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi"),
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -310,6 +316,12 @@ LOGGING = {
 
 # --- Domain parameters ----------------------------------------------------------------------
 DEVICE_OFFLINE_AFTER_SECONDS = int(os.environ.get("DEVICE_OFFLINE_AFTER_SECONDS", "120"))
+# An online device's stored last_seen_at is rewritten at most this often (live pages get every
+# heartbeat); kept under a quarter of the offline timeout.
+DEVICE_SEEN_WRITE_SECONDS = int(os.environ.get("DEVICE_SEEN_WRITE_SECONDS", "10"))
+# Telemetry history keeps a sample when a value moves (see devices.services.TELEMETRY_DEADBANDS) or
+# at least this often; every heartbeat still reaches the live pages.
+DEVICE_TELEMETRY_SAMPLE_SECONDS = int(os.environ.get("DEVICE_TELEMETRY_SAMPLE_SECONDS", "60"))
 # Management commands `make run` starts beside the web server, worker and beat (embedded mode).
 # Pickup codes: length, lifetime, brute-force limits; the HMAC key defaults to one derived from SECRET_KEY.
 PICKUP_CODE_KEY = os.environ.get("PICKUP_CODE_KEY", "")

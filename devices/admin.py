@@ -12,7 +12,17 @@ class DeviceAdmin(ScopedModelAdmin):
     list_display = ["name", "serial_number", "kind", "site", "state", "last_seen_at", "firmware"]
     list_filter = ["kind", "state"]
     search_fields = ["name", "serial_number"]
-    readonly_fields = ["state", "last_seen_at", "paired_at", "firmware"]
+    readonly_fields = [
+        "state",
+        "last_seen_at",
+        "paired_at",
+        "firmware",
+        "telemetry_at",
+        "powered",
+        "signal_dbm",
+        "temperature",
+        "door_open",
+    ]
 
 
 @admin.register(DeviceCredential)

@@ -8,6 +8,7 @@ grants cover (see consumers.py), so a browser never receives a device outside it
 from __future__ import annotations
 
 from core.live import group_send_many
+from devices.models import Device
 
 ALL = "fleet.all"
 
@@ -30,18 +31,23 @@ def device_groups(device) -> list[str]:
 
 
 def device_snapshot(device) -> dict:
+    """What a live page needs of a device. Labels are the page's (in its reader's language, see
+    `state_labels`), not the sender's."""
     return {
         "id": device.pk,
         "name": device.name,
         "serial_number": device.serial_number,
         "kind": device.kind,
         "state": device.state,
-        "state_label": str(device.get_state_display()),
         "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
         "latitude": float(device.latitude) if device.latitude is not None else None,
         "longitude": float(device.longitude) if device.longitude is not None else None,
         "site": device.site_id,
     }
+
+
+def state_labels() -> dict[str, str]:
+    return {value: str(label) for value, label in Device.State.choices}
 
 
 def publish(device, *, telemetry: dict | None = None, sent_at: float | None = None) -> None:

@@ -48,6 +48,13 @@ class Device(models.Model):
     paired_at = models.DateTimeField(_("paired"), null=True, blank=True)
     firmware = models.CharField(_("firmware"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The device's latest telemetry sample (the newest Telemetry row), kept here so that a heartbeat
+    # that changes nothing is one UPDATE of last_seen_at: see services.device_heartbeat.
+    telemetry_at = models.DateTimeField(_("last telemetry sample"), null=True, blank=True)
+    powered = models.BooleanField(_("mains power"), null=True, blank=True)
+    signal_dbm = models.SmallIntegerField(_("signal (dBm)"), null=True, blank=True)
+    temperature = models.DecimalField(_("temperature (°C)"), max_digits=5, decimal_places=1, null=True, blank=True)
+    door_open = models.BooleanField(_("door open"), null=True, blank=True)
 
     scope_region_path = "site__region__path"
     scope_site = "site"
@@ -64,6 +71,12 @@ class Device(models.Model):
     @property
     def region(self):
         return self.site.region
+
+    def refresh_from_db(self, *args, **kwargs):
+        # device_heartbeat remembers what it last stored on this instance; after a reload the
+        # row speaks for itself.
+        self.__dict__.pop("_seen_stored_at", None)
+        super().refresh_from_db(*args, **kwargs)
 
 
 class DeviceCredential(models.Model):

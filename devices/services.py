@@ -170,9 +170,38 @@ def _int_or_none(value, field: str, low: int, high: int):
     return number
 
 
+# The latest sample is kept on the device (Device.telemetry_at and these fields). A heartbeat adds a
+# sample to the history when one of them moves by at least its deadband (booleans and firmware: any
+# change), when the last sample is DEVICE_TELEMETRY_SAMPLE_SECONDS old, or when there is none yet.
+# One reading a second per device would be 86,400 rows a day each and tell nothing more.
+TELEMETRY_VALUES = ("powered", "signal_dbm", "temperature", "door_open", "firmware")
+TELEMETRY_DEADBANDS = {"temperature": Decimal("0.5"), "signal_dbm": 5}
+
+
+def _telemetry_sample_due(device: Device, reported: dict, extra: dict, now: datetime.datetime) -> bool:
+    if not reported and not extra:
+        return False
+    last = device.telemetry_at
+    if last is None or not 0 <= (now - last).total_seconds() < settings.DEVICE_TELEMETRY_SAMPLE_SECONDS:
+        return True
+    for name, value in reported.items():
+        current = getattr(device, name)
+        band = TELEMETRY_DEADBANDS.get(name)
+        if current is None or (value != current if band is None else abs(value - current) >= band):
+            return True
+    return False
+
+
 def device_heartbeat(*, device: Device, telemetry: dict | None = None, at: datetime.datetime | None = None) -> Device:
     """Record that the device is alive, with optional telemetry. Coming back from offline writes
-    exactly one "online" event, even when heartbeats race (a conditional update decides)."""
+    exactly one "online" event, even when heartbeats race (a conditional update decides).
+
+    Every heartbeat goes to the live pages (after commit), with its time and what it reported. The
+    database hears less: an online device reporting nothing new writes `last_seen_at` only when the
+    stored one is DEVICE_SEEN_WRITE_SECONDS old (one UPDATE, no transaction), so the stored time
+    lags the live one by at most that, far inside the offline timeout. A telemetry sample (see
+    TELEMETRY_DEADBANDS), slot faults or a change of state take one transaction.
+    """
     telemetry = dict(telemetry or {})
     now = at or timezone.now()
     fields = {
@@ -188,39 +217,63 @@ def device_heartbeat(*, device: Device, telemetry: dict | None = None, at: datet
     slot_faults = telemetry.pop("slot_faults", None) or []
     if not isinstance(slot_faults, list):
         raise ValidationError({"slot_faults": _("Give a list of faults.")})
-    with transaction.atomic():
-        # The common case is one UPDATE: an online device stays online.
-        came_online = False
-        if Device.objects.filter(pk=device.pk, state=Device.State.ONLINE).update(last_seen_at=now):
-            device.state = Device.State.ONLINE
-        elif Device.objects.filter(pk=device.pk, state__in=[Device.State.OFFLINE, Device.State.UNPAIRED]).update(
-            state=Device.State.ONLINE, last_seen_at=now
-        ):
-            device.state, came_online = Device.State.ONLINE, True
-        else:
-            # In maintenance (it stays so), or a racing heartbeat brought it online first.
-            Device.objects.filter(pk=device.pk).update(last_seen_at=now)
-            device.state = Device.objects.values_list("state", flat=True).get(pk=device.pk)
-        device.last_seen_at = now
-        if fields["firmware"] and fields["firmware"] != device.firmware:
-            Device.objects.filter(pk=device.pk).update(firmware=fields["firmware"])
-            device.firmware = fields["firmware"]
-        if any(value is not None and value != "" for value in fields.values()) or telemetry:
-            Telemetry.objects.create(device=device, at=now, data=telemetry, **fields)
-        if came_online:
-            _event(device, "online", device)
-        for fault in slot_faults:
-            if isinstance(fault, dict) and fault.get("code"):
-                fault_open(
-                    device=device,
-                    code=str(fault["code"]),
-                    slot=str(fault.get("slot", "")),
-                    message=str(fault.get("message", "")),
-                    actor=device,
-                )
-        snapshot = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items() if v not in (None, "")}
-        transaction.on_commit(lambda: live.publish(device, telemetry=snapshot), robust=True)
+    reported = {name: value for name, value in fields.items() if value is not None and value != ""}
+    sample = _telemetry_sample_due(device, reported, telemetry, now)
+    changes = {"last_seen_at": now}
+    if sample:
+        changes.update(reported, telemetry_at=now)
+    # What the row holds, as far as this instance knows: as loaded, or as this function last wrote.
+    stored = getattr(device, "_seen_stored_at", device.last_seen_at)
+    simple = not sample and not slot_faults
+    if (
+        simple
+        and device.state == Device.State.ONLINE
+        and stored
+        and 0 <= (now - stored).total_seconds() < _seen_write_seconds()
+    ):
+        changes = {}  # seen a moment ago: nothing to write
+    elif simple and Device.objects.filter(pk=device.pk, state=Device.State.ONLINE).update(**changes):
+        device.state = Device.State.ONLINE  # an online device stays online
+    else:
+        with transaction.atomic():
+            came_online = False
+            online = Device.objects.filter(pk=device.pk, state=Device.State.ONLINE)
+            if (sample or slot_faults) and online.update(**changes):
+                device.state = Device.State.ONLINE
+            elif Device.objects.filter(pk=device.pk, state__in=[Device.State.OFFLINE, Device.State.UNPAIRED]).update(
+                state=Device.State.ONLINE, **changes
+            ):
+                device.state, came_online = Device.State.ONLINE, True
+            else:
+                # In maintenance (it stays so), or a racing heartbeat brought it online first.
+                Device.objects.filter(pk=device.pk).update(**changes)
+                device.state = Device.objects.values_list("state", flat=True).get(pk=device.pk)
+            if sample:
+                Telemetry.objects.create(device=device, at=now, data=telemetry, **fields)
+            if came_online:
+                _event(device, "online", device)
+            for fault in slot_faults:
+                if isinstance(fault, dict) and fault.get("code"):
+                    fault_open(
+                        device=device,
+                        code=str(fault["code"]),
+                        slot=str(fault.get("slot", "")),
+                        message=str(fault.get("message", "")),
+                        actor=device,
+                    )
+    for name, value in changes.items():
+        setattr(device, name, value)
+    device._seen_stored_at = changes.get("last_seen_at", stored)
+    device.last_seen_at = now
+    snapshot = {name: (str(value) if isinstance(value, Decimal) else value) for name, value in reported.items()}
+    transaction.on_commit(lambda: live.publish(device, telemetry=snapshot), robust=True)
     return device
+
+
+def _seen_write_seconds() -> float:
+    """How stale the stored last_seen_at of an online device may get: the setting, kept well
+    inside the offline timeout so a live device never looks silent to devices_mark_offline."""
+    return min(settings.DEVICE_SEEN_WRITE_SECONDS, settings.DEVICE_OFFLINE_AFTER_SECONDS / 4)
 
 
 def devices_mark_offline(*, now: datetime.datetime | None = None) -> list[int]:

@@ -37,6 +37,7 @@ class DeviceListView(ScopedListView):
         context = super().get_context_data(**kwargs)
         devices = [row["object"] for row in context["rows"]]
         context["map_devices"] = [live.device_snapshot(device) for device in devices]
+        context["state_labels"] = live.state_labels()
         counts = dict(self.base_queryset().values_list("state").annotate(n=Count("pk")).order_by())
         context["state_counts"] = [(choice, counts.get(choice[0], 0)) for choice in Device.State.choices]
         return context
@@ -61,6 +62,7 @@ class DeviceDetailView(ScopedDetailView):
                 }
                 for row in reversed(telemetry)
             ],
+            state_labels=live.state_labels(),
             open_faults=device.faults.filter(resolved_at__isnull=True),
             commands=device.commands.all()[:20],
             events=device.events.all()[:30],

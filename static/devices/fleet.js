@@ -4,6 +4,10 @@
   const dataNode = document.getElementById("fleet-data");
   if (!dataNode) return;
   const devices = JSON.parse(dataNode.textContent);
+  // State labels in the reader's language, from the page (messages carry only the state).
+  const labelsNode = document.getElementById("device-states");
+  const stateLabels = labelsNode ? JSON.parse(labelsNode.textContent) : {};
+  const label = (state) => stateLabels[state] || state;
   const status = document.getElementById("live-status");
   const markers = {};
 
@@ -56,7 +60,7 @@
     const row = document.querySelector('tr[data-device="' + device.id + '"]');
     if (row) {
       const state = row.querySelector(".state");
-      state.textContent = device.state_label;
+      state.textContent = label(device.state);
       state.className = "state state-" + device.state;
       row.dataset.state = device.state;
       const seen = row.querySelector(".seen");
@@ -64,7 +68,7 @@
     }
     const single = document.getElementById("device-state");
     if (single) {
-      single.textContent = device.state_label;
+      single.textContent = label(device.state);
       single.className = "state-" + device.state;
     }
     const marker = markers[device.id];
@@ -80,8 +84,9 @@
       setStatus(status ? status.dataset.live : "", "on");
     };
     socket.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (message.type === "device") update(message.device);
+      liveMessages(event.data).forEach((message) => {
+        if (message.type === "device") update(message.device);
+      });
     };
     socket.onclose = () => {
       setStatus(status ? status.dataset.offline : "", "off");

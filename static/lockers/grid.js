@@ -9,8 +9,7 @@
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + "/ws/devices/" + grid.dataset.bank + "/");
     socket.onopen = function () { delay = 1000; status.className = "live on"; status.textContent = "●"; };
-    socket.onmessage = function (event) {
-      const message = JSON.parse(event.data);
+    function apply(message) {
       if (message.type !== "compartment") return;
       const c = message.compartment;
       const cell = grid.querySelector('[data-door="' + c.door + '"]');
@@ -19,6 +18,9 @@
       cell.className = cell.className.replace(/cstate-\S+/, "cstate-" + c.state).replace(" door-open", "") +
         (c.door_open ? " door-open" : "");
       cell.querySelector(".cstate").textContent = c.state_label;
+    }
+    socket.onmessage = function (event) {
+      liveMessages(event.data).forEach(apply);
     };
     socket.onclose = function (event) {
       status.className = "live off";

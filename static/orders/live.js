@@ -20,8 +20,9 @@
     const socket = new WebSocket(scheme + location.host + "/ws/orders/");
     socket.onopen = function () { delay = 1000; document.body.dataset.ordersLive = "on"; };
     socket.onmessage = function (event) {
-      const message = JSON.parse(event.data);
-      if (message.type === "order") apply(message);
+      liveMessages(event.data).forEach(function (message) {
+        if (message.type === "order") apply(message);
+      });
     };
     socket.onclose = function (event) {
       document.body.dataset.ordersLive = "off";

@@ -26,8 +26,9 @@
     const socket = new WebSocket(scheme + location.host + "/ws/orders/");
     socket.onopen = function () { delay = 1000; badge.textContent = labels.live || "live"; document.body.dataset.feedLive = "on"; };
     socket.onmessage = function (event) {
-      const message = JSON.parse(event.data);
-      if (message.type === "money") add(message);
+      liveMessages(event.data).forEach(function (message) {
+        if (message.type === "money") add(message);
+      });
     };
     socket.onclose = function (event) {
       badge.textContent = labels.off || "offline";

@@ -52,3 +52,24 @@ def test_regional_fleet_page_goes_live_without_reload_and_stays_in_scope(browser
     assert page.locator(f'tr[data-device="{west.pk}"]').count() == 0
     context.close()
     assert watcher.problems == []
+
+
+def test_a_live_update_is_labelled_in_the_readers_language(browser, asgi_server, world):
+    """Messages carry the state; the label comes from the page, so a Chinese reader gets Chinese
+    whatever language the sending worker runs in."""
+    from tests.factories import DeviceFactory
+
+    east = DeviceFactory(site=world.east_store, name="East cooler")
+    context = browser.new_context(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-Hans"})
+    page = context.new_page()
+    watcher = Watcher(page)
+    log_in(page, asgi_server.url, world.regional.username)
+    page.goto(f"{asgi_server.url}/devices/")
+    assert page.get_attribute("html", "lang") == "zh-hans"
+    page.wait_for_selector("#live-status.on", timeout=10000)
+    _heartbeat_in_another_thread(east, temperature="4.0")
+    row = f'tr[data-device="{east.pk}"]'
+    page.wait_for_selector(f'{row}[data-state="online"]', timeout=10000)
+    assert page.inner_text(f"{row} .state") == "在线"
+    context.close()
+    assert watcher.problems == []
