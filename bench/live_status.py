@@ -73,7 +73,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--devices", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--workers", type=int, default=8)
+    # Two producer processes per core, as a web server runs its workers; more only adds contention
+    # for the same cores (bench/README.md has figures for 8).
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    parser.add_argument("--workers", type=int, default=2 * cores)
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
         sys.exit("live_status needs Redis: set REDIS_URL (and DATABASE_URL for PostgreSQL).")

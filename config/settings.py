@@ -316,6 +316,8 @@ LOGGING = {
 
 # --- Domain parameters ----------------------------------------------------------------------
 DEVICE_OFFLINE_AFTER_SECONDS = int(os.environ.get("DEVICE_OFFLINE_AFTER_SECONDS", "120"))
+# How long the live publisher of a process gathers messages before one send (see core.live).
+LIVE_LINGER_SECONDS = float(os.environ.get("LIVE_LINGER_SECONDS", "0.025"))
 # An online device's stored last_seen_at is rewritten at most this often (live pages get every
 # heartbeat); kept under a quarter of the offline timeout.
 DEVICE_SEEN_WRITE_SECONDS = int(os.environ.get("DEVICE_SEEN_WRITE_SECONDS", "10"))

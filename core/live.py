@@ -3,8 +3,8 @@
 `async_to_sync(layer.group_send)` starts a fresh event loop per call, and channels_redis keeps its
 connection pool per loop, so every call would also open new Redis connections. Instead one daemon
 thread per process runs a loop for the channel layer; `group_send_many` hands it the messages and
-returns at once; messages that pile up while a send is in flight go together, one `live.batch` per
-group (consumers mix in `BatchReceiver`). The embedded in-memory layer keeps async_to_sync, see
+returns at once; messages that gather for a moment go together, one `live.batch` per group
+(consumers mix in `BatchReceiver`), to the groups someone has joined. The embedded in-memory layer keeps async_to_sync, see
 below. Live pages are best effort: failures are logged, never raised to the caller.
 """
 
@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from asgiref.sync import async_to_sync
 from channels.consumer import get_handler_name
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 _loop: asyncio.AbstractEventLoop | None = None
@@ -44,13 +45,12 @@ async def _send(layer, groups: list[str], message: dict) -> None:
             logger.error("Could not send %s to group %s: %r", message.get("type"), group, result)
 
 
-# Messages waiting for the publisher thread. While one flush is on its way to Redis, the next ones
-# gather here and go together: per group, one `live.batch` message instead of one send each (no
-# waiting is added; under light load every message still goes alone, at once).
+# Messages waiting for the publisher thread. A flush waits LIVE_LINGER_SECONDS, then takes what has
+# gathered (and what gathers while it is on its way to Redis waits for the next): per group, one
+# `live.batch` message instead of one send each, and only to groups someone has joined.
 BATCH_TYPE = "live.batch"
 BATCH_MAX = 200
 SENDS_AT_ONCE = 8
-LINGER = float(os.environ.get("LIVE_LINGER", "0.01"))
 _pending: deque[tuple[list[str], dict, concurrent.futures.Future | None]] = deque()
 _pending_lock = threading.Lock()
 _flushing = False
@@ -95,7 +95,9 @@ async def _groups_with_members(layer, groups) -> set[str]:
 async def _flush(layer) -> None:
     global _flushing
     while True:
-        await asyncio.sleep(LINGER)
+        # A moment's wait lets a busy process send what piles up as one batch per group: flushes
+        # per second stay at most 1 / LIVE_LINGER_SECONDS per process, whatever the message rate.
+        await asyncio.sleep(settings.LIVE_LINGER_SECONDS)
         with _pending_lock:
             items = list(_pending)
             _pending.clear()
@@ -181,12 +183,20 @@ class BatchReceiver:
 
     _collected: list | None = None
 
+    async def dispatch(self, message):
+        if message.get("type") == BATCH_TYPE:
+            # channels' dispatch first closes stale database connections, a hop to a thread for
+            # every message; a handler that needs the database goes through
+            # database_sync_to_async, which does that itself.
+            await self.live_batch(message)
+            return
+        await super().dispatch(message)
+
     async def live_batch(self, event):
         self._collected = []
         try:
             for message in event["messages"]:
-                # The handler itself, not `dispatch`: channels' dispatch closes stale database
-                # connections first, a thread hop per message, already done once for the batch.
+                # The handler itself, not `dispatch` (see above), and its sends are collected.
                 handler = getattr(self, get_handler_name(message), None)
                 if handler is None:
                     raise ValueError(f"No handler for message type {message.get('type')!r}")

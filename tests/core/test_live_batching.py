@@ -33,7 +33,7 @@ def test_a_consumer_handles_a_batch_as_its_messages_in_order_and_answers_with_on
             pass
 
     consumer = Consumer()
-    asyncio.run(consumer.live_batch({"type": live.BATCH_TYPE, "messages": [{"type": "x", "n": n} for n in range(4)]}))
+    asyncio.run(consumer.dispatch({"type": live.BATCH_TYPE, "messages": [{"type": "x", "n": n} for n in range(4)]}))
     assert frames == [{"type": "batch", "messages": [{"n": 0}, {"n": 1}, {"n": 2}, {"n": 3}]}]
     # One message out goes as itself; none out sends nothing; outside a batch, sends go at once.
     asyncio.run(consumer.live_batch({"type": live.BATCH_TYPE, "messages": [{"type": "x", "n": 7}, {"type": "quiet"}]}))

@@ -10,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 from devices.routing import websocket_urlpatterns
 from devices.services import device_heartbeat
 from tests.factories import DeviceFactory
+from tests.live import receive_message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
@@ -39,7 +40,7 @@ async def test_a_regional_admin_receives_own_region_devices_and_never_another_re
     assert connected
     await sync_to_async(device_heartbeat)(device=west, telemetry={"temperature": "5.0"})
     await sync_to_async(device_heartbeat)(device=east, telemetry={"temperature": "4.0"})
-    message = await communicator.receive_json_from(timeout=2)
+    message = await receive_message(communicator)
     assert message["device"]["id"] == east.pk and message["device"]["state"] == "online"
     assert message["telemetry"]["temperature"] == "4.0"
     assert await communicator.receive_nothing(timeout=0.3)
@@ -51,7 +52,7 @@ async def test_platform_admin_sees_every_region(world):
     communicator, connected, _code = await _connect(world.admin)
     assert connected
     await sync_to_async(device_heartbeat)(device=west)
-    assert (await communicator.receive_json_from(timeout=2))["device"]["id"] == west.pk
+    assert (await receive_message(communicator))["device"]["id"] == west.pk
     await communicator.disconnect()
 
 

@@ -12,6 +12,7 @@ from devices.routing import websocket_urlpatterns
 from devices.services import device_event_record
 from lockers.services import compartments_create
 from tests.factories import DeviceFactory
+from tests.live import receive_message
 
 APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 
@@ -45,7 +46,7 @@ async def test_a_door_event_reaches_the_grid_live(world, _close_executor_connect
     connected, _code = await communicator.connect()
     assert connected
     await sync_to_async(device_event_record)(device=bank, kind="door_opened", data={"door": 1})
-    message = await communicator.receive_json_from(timeout=2)
+    message = await receive_message(communicator)
     assert message["type"] == "compartment"
     assert (message["compartment"]["door"], message["compartment"]["door_open"]) == (1, True)
     await communicator.disconnect()

@@ -9,6 +9,7 @@ from channels.testing import WebsocketCommunicator
 
 from orders.routing import websocket_urlpatterns
 from tests.factories import SiteFactory, make_order
+from tests.live import receive_messages
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
@@ -35,7 +36,7 @@ async def test_staff_follow_their_regions_orders_and_never_anothers(world):
     west_site = await sync_to_async(SiteFactory)(region=world.west)
     await sync_to_async(make_order)(site=west_site, paid=True)
     order = await sync_to_async(make_order)(site=world.east_store, paid=True)
-    received = [await communicator.receive_json_from(timeout=2) for _ in range(3)]
+    received = await receive_messages(communicator, 3)
     assert await communicator.receive_nothing(timeout=0.3)
     orders = [(m["number"], m["status"]) for m in received if m["type"] == "order"]
     assert orders == [(order.number, "new"), (order.number, "paid")]
