@@ -4,8 +4,8 @@
 connection pool per loop, so every call would also open new Redis connections. Instead one daemon
 thread per process runs a loop for the channel layer; `group_send_many` hands it the messages and
 returns at once; messages that gather for a moment go together, one `live.batch` per group
-(consumers mix in `BatchReceiver`), to the groups someone has joined. The embedded in-memory layer keeps async_to_sync, see
-below. Live pages are best effort: failures are logged, never raised to the caller.
+(consumers mix in `BatchReceiver`), to the groups someone has joined. The embedded in-memory layer
+keeps async_to_sync, see below. Live pages are best effort: failures are logged, never raised.
 """
 
 from __future__ import annotations

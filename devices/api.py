@@ -42,8 +42,23 @@ class DeviceSerializer(serializers.ModelSerializer):
             "paired_at",
             "firmware",
             "is_active",
+            "telemetry_at",
+            "temperature",
+            "signal_dbm",
+            "powered",
+            "door_open",
         ]
-        read_only_fields = ["state", "last_seen_at", "paired_at", "firmware"]
+        read_only_fields = [
+            "state",
+            "last_seen_at",
+            "paired_at",
+            "firmware",
+            "telemetry_at",
+            "temperature",
+            "signal_dbm",
+            "powered",
+            "door_open",
+        ]
 
     def validate_site(self, site):
         from core.models import Site

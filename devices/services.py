@@ -174,7 +174,6 @@ def _int_or_none(value, field: str, low: int, high: int):
 # sample to the history when one of them moves by at least its deadband (booleans and firmware: any
 # change), when the last sample is DEVICE_TELEMETRY_SAMPLE_SECONDS old, or when there is none yet.
 # One reading a second per device would be 86,400 rows a day each and tell nothing more.
-TELEMETRY_VALUES = ("powered", "signal_dbm", "temperature", "door_open", "firmware")
 TELEMETRY_DEADBANDS = {"temperature": Decimal("0.5"), "signal_dbm": 5}
 
 

@@ -65,6 +65,19 @@ def test_heartbeat_records_telemetry_and_slot_faults(api_client):
     assert Fault.objects.get(device=device).slot == "12"
 
 
+def test_staff_see_a_devices_latest_telemetry_read_only(api_client, world):
+    device = DeviceFactory(site=world.east_store)
+    _d, token = device_pair(serial_number=device.serial_number)
+    _auth(api_client, token).post("/api/v1/device/heartbeat/", {"temperature": "3.5", "door_open": True}, format="json")
+    api_client.credentials()
+    api_client.force_authenticate(world.regional)
+    shown = api_client.get(f"/api/v1/devices/{device.pk}/").json()
+    assert (shown["temperature"], shown["door_open"], shown["telemetry_at"] is not None) == ("3.5", True, True)
+    api_client.patch(f"/api/v1/devices/{device.pk}/", {"temperature": "9.0", "name": "Renamed"}, format="json")
+    device.refresh_from_db()
+    assert (device.name, str(device.temperature)) == ("Renamed", "3.5")
+
+
 @pytest.mark.parametrize(
     "body",
     [
