@@ -49,7 +49,7 @@ class Device(models.Model):
     firmware = models.CharField(_("firmware"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # The device's latest telemetry sample (the newest Telemetry row), kept here so that a heartbeat
-    # that changes nothing is one UPDATE of last_seen_at: see services.device_heartbeat.
+    # that changes nothing writes nothing: see services.device_heartbeat.
     telemetry_at = models.DateTimeField(_("last telemetry sample"), null=True, blank=True)
     powered = models.BooleanField(_("mains power"), null=True, blank=True)
     signal_dbm = models.SmallIntegerField(_("signal (dBm)"), null=True, blank=True)

@@ -48,8 +48,7 @@ def publish_compartment(compartment_id: int) -> None:
                 "compartment": {
                     "id": compartment.pk,
                     "door": compartment.door,
-                    "state": compartment.state,
-                    "state_label": str(compartment.get_state_display()),
+                    "state": compartment.state,  # the page labels it in its reader's language
                     "door_open": compartment.door_open,
                 },
             },

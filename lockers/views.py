@@ -20,6 +20,7 @@ class BankDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["compartments"] = self.object.compartments.order_by("door")
+        context["state_labels"] = {value: str(label) for value, label in Compartment.State.choices}
         return context
 
 

@@ -59,6 +59,16 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request in another language leaves it active in the thread; the next test starts from the
+    default again."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttles and caches start empty in every test."""
     from django.core.cache import cache

@@ -4,6 +4,9 @@
   const grid = document.querySelector(".compartment-grid");
   if (!grid) return;
   const status = document.getElementById("live-status");
+  // State labels in the reader's language, from the page (messages carry only the state).
+  const labelsNode = document.getElementById("compartment-states");
+  const labels = labelsNode ? JSON.parse(labelsNode.textContent) : {};
   let delay = 1000;
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -17,7 +20,7 @@
       cell.dataset.state = c.state;
       cell.className = cell.className.replace(/cstate-\S+/, "cstate-" + c.state).replace(" door-open", "") +
         (c.door_open ? " door-open" : "");
-      cell.querySelector(".cstate").textContent = c.state_label;
+      cell.querySelector(".cstate").textContent = labels[c.state] || c.state;
     }
     socket.onmessage = function (event) {
       liveMessages(event.data).forEach(apply);

@@ -18,46 +18,46 @@ def test_batches_group_messages_per_group_in_order_and_split_large_ones(monkeypa
     assert by_group["c"] == [{"type": "t", "n": 9}]  # a lone message goes as itself
 
 
+class _Socket:
+    """Stands for the websocket consumer below the mixin: records the frames it would send."""
+
+    def __init__(self):
+        self.frames = []
+
+    async def send_json(self, content, close=False):
+        self.frames.append(content)
+
+
+class _Consumer(live.BatchReceiver, _Socket):
+    async def x(self, event):
+        await self.send_json({"n": event["n"]})
+
+    async def quiet(self, event):
+        pass
+
+
+def _batch(*messages):
+    return {"type": live.BATCH_TYPE, "messages": list(messages)}
+
+
 def test_a_consumer_handles_a_batch_as_its_messages_in_order_and_answers_with_one_frame():
-    frames = []
-
-    class Base:
-        async def send_json(self, content, close=False):
-            frames.append(content)
-
-    class Consumer(live.BatchReceiver, Base):
-        async def x(self, event):
-            await self.send_json({"n": event["n"]})
-
-        async def quiet(self, event):
-            pass
-
-    consumer = Consumer()
-    asyncio.run(consumer.dispatch({"type": live.BATCH_TYPE, "messages": [{"type": "x", "n": n} for n in range(4)]}))
-    assert frames == [{"type": "batch", "messages": [{"n": 0}, {"n": 1}, {"n": 2}, {"n": 3}]}]
+    consumer = _Consumer()
+    asyncio.run(consumer.dispatch(_batch(*({"type": "x", "n": n} for n in range(4)))))
+    assert consumer.frames == [{"type": "batch", "messages": [{"n": 0}, {"n": 1}, {"n": 2}, {"n": 3}]}]
     # One message out goes as itself; none out sends nothing; outside a batch, sends go at once.
-    asyncio.run(consumer.live_batch({"type": live.BATCH_TYPE, "messages": [{"type": "x", "n": 7}, {"type": "quiet"}]}))
-    asyncio.run(consumer.live_batch({"type": live.BATCH_TYPE, "messages": [{"type": "quiet"}]}))
+    asyncio.run(consumer.live_batch(_batch({"type": "x", "n": 7}, {"type": "quiet"})))
+    asyncio.run(consumer.live_batch(_batch({"type": "quiet"})))
     asyncio.run(consumer.x({"n": 8}))
-    assert frames[1:] == [{"n": 7}, {"n": 8}]
+    assert consumer.frames[1:] == [{"n": 7}, {"n": 8}]
 
 
 def test_a_batch_with_an_unknown_message_type_is_refused_and_sends_nothing_half_done():
-    frames = []
-
-    class Base:
-        async def send_json(self, content, close=False):
-            frames.append(content)
-
-    class Consumer(live.BatchReceiver, Base):
-        async def x(self, event):
-            await self.send_json({"n": event["n"]})
-
+    consumer = _Consumer()
     with pytest.raises(ValueError, match="nope"):
-        asyncio.run(
-            Consumer().live_batch({"type": live.BATCH_TYPE, "messages": [{"type": "x", "n": 1}, {"type": "nope"}]})
-        )
-    assert frames == []
+        asyncio.run(consumer.live_batch(_batch({"type": "x", "n": 1}, {"type": "nope"})))
+    assert consumer.frames == []
+    asyncio.run(consumer.live_batch(_batch({"type": "x", "n": 2})))  # and the next batch goes as usual
+    assert consumer.frames == [{"n": 2}]
 
 
 @pytest.mark.redis

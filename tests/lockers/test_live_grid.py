@@ -34,6 +34,9 @@ def test_the_grid_page_is_scoped(world, client):
     page = client.get(f"/lockers/banks/{east.pk}/")
     assert page.status_code == 200 and page.content.count(b'data-door="') == 2
     assert client.get(f"/lockers/banks/{west.pk}/").status_code == 404
+    # Live updates carry the state; the page holds the labels in its reader's language.
+    chinese = client.get(f"/lockers/banks/{east.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert '"free": "\\u7a7a\\u95f2"' in chinese.content.decode()  # 空闲, as json_script escapes it
 
 
 @pytest.mark.asyncio
