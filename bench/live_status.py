@@ -1,10 +1,12 @@
 """Live status latency: heartbeat → device service → channels_redis → a browser's websocket.
 
-Simulated devices each send one heartbeat a second through `devices.services.device_heartbeat`
-(the same path the device API uses) while one websocket subscriber, logged in as a platform
-administrator on a real ASGI server, receives the fleet updates. Latency is the time from the
-heartbeat's arrival (the device's `last_seen_at`) to the message reaching the subscriber. The
-baseline, measured in the same run, is a bare Redis publish/subscribe round trip at the same rate.
+Simulated devices each send one heartbeat a second, each at its own phase within the second,
+through `devices.services.device_heartbeat` (the same path the device API uses), from producer
+processes (two per core by default), while one websocket subscriber in its own process, logged in
+as a platform administrator on a real ASGI server, receives the fleet updates. Latency is the time
+from the heartbeat's arrival (its `last_seen_at`) to the message reaching the subscriber. A timed
+warm-up first brings every device online (not measured). The baseline, measured in the same run, is
+a bare Redis publish/subscribe round trip at the same rate.
 
     REDIS_URL=redis://127.0.0.1:6379/3 DATABASE_URL=postgres://postgres@127.0.0.1:5432/bo_bench \\
         .venv/bin/python bench/live_status.py --devices 2000 --seconds 30
