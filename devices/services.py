@@ -236,8 +236,9 @@ def device_heartbeat(*, device: Device, telemetry: dict | None = None, at: datet
     else:
         with transaction.atomic():
             came_online = False
+            # Ask first what the instance says it was: a device coming back skips the online try.
             online = Device.objects.filter(pk=device.pk, state=Device.State.ONLINE)
-            if (sample or slot_faults) and online.update(**changes):
+            if (sample or slot_faults) and device.state == Device.State.ONLINE and online.update(**changes):
                 device.state = Device.State.ONLINE
             elif Device.objects.filter(pk=device.pk, state__in=[Device.State.OFFLINE, Device.State.UNPAIRED]).update(
                 state=Device.State.ONLINE, **changes
