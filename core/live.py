@@ -175,6 +175,12 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def choice_labels(choices) -> dict[str, str]:
+    """A live page's labels for a model's choices, in the reader's language: live messages carry
+    the value, the page looks the label up (the sender's language is not the reader's)."""
+    return {value: str(label) for value, label in choices}
+
+
 class BatchReceiver:
     """Mixin for websocket JSON consumers: a `live.batch` message is handled as the messages it
     carries, in order, and what the handlers send meanwhile goes to the browser as one frame,

@@ -7,7 +7,7 @@ grants cover (see consumers.py), so a browser never receives a device outside it
 
 from __future__ import annotations
 
-from core.live import group_send_many
+from core.live import choice_labels, group_send_many
 from devices.models import Device
 
 ALL = "fleet.all"
@@ -47,7 +47,7 @@ def device_snapshot(device) -> dict:
 
 
 def state_labels() -> dict[str, str]:
-    return {value: str(label) for value, label in Device.State.choices}
+    return choice_labels(Device.State.choices)
 
 
 def publish(device, *, telemetry: dict | None = None, sent_at: float | None = None) -> None:

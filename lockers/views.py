@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
+from core.live import choice_labels
 from devices.models import Device
 from lockers.models import Compartment
 
@@ -20,7 +21,7 @@ class BankDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["compartments"] = self.object.compartments.order_by("door")
-        context["state_labels"] = {value: str(label) for value, label in Compartment.State.choices}
+        context["state_labels"] = choice_labels(Compartment.State.choices)
         return context
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import View
 
 from core.console import ConsoleMixin, ScopedListView, nav_register
+from core.live import choice_labels
 from orders.filters import OrderFilter
 from orders.models import Order
 from orders.selectors import order_detail
@@ -99,7 +100,7 @@ def order_export(request):
 def _status_labels() -> dict:
     from orders.models import OrderStatus
 
-    return {value: str(label) for value, label in OrderStatus.choices}
+    return choice_labels(OrderStatus.choices)
 
 
 class OrderDetailView(ConsoleMixin, View):
