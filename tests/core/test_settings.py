@@ -46,6 +46,20 @@ def test_with_database_and_redis_urls_it_runs_distributed(tmp_path):
     assert probe["broker"] == "redis://cache.example:6379/0"
 
 
+def _database_options(env, tmp_path):
+    code = "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
+    result = _run([sys.executable, "-c", code], {"DATABASE_URL": "postgres://u@db.example:5432/bo", **env}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_postgresql_prepares_repeated_queries_unless_told_not_to(tmp_path):
+    assert _database_options({}, tmp_path) == {"server_side_binding": True, "prepare_threshold": 5}
+    assert _database_options({"DB_PREPARE_THRESHOLD": "0"}, tmp_path)["prepare_threshold"] is None
+    # Behind a transaction-mode pooler neither survives: one switch turns both off.
+    assert _database_options({"DB_SERVER_SIDE_BINDING": "0"}, tmp_path) == {}
+
+
 def test_the_demo_secret_is_refused_outside_debug(tmp_path):
     result = _run([sys.executable, "manage.py", "check"], {"DEBUG": "0", "ALLOWED_HOSTS": "bo.example.com"}, tmp_path)
     assert result.returncode != 0
