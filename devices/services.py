@@ -21,6 +21,7 @@ from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sql
 from core.services import audit_record
 from devices import commands as registry
 from devices import live
@@ -389,6 +390,15 @@ def open_fault_exists(*, device, slot) -> Exists:
     return Exists(_open_faults(device, slot))
 
 
+def open_fault_exists_sql(*, device_column: str, slot_column: str) -> str:
+    """The same question again, as an SQL expression for a hand-written query (a vending sale's
+    slot lookup, core.sql): the column arguments are the outer query's own, already quoted."""
+    return (
+        f"EXISTS (SELECT 1 FROM {Fault._meta.db_table} f WHERE f.device_id = {device_column} "
+        f"AND f.slot = {slot_column} AND f.resolved_at IS NULL)"
+    )
+
+
 # --- Commands -------------------------------------------------------------------------------
 def _command_move(command: DeviceCommand, to_status: str, actor, data: dict | None = None, **fields) -> bool:
     """Conditional update from the command's current status; False if someone else moved it first."""
@@ -435,7 +445,7 @@ def command_send(
     try:
         # A savepoint only where a lost race is recovered from (an idempotency key).
         with transaction.atomic(savepoint=bool(idempotency_key)):
-            command = DeviceCommand.objects.create(
+            command = DeviceCommand(
                 device=device,
                 command_id=command_id or uuid.uuid4(),
                 kind=kind,
@@ -446,8 +456,14 @@ def command_send(
                 actor_label=_label(actor)[:150],
                 idempotency_key=idempotency_key or None,
             )
-            DeviceCommandEvent.objects.create(
-                command=command, to_status=C.QUEUED, actor_label=command.actor_label, data={"payload": command.payload}
+            sql.insert(command)  # queued on every paid sale: the command and its event without the ORM's compiler
+            sql.insert(
+                DeviceCommandEvent(
+                    command=command,
+                    to_status=C.QUEUED,
+                    actor_label=command.actor_label,
+                    data={"payload": command.payload},
+                )
             )
             transaction.on_commit(lambda: _announce_command(command), robust=True)
     except IntegrityError:

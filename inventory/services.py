@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
+from core import sql
 from inventory.models import StockLevel, StockLocation, StockMovement
 
 REASONS = {choice for choice, _label in StockMovement.Reason.choices}
@@ -52,15 +52,10 @@ def stock_move(
         raise ValidationError({"quantity": _("Give a whole, non-zero quantity.")})
     if reason not in REASONS:
         raise ValidationError({"reason": _("Unknown stock movement reason.")})
-    query = StockLevel.objects.filter(pk=level.pk)
-    if quantity < 0:
-        query = query.filter(quantity__gte=-quantity)
-    else:
-        query = query.filter(Q(capacity__isnull=True) | Q(capacity__gte=F("quantity") + quantity))
     # No savepoint: a refusal is raised outside the block, so it leaves the caller's transaction usable.
     with transaction.atomic(savepoint=False):
-        if query.update(quantity=F("quantity") + quantity):
-            return StockMovement.objects.create(
+        if _level_change(level.pk, quantity):
+            movement = StockMovement(
                 level=level,
                 delta=quantity,
                 reason=reason,
@@ -68,6 +63,8 @@ def stock_move(
                 note=note[:255],
                 actor_label=_label(actor),
             )
+            sql.insert(movement)
+            return movement
     current = StockLevel.objects.get(pk=level.pk)
     if quantity < 0:
         raise InsufficientStock(
@@ -79,6 +76,24 @@ def stock_move(
         % {"room": current.capacity - current.quantity, "capacity": current.capacity},
         code="over_capacity",
     )
+
+
+_TAKE = "UPDATE inventory_stocklevel SET quantity = quantity + %s WHERE id = %s AND quantity >= %s"
+_PUT = (
+    "UPDATE inventory_stocklevel SET quantity = quantity + %s "
+    "WHERE id = %s AND (capacity IS NULL OR capacity >= quantity + %s)"
+)
+
+
+def _level_change(level_id: int, quantity: int) -> bool:
+    """The conditional UPDATE every change of stock is (a sale takes one on every vend): never below
+    zero, never above capacity; True if it applied. The database CHECK backs the first up."""
+    with transaction.get_connection().cursor() as cursor:
+        if quantity < 0:
+            cursor.execute(_TAKE, [quantity, level_id, -quantity])
+        else:
+            cursor.execute(_PUT, [quantity, level_id, quantity])
+        return cursor.rowcount == 1
 
 
 def stock_transfer(*, source: StockLevel, target: StockLevel, quantity: int, actor=None, reference: str = "") -> tuple:

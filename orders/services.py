@@ -19,6 +19,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sql
 from orders.events import OrderChanged, announce, announce_money, transition_hooks
 from orders.models import (
     KIND_PREFIX,
@@ -218,7 +219,7 @@ def order_create(
     try:
         # A savepoint only where a lost race is recovered from (an idempotency key).
         with transaction.atomic(savepoint=bool(idempotency_key)):
-            order = Order.objects.create(
+            order = Order(
                 number=number or order_number_next(kind=kind),
                 kind=kind,
                 status=S.NEW,
@@ -236,8 +237,9 @@ def order_create(
                 idempotency_key=idempotency_key or None,
                 note=note,
             )
-            OrderLine.objects.bulk_create(
-                [
+            sql.insert(order)
+            sql.insert(
+                *(
                     OrderLine(
                         order=order,
                         product=line.product,
@@ -248,7 +250,7 @@ def order_create(
                         line_total=money(line.unit_price) * line.quantity,
                     )
                     for line in lines
-                ]
+                )
             )
             _event(order, actor, "created", to_status=S.NEW, data={"total": str(order.total)})
             _announce_on_commit(order, "", "created")
@@ -311,9 +313,29 @@ def order_discount_add(*, order: Order, amount: Decimal, actor, action: str, dat
     return locked
 
 
+_ORDER = sql.Columns(Order)
+
+
 def lock_order(order_or_pk) -> Order:
+    """The order, read afresh with its row locked until the caller's transaction ends (every
+    payment, refund and transition takes it: one prepared SELECT ... FOR UPDATE)."""
     pk = getattr(order_or_pk, "pk", order_or_pk)
-    return Order.objects.select_for_update().get(pk=pk)
+    connection = transaction.get_connection()
+    lock = ""
+    if connection.features.has_select_for_update:
+        if connection.get_autocommit():
+            raise TransactionManagementError("lock_order needs the caller's transaction.")
+        lock = " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_ORDER.sql_for(connection)} FROM {connection.ops.quote_name(Order._meta.db_table)} "
+            f"WHERE {connection.ops.quote_name(Order._meta.pk.column)} = %s{lock}",
+            [pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Order.DoesNotExist(f"No order {pk}.")
+    return _ORDER.load(row)
 
 
 def transition_allowed(from_status: str, to_status: str) -> bool:
@@ -361,7 +383,7 @@ def _transition(
     if to_status in TIMESTAMP_ON:
         setattr(order, TIMESTAMP_ON[to_status], timezone.now())
         update_fields.append(TIMESTAMP_ON[to_status])
-    order.save(update_fields=update_fields)
+    sql.update(order, update_fields)
     _event(order, actor, action, from_status=from_status, to_status=to_status, reason=reason, data=data)
     _announce_on_commit(order, from_status, action)
     for hook in transition_hooks():
@@ -431,11 +453,11 @@ def payment_collect(
         result = method.collect(payment=payment, reference=reference, data=data)
         if result.succeeded and not result.pending:
             _payment_settle(payment, result.reference or reference, result.fee)
-            payment.save(force_insert=True)
+            sql.insert(payment)
             return _payment_succeeded(order=locked, payment=payment, actor=actor)
-        payment.save(force_insert=True)
+        sql.insert(payment)
     else:
-        payment.save(force_insert=True)
+        sql.insert(payment)
         result = method.collect(payment=payment, reference=reference, data=data)
     if result.pending:
         payment.reference = result.reference or reference
@@ -481,7 +503,7 @@ def _payment_succeeded(*, order: Order, payment: Payment, actor: Actor) -> Payme
     order.paid_amount += payment.amount
     fully_paid = order.paid_amount >= order.total and order.status == S.NEW
     if not fully_paid:
-        order.save(update_fields=["paid_amount"])
+        sql.update(order, ["paid_amount"])
     _event(
         order,
         actor,

@@ -14,13 +14,14 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.models import Product
+from core import sql
 from devices.models import Device, DeviceCommand
-from devices.services import command_send, open_fault_exists
-from inventory.models import StockLocation
+from devices.services import command_send, open_fault_exists_sql
+from inventory.models import StockLevel, StockLocation
 from inventory.services import level_for, stock_move
 from orders.models import Channel, Order, OrderKind, OrderStatus
 from orders.services import (
@@ -77,15 +78,10 @@ def vend_start(
     request_id = (request_id or "").strip()
     if not request_id or len(request_id) > 64:
         raise ValidationError({"request_id": _("Give the machine's request id (at most 64 characters).")})
-    existing = Vend.objects.filter(device=device, request_id=request_id).first()  # a repeat is rare
+    existing = _vend_for_request(device, request_id)  # a repeat is rare
     if existing:
         return _same_request(existing, slot_code, customer)
-    slot = (
-        Slot.objects.select_related("product", "level")
-        .annotate(faulty=open_fault_exists(device=OuterRef("device"), slot=OuterRef("code")))
-        .filter(device=device, code=slot_code, is_active=True)
-        .first()
-    )
+    slot = _slot_for_sale(device, slot_code)
     if slot is None:
         raise ValidationError({"slot": _("This machine has no slot %(code)s.") % {"code": slot_code}})
     if not slot.product.is_active:
@@ -117,14 +113,53 @@ def vend_start(
             )
             stock_move(level=slot.level, quantity=-1, reason="sale", actor=actor or device, reference=order.number)
             # The dispense command's id is reserved with the sale; the command itself is queued once paid.
-            return Vend.objects.create(
-                order=order, device=device, slot=slot, request_id=request_id, command_id=uuid.uuid4()
-            )
+            vend = Vend(order=order, device=device, slot=slot, request_id=request_id, command_id=uuid.uuid4())
+            sql.insert(vend)
+            return vend
     except IntegrityError:
-        existing = Vend.objects.select_related("slot", "order").filter(device=device, request_id=request_id).first()
+        existing = _vend_for_request(device, request_id)
         if existing:
             return _same_request(existing, slot_code, customer)
         raise
+
+
+# What a sale reads on every vend, in two prepared statements instead of two ORM queries (core.sql):
+# the slot, the few product fields a sale needs (the rest load on access) and the open-fault question.
+_SLOT = sql.Columns(Slot, ("id", "device", "code", "product", "price", "level", "is_active"), alias="s")
+_PRODUCT = sql.Columns(Product, ("id", "sku", "name", "cost_price", "sale_price", "supplier", "is_active"), alias="p")
+_LEVEL = sql.Columns(StockLevel, ("id",))
+_DEVICE = sql.Columns(Device, ("id",))
+_VEND = sql.Columns(Vend, ("id", "device", "command_id"), alias="v")
+
+
+def _slot_for_sale(device: Device, code: str) -> Slot | None:
+    """The active slot `code` of `device` with its product, stock level (id only) and `faulty`."""
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_SLOT.sql}, {_PRODUCT.sql}, "
+            f"{open_fault_exists_sql(device_column='s.device_id', slot_column='s.code')} "
+            "FROM vending_slot s JOIN catalog_product p ON p.id = s.product_id "
+            "WHERE s.device_id = %s AND s.code = %s AND s.is_active",
+            [device.pk, code],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    slot = _SLOT.load(row)
+    slot.device = device
+    slot.product = _PRODUCT.load(row, _SLOT.width)
+    slot.level = _LEVEL.load([slot.level_id])
+    slot.faulty = bool(row[-1])
+    return slot
+
+
+def _vend_for_request(device: Device, request_id: str) -> Vend | None:
+    """The sale this machine already made for `request_id`, if any (one indexed lookup of the id;
+    the sale itself is read only when there is one)."""
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute("SELECT id FROM vending_vend WHERE device_id = %s AND request_id = %s", [device.pk, request_id])
+        row = cursor.fetchone()
+    return Vend.objects.select_related("slot", "order").get(pk=row[0]) if row else None
 
 
 def _same_request(vend: Vend, slot_code: str, customer) -> Vend:
@@ -179,14 +214,21 @@ def vend_dispense_on_paid(order: Order, from_status: str, actor) -> None:
     order row is locked and PAID → FULFILLING happens once, so the command is queued once."""
     if order.kind != OrderKind.VENDING or order.status != S.PAID:
         return
-    vend = Vend.objects.select_related("slot", "device").filter(order=order).first()
-    if vend is None:
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_VEND.sql}, s.code FROM vending_vend v JOIN vending_slot s ON s.id = v.slot_id "
+            "WHERE v.order_id = %s",
+            [order.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return  # a vending order that is not a machine sale
+    vend, slot_code = _VEND.load(row), row[-1]
     system = Actor.system("vending")
     command = command_send(
-        device=vend.device,
+        device=_DEVICE.load([vend.device_id]),
         kind="dispense",
-        payload={"slot": vend.slot.code, "order": order.number},
+        payload={"slot": slot_code, "order": order.number},
         actor=system,
         reference=order.number,
         ttl_seconds=DISPENSE_TTL_SECONDS,
