@@ -167,9 +167,9 @@ class Columns:
             self._converters[connection.vendor] = found
         return self._converters[connection.vendor]
 
-    def load(self, row: Sequence, start: int = 0) -> models.Model:
+    def load(self, row: Sequence, start: int = 0, *, connection=None) -> models.Model:
         """An instance from `row[start:start + width]`, as the ORM would have made it."""
-        connection = _connection(self.model)
+        connection = connection or _connection(self.model)
         values = list(row[start : start + self.width])
         for index, column, converters in self._converters_for(connection):
             value = values[index]

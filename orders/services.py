@@ -7,6 +7,7 @@ writes exactly one OrderEvent in the same transaction and announces the change a
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -134,14 +135,27 @@ _EVENT_COLUMNS = (
 )
 
 
+_EVENT_AT = OrderEvent._meta.get_field("at")
+_EVENT_DATA = OrderEvent._meta.get_field("data")
+
+
+@functools.cache
+def _event_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"INSERT INTO {quote(OrderEvent._meta.db_table)} ({', '.join(map(quote, _EVENT_COLUMNS))}) "
+        f"VALUES ({', '.join(['%s'] * len(_EVENT_COLUMNS))})"
+    )
+
+
 def _event(order: Order, actor: Actor, action: str, *, from_status="", to_status="", reason="", data=None) -> None:
     """Append to the operation log. Every change of every order writes one, so this is the hottest
-    insert there is: one INSERT with the fields' own database preparation, not a model save (no
-    instance, no signals; the log is append-only and nothing listens to its saves)."""
-    meta = OrderEvent._meta
+    insert there is: one prepared INSERT with the fields' own database preparation, not a model
+    save (no instance, no signals; the log is append-only and nothing listens to its saves)."""
+    db = transaction.get_connection()
     values = [
         order.pk,
-        meta.get_field("at").get_db_prep_save(timezone.now(), connection),
+        _EVENT_AT.get_db_prep_save(timezone.now(), db),
         actor.kind,
         getattr(actor.user, "pk", None),
         actor.label[:150],
@@ -149,15 +163,10 @@ def _event(order: Order, actor: Actor, action: str, *, from_status="", to_status
         from_status,
         to_status,
         reason[:255],
-        meta.get_field("data").get_db_prep_save(data or {}, connection),
+        _EVENT_DATA.get_db_prep_save(data or {}, db),
     ]
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, _EVENT_COLUMNS))}) "
-            f"VALUES ({', '.join(['%s'] * len(_EVENT_COLUMNS))})",
-            values,
-        )
+    with db.cursor() as cursor:
+        cursor.execute(_event_sql(db.vendor), values)
 
 
 def _announce_on_commit(order: Order, from_status: str, action: str) -> None:
@@ -335,7 +344,7 @@ def lock_order(order_or_pk) -> Order:
         row = cursor.fetchone()
     if row is None:
         raise Order.DoesNotExist(f"No order {pk}.")
-    return _ORDER.load(row)
+    return _ORDER.load(row, connection=connection)
 
 
 def transition_allowed(from_status: str, to_status: str) -> bool:
