@@ -2,7 +2,8 @@
 
 N worker processes (default 8) sell one item at a time from random machines (default 100, one slot
 each; every tenth holds only 20 items, so those sell out and `oversold` is tested, the rest hold
-enough that the rate is throughput, not refusals) for a fixed time, as a machine does: `vend_start`
+enough that the rate is throughput, not refusals) for a fixed time (after an untimed warm-up of both, the two sides take turns in `--rounds`, so both
+see the same background on a shared machine), as a machine does: `vend_start`
 (idempotency and slot checks, then one transaction taking stock under a conditional update and
 writing the order, line, event, movement and vend), then `payment_collect` with cash (one
 transaction: the order locked, the payment, paid, and through the vending transition hook the
@@ -18,6 +19,7 @@ Prints its figures; the last line is one JSON object. Target: ratio at least 0.5
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 import random
@@ -35,10 +37,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--machines", type=int, default=100)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=20.0, help="timed seconds for each side, over all rounds")
+    parser.add_argument("--rounds", type=int, default=2, help="the two sides take turns this many times")
+    parser.add_argument("--warmup", type=float, default=2.0, help="untimed seconds each side sells first")
     parser.add_argument("--stock", type=int, default=STOCK, help="items per slot")
     parser.add_argument("--small-stock", type=int, default=SMALL_STOCK, help="items in every tenth machine's slot")
     args = parser.parse_args()
+    if args.rounds < 1 or args.seconds <= 0 or args.workers < 1:
+        parser.error("--rounds and --workers must be at least 1, --seconds more than 0")
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("bench/sale.py needs PostgreSQL: set DATABASE_URL=postgres://...")
     django_setup()
@@ -77,38 +83,46 @@ def main():
         sql_slots = machines("SQL")
         dsn = connection.settings_dict.copy()
 
-        def run(target, slots):
+        def run(target, slots, seconds, tag):
             sold = context.Array("i", args.workers)
             refused = context.Array("i", args.workers)
             connection.close()
-            processes = [context.Process(target=target, args=(w, slots, sold, refused)) for w in range(args.workers)]
+            # Workers are forked without exec: what the parent loaded (Django, the models, the slots)
+            # goes to the collector's permanent generation first, as Python's gc.freeze() documents
+            # for fork, so a worker's collections neither rescan nor copy the parent's heap. Without
+            # it each short-lived worker pays that once per run, a cost long-lived processes do not.
+            gc.freeze()
+            processes = [
+                context.Process(target=target, args=(w, slots, sold, refused, seconds, tag))
+                for w in range(args.workers)
+            ]
             for process in processes:
                 process.start()
             for process in processes:
                 process.join()
             return sum(sold), sum(refused)
 
-        def service_worker(worker, slots, sold, refused):
+        def service_worker(worker, slots, sold, refused, seconds, tag):
             connections.close_all()
-            rnd = random.Random(worker)
-            deadline = time.perf_counter() + args.seconds
+            rnd = random.Random(f"{tag}{worker}")
+            deadline = time.perf_counter() + seconds
             n = 0
             while time.perf_counter() < deadline:
                 slot = rnd.choice(slots)
                 n += 1
                 try:
-                    vend = vend_start(device=slot.device, slot_code="A1", request_id=f"w{worker}-{n}")
+                    vend = vend_start(device=slot.device, slot_code="A1", request_id=f"{tag}w{worker}-{n}")
                     payment_collect(order=vend.order, provider="cash", amount=vend.order.total, actor=None)
                     sold[worker] += 1
                 except ValidationError:
                     refused[worker] += 1
             connections.close_all()
 
-        def sql_worker(worker, slots, sold, refused):
+        def sql_worker(worker, slots, sold, refused, seconds, tag):
             import psycopg
 
             connections.close_all()
-            rnd = random.Random(worker)
+            rnd = random.Random(f"{tag}{worker}")
             conn = psycopg.connect(
                 autocommit=True,  # outside `conn.transaction()` each statement commits, as in Django
                 dbname=dsn["NAME"],
@@ -117,12 +131,12 @@ def main():
                 port=dsn["PORT"] or 5432,
                 password=dsn["PASSWORD"] or None,
             )
-            deadline = time.perf_counter() + args.seconds
+            deadline = time.perf_counter() + seconds
             n = 0
             while time.perf_counter() < deadline:
                 slot = rnd.choice(slots)
                 n += 1
-                request_id = f"s{worker}-{n}"
+                request_id = f"{tag}s{worker}-{n}"
                 if sql_sell(conn, worker, n, slot, request_id):
                     sold[worker] += 1
                 else:
@@ -233,8 +247,22 @@ def main():
                 [order_id, action, before, after],
             )
 
-        service_sold, service_refused = run(service_worker, service_slots)
-        sql_sold, sql_refused = run(sql_worker, sql_slots)
+        # Untimed warm-up of both, then the timed rounds taking turns: on a shared machine both see
+        # the same background, and neither runs alone while PostgreSQL analyses freshly filled tables.
+        warm_service = warm_sql = 0
+        if args.warmup > 0:
+            warm_service = run(service_worker, service_slots, args.warmup, "warm")[0]
+            warm_sql = run(sql_worker, sql_slots, args.warmup, "warm")[0]
+        service_sold = service_refused = sql_sold = sql_refused = 0
+        service_rounds, sql_rounds = [], []
+        per_round = args.seconds / args.rounds
+        for number in range(args.rounds):
+            sold, refused = run(service_worker, service_slots, per_round, f"r{number}")
+            service_sold, service_refused = service_sold + sold, service_refused + refused
+            service_rounds.append(round(sold / per_round, 1))
+            sold, refused = run(sql_worker, sql_slots, per_round, f"r{number}")
+            sql_sold, sql_refused = sql_sold + sold, sql_refused + refused
+            sql_rounds.append(round(sold / per_round, 1))
         connection.connect()
         oversold = 0
         sold_out = []
@@ -261,8 +289,8 @@ def main():
             }
             return {key: round(value / sold, 2) if sold else 0 for key, value in counts.items()}
 
-        service_rows = rows_per_sale(service_slots, service_sold)
-        sql_rows = rows_per_sale(sql_slots, sql_sold)
+        service_rows = rows_per_sale(service_slots, warm_service + service_sold)
+        sql_rows = rows_per_sale(sql_slots, warm_sql + sql_sold)
 
     figures = {
         "workers": args.workers,
@@ -274,6 +302,10 @@ def main():
         "sql_sales": sql_sold,
         "sql_sold_out_refusals": sql_refused,
         "sql_sales_per_s": round(sql_sold / args.seconds, 1),
+        "rounds": args.rounds,
+        "warmup_seconds": args.warmup,
+        "service_sales_per_s_by_round": service_rounds,
+        "sql_sales_per_s_by_round": sql_rounds,
         "oversold": oversold,
         "service_machines_sold_out": sold_out[0],
         "sql_machines_sold_out": sold_out[1],

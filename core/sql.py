@@ -22,11 +22,53 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 
-from django.db import DatabaseError, connections, models, router
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, router
+from django.utils.asyncio import async_unsafe
 
 
 def _connection(model):
     return connections[router.db_for_write(model)]
+
+
+@async_unsafe
+def cursor(connection=None):
+    """A cursor of `connection` (the default database's) kept for the connection's next statement.
+
+    A cursor costs more to make than a one-row statement costs to run (psycopg copies its adapters
+    for each), and a sale runs twenty. The same Django cursor wrapper serves them all, so errors,
+    execute wrappers and the broken-transaction check behave as with `connection.cursor()`. A new
+    one is made when the connection was closed or replaced, and whenever queries are being logged
+    (DEBUG, `CaptureQueriesContext`, `django_assert_num_queries`), so they see every statement."""
+    connection = connection or connections[DEFAULT_DB_ALIAS]
+    if connection.queries_logged:
+        return connection.cursor()
+    kept = getattr(connection, "_core_sql_cursor", None)
+    raw = connection.connection
+    if (
+        kept is None
+        or raw is None
+        or kept.cursor.connection is not raw
+        or getattr(kept.cursor, "closed", False)
+        or getattr(raw, "closed", False)
+    ):
+        kept = connection.cursor()
+        connection._core_sql_cursor = kept
+    return _Kept(kept)
+
+
+class _Kept:
+    """`with sql.cursor() as cursor:` without closing the kept cursor at the end."""
+
+    __slots__ = ("wrapper",)
+
+    def __init__(self, wrapper):
+        self.wrapper = wrapper
+
+    def __enter__(self):
+        return self.wrapper
+
+    def __exit__(self, *exc):
+        return False
 
 
 _WRITTEN: set[type[models.Model]] = set()
@@ -82,9 +124,9 @@ def insert(*objs: models.Model) -> None:
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert")
         params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(model, connection.vendor, len(objs)), params)
-        keys = cursor.fetchall()
+    with cursor(connection) as kept:
+        kept.execute(_insert_sql(model, connection.vendor, len(objs)), params)
+        keys = kept.fetchall()
     for obj, (pk,) in zip(objs, keys, strict=True):
         obj.pk = pk
         obj._state.adding = False
@@ -112,9 +154,9 @@ def update(obj: models.Model, fields: Sequence[str]) -> None:
         meta.get_field(name).get_db_prep_save(meta.get_field(name).pre_save(obj, False), connection) for name in names
     ]
     params.append(meta.pk.get_db_prep_value(obj.pk, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(_update_sql(model, connection.vendor, names), params)
-        if cursor.rowcount != 1:
+    with cursor(connection) as kept:
+        kept.execute(_update_sql(model, connection.vendor, names), params)
+        if kept.rowcount != 1:
             raise DatabaseError(f"{model.__name__} {obj.pk} was not updated: no such row.")
 
 

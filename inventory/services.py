@@ -88,7 +88,7 @@ _PUT = (
 def _level_change(level_id: int, quantity: int) -> bool:
     """The conditional UPDATE every change of stock is (a sale takes one on every vend): never below
     zero, never above capacity; True if it applied. The database CHECK backs the first up."""
-    with transaction.get_connection().cursor() as cursor:
+    with sql.cursor() as cursor:
         if quantity < 0:
             cursor.execute(_TAKE, [quantity, level_id, -quantity])
         else:

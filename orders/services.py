@@ -101,7 +101,7 @@ def order_number_next(*, kind: str, day: datetime.date | None = None) -> str:
     day = day or timezone.localdate()
     prefix = KIND_PREFIX[OrderKind(kind)]
     table = OrderSequence._meta.db_table
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (prefix, day, last) VALUES (%s, %s, 1) "
             f"ON CONFLICT (prefix, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
@@ -165,7 +165,7 @@ def _event(order: Order, actor: Actor, action: str, *, from_status="", to_status
         reason[:255],
         _EVENT_DATA.get_db_prep_save(data or {}, db),
     ]
-    with db.cursor() as cursor:
+    with sql.cursor(db) as cursor:
         cursor.execute(_event_sql(db.vendor), values)
 
 
@@ -335,7 +335,7 @@ def lock_order(order_or_pk) -> Order:
         if connection.get_autocommit():
             raise TransactionManagementError("lock_order needs the caller's transaction.")
         lock = " FOR UPDATE"
-    with connection.cursor() as cursor:
+    with sql.cursor(connection) as cursor:
         cursor.execute(
             f"SELECT {_ORDER.sql_for(connection)} FROM {connection.ops.quote_name(Order._meta.db_table)} "
             f"WHERE {connection.ops.quote_name(Order._meta.pk.column)} = %s{lock}",

@@ -134,7 +134,7 @@ _VEND = sql.Columns(Vend, ("id", "device", "command_id"), alias="v")
 
 def _slot_for_sale(device: Device, code: str) -> Slot | None:
     """The active slot `code` of `device` with its product, stock level (id only) and `faulty`."""
-    with transaction.get_connection().cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(
             f"SELECT {_SLOT.sql}, {_PRODUCT.sql}, "
             f"{open_fault_exists_sql(device_column='s.device_id', slot_column='s.code')} "
@@ -156,7 +156,7 @@ def _slot_for_sale(device: Device, code: str) -> Slot | None:
 def _vend_for_request(device: Device, request_id: str) -> Vend | None:
     """The sale this machine already made for `request_id`, if any (one indexed lookup of the id;
     the sale itself is read only when there is one)."""
-    with transaction.get_connection().cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute("SELECT id FROM vending_vend WHERE device_id = %s AND request_id = %s", [device.pk, request_id])
         row = cursor.fetchone()
     return Vend.objects.select_related("slot", "order").get(pk=row[0]) if row else None
@@ -214,7 +214,7 @@ def vend_dispense_on_paid(order: Order, from_status: str, actor) -> None:
     order row is locked and PAID → FULFILLING happens once, so the command is queued once."""
     if order.kind != OrderKind.VENDING or order.status != S.PAID:
         return
-    with transaction.get_connection().cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(
             f"SELECT {_VEND.sql}, s.code FROM vending_vend v JOIN vending_slot s ON s.id = v.slot_id "
             "WHERE v.order_id = %s",

@@ -140,3 +140,31 @@ def test_lock_order_outside_a_transaction_is_refused_on_postgresql():
     order = make_order(site=SiteFactory())
     with pytest.raises(TransactionManagementError):
         lock_order(order)
+
+
+def test_the_kept_cursor_is_reused_renewed_after_a_reconnect_and_never_hides_statements():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with sql.cursor() as first:
+        first.execute("SELECT 1")
+    with sql.cursor() as again:
+        assert again is first  # kept: not closed at the end of the block
+    with CaptureQueriesContext(connection) as captured, sql.cursor() as logged:
+        assert logged is not first  # a debug cursor, so the statement is counted
+        logged.execute("SELECT 2")
+    assert [q["sql"] for q in captured.captured_queries] == ["SELECT 2"]
+
+
+@pytest.mark.postgres  # SQLite's in-memory test database ignores close()
+@pytest.mark.django_db(transaction=True)
+def test_the_kept_cursor_follows_the_connection_when_it_is_replaced():
+    from django.db import connection
+
+    with sql.cursor() as first:
+        first.execute("SELECT 1")
+    connection.close()
+    with sql.cursor() as renewed:
+        renewed.execute("SELECT 1")
+        assert renewed.fetchone()[0] == 1
+    assert renewed is not first
