@@ -37,7 +37,12 @@ _TRANSITION_HOOKS: list[Callable] = []
 
 def transition_hook_register(hook: Callable) -> None:
     """`hook(order, from_status, actor)` runs inside every status change, after its event is
-    written, with `order` locked. An exception rolls the whole change back."""
+    written, with `order` locked. An exception rolls the whole change back.
+
+    The order's row is written once, after the hooks: a hook reads the order from the instance it
+    is given (its status is already the new one) and moves it on through that same instance
+    (`order_transition(order=order, ..., locked=True)`); transitioning a copy read from the
+    database is refused."""
     if hook not in _TRANSITION_HOOKS:
         _TRANSITION_HOOKS.append(hook)
 

@@ -6,6 +6,7 @@ writes exactly one OrderEvent in the same transaction and announces the change a
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import functools
 from collections.abc import Iterable
@@ -378,25 +379,52 @@ def order_transition(
     return current
 
 
+# The transitions under way in this context, by order: the one that started writes the row once,
+# after its hooks (which may move the order on, as a paid vending sale goes on to FULFILLING).
+_UNDER_WAY: contextvars.ContextVar[dict | None] = contextvars.ContextVar("order_transitions", default=None)
+
+
 def _transition(
     order: Order, to_status: str, actor: Actor, reason: str, data: dict | None, action: str, also_save=()
 ) -> Order:
+    under_way = _UNDER_WAY.get()
+    nested = bool(under_way) and order.pk in under_way
+    if nested and under_way[order.pk][0] is not order:
+        raise TransactionManagementError(
+            "A transition hook moves the order instance it was given, not a copy read from the database."
+        )
     from_status = order.status
     if not transition_allowed(from_status, to_status):
         raise TransitionNotAllowed(
             _("Order %(number)s cannot go from %(from)s to %(to)s.")
             % {"number": order.number, "from": from_status, "to": to_status}
         )
+    if nested:
+        fields = under_way[order.pk][1]
+        token = None
+    else:
+        fields = []
+        token = _UNDER_WAY.set({**(under_way or {}), order.pk: (order, fields)})
     order.status = to_status
-    update_fields = ["status", "updated_at", *also_save]
+    fields += ["status", "updated_at", *also_save]
     if to_status in TIMESTAMP_ON:
         setattr(order, TIMESTAMP_ON[to_status], timezone.now())
-        update_fields.append(TIMESTAMP_ON[to_status])
-    sql.update(order, update_fields)
+        fields.append(TIMESTAMP_ON[to_status])
     _event(order, actor, action, from_status=from_status, to_status=to_status, reason=reason, data=data)
     _announce_on_commit(order, from_status, action)
-    for hook in transition_hooks():
-        hook(order, from_status, actor)
+    if token is None:
+        for hook in transition_hooks():
+            hook(order, from_status, actor)
+        return order
+    try:
+        for hook in transition_hooks():
+            hook(order, from_status, actor)
+    finally:
+        _UNDER_WAY.reset(token)
+    # One UPDATE for the whole chain: the status (and stamps) the hooks left the order in. Every
+    # status change is still its own event, in order, in the same transaction. A non-HOT update
+    # (status is indexed) writes every index of the table again, so a second one costs as much.
+    sql.update(order, fields)
     return order
 
 

@@ -84,3 +84,56 @@ def test_a_caller_holding_the_lock_moves_the_order_in_its_own_transaction_and_a_
         {"n": 1},
         "system",
     )
+
+
+@pytest.mark.django_db
+def test_a_chain_of_transitions_through_a_hook_writes_each_event_and_the_row_once(django_assert_num_queries):
+    """A paid vending sale goes NEW → PAID → FULFILLING in one payment: two events, in order, and
+    one UPDATE of the order (status is indexed, so each UPDATE rewrites every index)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from devices.models import DeviceCommand
+    from inventory.services import stock_move
+    from orders.services import payment_collect
+    from tests.factories import DeviceFactory, ProductFactory
+    from vending.services import slot_create, vend_start
+
+    machine = DeviceFactory(kind="vending")
+    slot = slot_create(device=machine, code="A1", product=ProductFactory(), capacity=5)
+    stock_move(level=slot.level, quantity=5, reason="restock")
+    vend = vend_start(device=machine, slot_code="A1", request_id="chain-1")
+    with CaptureQueriesContext(connection) as captured:
+        payment_collect(order=vend.order, provider="cash", amount=vend.order.total, actor=None)
+    updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('UPDATE "orders_order"')]
+    assert len(updates) == 1
+    stored = Order.objects.get(pk=vend.order.pk)
+    assert stored.status == OrderStatus.FULFILLING and stored.paid_at is not None
+    assert stored.paid_amount == stored.total
+    steps = list(OrderEvent.objects.filter(order=stored).order_by("pk").values_list("from_status", "to_status"))
+    assert steps[-2:] == [(OrderStatus.NEW, OrderStatus.PAID), (OrderStatus.PAID, OrderStatus.FULFILLING)]
+    assert DeviceCommand.objects.filter(command_id=vend.command_id, kind="dispense").exists()
+
+
+@pytest.mark.django_db
+def test_a_hook_that_moves_a_copy_of_the_order_is_refused_and_nothing_is_written():
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    from orders import events
+    from orders.services import lock_order
+
+    order = make_order(site=SiteFactory())
+
+    def moves_a_copy(changed, from_status, actor):
+        if changed.status == OrderStatus.PAID:
+            order_transition(order=lock_order(changed.pk), to_status=OrderStatus.COMPLETED, actor=None, locked=True)
+
+    events.transition_hook_register(moves_a_copy)
+    try:
+        with pytest.raises(TransactionManagementError), transaction.atomic():
+            order_transition(order=order, to_status=OrderStatus.PAID, actor=None)
+    finally:
+        events._TRANSITION_HOOKS.remove(moves_a_copy)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.NEW
+    assert not OrderEvent.objects.filter(order=order, to_status=OrderStatus.PAID).exists()
