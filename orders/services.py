@@ -400,27 +400,25 @@ def _transition(
             % {"number": order.number, "from": from_status, "to": to_status}
         )
     if nested:
-        fields = under_way[order.pk][1]
-        token = None
+        fields, token = under_way[order.pk][1], None
     else:
         fields = []
         token = _UNDER_WAY.set({**(under_way or {}), order.pk: (order, fields)})
-    order.status = to_status
-    fields += ["status", "updated_at", *also_save]
-    if to_status in TIMESTAMP_ON:
-        setattr(order, TIMESTAMP_ON[to_status], timezone.now())
-        fields.append(TIMESTAMP_ON[to_status])
-    _event(order, actor, action, from_status=from_status, to_status=to_status, reason=reason, data=data)
-    _announce_on_commit(order, from_status, action)
-    if token is None:
-        for hook in transition_hooks():
-            hook(order, from_status, actor)
-        return order
     try:
+        order.status = to_status
+        fields += ["status", "updated_at", *also_save]
+        if to_status in TIMESTAMP_ON:
+            setattr(order, TIMESTAMP_ON[to_status], timezone.now())
+            fields.append(TIMESTAMP_ON[to_status])
+        _event(order, actor, action, from_status=from_status, to_status=to_status, reason=reason, data=data)
+        _announce_on_commit(order, from_status, action)
         for hook in transition_hooks():
             hook(order, from_status, actor)
     finally:
-        _UNDER_WAY.reset(token)
+        if token is not None:
+            _UNDER_WAY.reset(token)
+    if nested:
+        return order  # the transition that started the chain writes the row
     # One UPDATE for the whole chain: the status (and stamps) the hooks left the order in. Every
     # status change is still its own event, in order, in the same transaction. A non-HOT update
     # (status is indexed) writes every index of the table again, so a second one costs as much.
