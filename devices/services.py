@@ -17,7 +17,6 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -384,15 +383,9 @@ def slot_has_open_fault(*, device: Device, slot: str) -> bool:
     return _open_faults(device, str(slot)).exists()
 
 
-def open_fault_exists(*, device, slot) -> Exists:
-    """The same question as a subquery, for annotating slots in the query that reads them
-    (`device` and `slot` are expressions such as OuterRef("device"))."""
-    return Exists(_open_faults(device, slot))
-
-
 def open_fault_exists_sql(*, device_column: str, slot_column: str) -> str:
-    """The same question again, as an SQL expression for a hand-written query (a vending sale's
-    slot lookup, core.sql): the column arguments are the outer query's own, already quoted."""
+    """The same question as an SQL expression for a hand-written query (a vending sale's slot
+    lookup, core.sql): the column arguments are the outer query's own, already quoted."""
     return (
         f"EXISTS (SELECT 1 FROM {Fault._meta.db_table} f WHERE f.device_id = {device_column} "
         f"AND f.slot = {slot_column} AND f.resolved_at IS NULL)"

@@ -326,26 +326,29 @@ def order_discount_add(*, order: Order, amount: Decimal, actor, action: str, dat
 _ORDER = sql.Columns(Order)
 
 
+@functools.cache
+def _lock_order_sql(vendor: str, lock: bool) -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT {_ORDER.sql_for(connection)} FROM {quote(Order._meta.db_table)} "
+        f"WHERE {quote(Order._meta.pk.column)} = %s{' FOR UPDATE' if lock else ''}"
+    )
+
+
 def lock_order(order_or_pk) -> Order:
     """The order, read afresh with its row locked until the caller's transaction ends (every
     payment, refund and transition takes it: one prepared SELECT ... FOR UPDATE)."""
     pk = getattr(order_or_pk, "pk", order_or_pk)
-    connection = transaction.get_connection()
-    lock = ""
-    if connection.features.has_select_for_update:
-        if connection.get_autocommit():
-            raise TransactionManagementError("lock_order needs the caller's transaction.")
-        lock = " FOR UPDATE"
-    with sql.cursor(connection) as cursor:
-        cursor.execute(
-            f"SELECT {_ORDER.sql_for(connection)} FROM {connection.ops.quote_name(Order._meta.db_table)} "
-            f"WHERE {connection.ops.quote_name(Order._meta.pk.column)} = %s{lock}",
-            [pk],
-        )
+    db = transaction.get_connection()
+    lock = db.features.has_select_for_update
+    if lock and db.get_autocommit():
+        raise TransactionManagementError("lock_order needs the caller's transaction.")
+    with sql.cursor(db) as cursor:
+        cursor.execute(_lock_order_sql(db.vendor, lock), [pk])
         row = cursor.fetchone()
     if row is None:
         raise Order.DoesNotExist(f"No order {pk}.")
-    return _ORDER.load(row, connection=connection)
+    return _ORDER.load(row, connection=db)
 
 
 def transition_allowed(from_status: str, to_status: str) -> bool:
