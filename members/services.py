@@ -245,19 +245,26 @@ def login_code_verify(*, phone: str, code: str) -> tuple[Customer, str]:
     """A valid, unexpired, unused code gives a token (shown once). Five wrong tries burn the code."""
     phone = phone_normalise(phone)
     now = timezone.now()
-    with transaction.atomic():
-        login = (
-            LoginCode.objects.select_for_update()
-            .filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
-            .order_by("-created_at")
-            .first()
+    login = (
+        LoginCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now).order_by("-created_at").first()
+    )
+    # Reserve the attempt before comparing, with a conditional UPDATE that commits on its own
+    # (autocommit, outside any atomic block): the "wrong code" error below must not roll it back,
+    # and parallel guesses cannot all read a count under the limit — at most CODE_ATTEMPTS are
+    # ever compared.
+    reserved = (
+        login is not None
+        and LoginCode.objects.filter(pk=login.pk, used_at__isnull=True, attempts__lt=CODE_ATTEMPTS).update(
+            attempts=F("attempts") + 1
         )
-        if login is None or login.attempts >= CODE_ATTEMPTS:
-            raise ValidationError({"code": _("The code has expired. Ask for a new one.")})
-        if not hmac.compare_digest(login.code_hash, _hash(f"{phone}:{(code or '').strip()}")):
-            LoginCode.objects.filter(pk=login.pk).update(attempts=F("attempts") + 1)
-            raise ValidationError({"code": _("The code is not right.")})
-        LoginCode.objects.filter(pk=login.pk).update(used_at=now)
+        == 1
+    )
+    if not reserved:
+        raise ValidationError({"code": _("The code has expired. Ask for a new one.")})
+    if not hmac.compare_digest(login.code_hash, _hash(f"{phone}:{(code or '').strip()}")):
+        raise ValidationError({"code": _("The code is not right.")})
+    if not LoginCode.objects.filter(pk=login.pk, used_at__isnull=True).update(used_at=now):
+        raise ValidationError({"code": _("The code has expired. Ask for a new one.")})
     customer = customer_by_phone(phone)
     if customer is None or not customer.is_active:
         raise ValidationError(_("This account is closed."))
