@@ -46,3 +46,29 @@ class SignInChecksMiddleware:
             # refuses anonymous users, so none can forget this.
             scope = dict(scope, user=await database_sync_to_async(_checked_user)(scope))
         return await self.inner(scope, receive, send)
+
+
+def user_group(user_id: int) -> str:
+    """The group every websocket of one user joins, so their account can reach all of them."""
+    return f"user.{user_id}"
+
+
+class UserSocket:
+    """Mixin for every console consumer: joins the user's group, and closes the socket when the
+    account is deactivated (staff_set_active sends `user.deactivated` to that group)."""
+
+    async def websocket_connect(self, message):
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated and self.channel_layer is not None:
+            self._user_group = user_group(user.pk)
+            await self.channel_layer.group_add(self._user_group, self.channel_name)
+        await super().websocket_connect(message)
+
+    async def websocket_disconnect(self, message):
+        group = getattr(self, "_user_group", None)
+        if group is not None and self.channel_layer is not None:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await super().websocket_disconnect(message)
+
+    async def user_deactivated(self, event):
+        await self.close(code=4401)

@@ -1,5 +1,5 @@
-"""The websocket handshake applies the HTTP sign-in checks: a password-only administrator session
-is refused on /ws/fleet/ and /ws/orders/."""
+"""The websocket handshake applies the HTTP sign-in checks (a password-only administrator session is
+refused on /ws/fleet/ and /ws/orders/), and deactivating a user closes their open sockets."""
 
 import pytest
 import pytest_asyncio
@@ -66,3 +66,33 @@ async def test_verified_admin_session_is_accepted(world, settings, path):
     settings.STAFF_OTP_REQUIRED = True
     session = await sync_to_async(_verified_session)(world.regional)
     assert await _connect(path, session)
+
+
+async def test_deactivating_a_user_closes_their_open_websocket(world):
+    from rest_framework.test import APIClient
+
+    from config.asgi import application
+
+    session = await sync_to_async(_password_session)(world.clerk)
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/orders/",
+        headers=[
+            (b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={session}".encode()),
+            (b"origin", b"http://testserver"),
+            (b"host", b"testserver"),
+        ],
+    )
+    connected, _code = await communicator.connect()
+    assert connected
+
+    def deactivate():
+        api = APIClient()
+        api.force_authenticate(world.admin)
+        profile_id = world.clerk.profile.pk
+        response = api.post(f"/api/v1/staff-profiles/{profile_id}/deactivate/", {"reason": "left"}, format="json")
+        assert response.status_code == 200, response.content
+
+    await sync_to_async(deactivate)()
+    closed = await communicator.receive_output(timeout=2)
+    assert closed == {"type": "websocket.close", "code": 4401}
