@@ -17,6 +17,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from staff.websocket import SignInChecksMiddleware  # noqa: E402
+
 
 def collect_websocket_urlpatterns():
     patterns = []
@@ -34,6 +36,8 @@ def collect_websocket_urlpatterns():
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(collect_websocket_urlpatterns()))),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(SignInChecksMiddleware(URLRouter(collect_websocket_urlpatterns())))
+        ),
     }
 )

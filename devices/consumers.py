@@ -12,6 +12,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from core.live import BatchReceiver
 from devices import live
+from staff.websocket import UserSocket
 
 
 def _fleet_groups(user) -> list[str]:
@@ -36,7 +37,7 @@ def _device_groups(user, device_id: int) -> list[str]:
     return [live.device_group(device_id)]
 
 
-class _LiveConsumer(BatchReceiver, AsyncJsonWebsocketConsumer):
+class _LiveConsumer(UserSocket, BatchReceiver, AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
 
     async def _groups(self) -> list[str]:

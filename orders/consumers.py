@@ -6,6 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from core.live import BatchReceiver
+from staff.websocket import UserSocket
 
 
 def _order_groups_for(user) -> list[str]:
@@ -20,7 +21,7 @@ def _order_groups_for(user) -> list[str]:
     return groups + [f"orders.site.{site_id}" for site_id in grants.site_ids]
 
 
-class OrdersConsumer(BatchReceiver, AsyncJsonWebsocketConsumer):
+class OrdersConsumer(UserSocket, BatchReceiver, AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.joined = await database_sync_to_async(_order_groups_for)(self.scope["user"])
         if not self.joined:

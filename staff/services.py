@@ -231,7 +231,17 @@ def staff_set_active(*, actor, user: User, active: bool, reason: str = "") -> Us
     audit_record(
         actor=actor, action="staff.activate" if active else "staff.deactivate", obj=user, changes={"reason": reason}
     )
+    if not active:
+        # Open websockets were authorised at their handshake; close them now, not at the next one.
+        transaction.on_commit(lambda: _close_user_sockets(user.pk))
     return user
+
+
+def _close_user_sockets(user_id: int) -> None:
+    from core.live import group_send_many
+    from staff.websocket import user_group
+
+    group_send_many([user_group(user_id)], {"type": "user.deactivated"}, wait=True)
 
 
 def staff_password_reset(*, actor, user: User, send_by: str = Notification.Channel.SMS) -> None:
