@@ -53,17 +53,15 @@ class LeaseSerializer(serializers.ModelSerializer):
         return str(price(lease.plan.pricing(), minutes_between(lease.rented_at, timezone.now())).total)
 
 
-class AssetRentSerializer(serializers.Serializer):
-    customer = serializers.IntegerField()
-
-
-def _customer(pk):
+def _active_customers():
     from members.models import Customer
 
-    customer = Customer.objects.filter(pk=pk, is_active=True).first()
-    if customer is None:
-        raise serializers.ValidationError({"customer": [_("No such customer.")]})
-    return customer
+    return Customer.objects.filter(is_active=True)
+
+
+class AssetRentSerializer(serializers.Serializer):
+    # A related field, so the viewset restricts it to the caller's customers (core.api).
+    customer = serializers.PrimaryKeyRelatedField(queryset=_active_customers())
 
 
 class AssetViewSet(ScopedReadOnlyViewSet):
@@ -77,10 +75,10 @@ class AssetViewSet(ScopedReadOnlyViewSet):
         """Rent this asset to a customer: ejected by its station, or handed over by a clerk at a store."""
         if not request.user.has_perm("leasing.change_lease"):
             raise exceptions.PermissionDenied()
-        serializer = AssetRentSerializer(data=request.data)
+        serializer = self.scoped_serializer(AssetRentSerializer, data=request.data)
         serializer.is_valid(raise_exception=True)
         asset = get_object_or_404(Asset.objects.restrict(request.user, "change").select_related("site__region"), pk=pk)
-        lease = lease_start(customer=_customer(serializer.validated_data["customer"]), asset=asset, actor=request.user)
+        lease = lease_start(customer=serializer.validated_data["customer"], asset=asset, actor=request.user)
         return Response(LeaseSerializer(lease).data, status=status.HTTP_201_CREATED)
 
 
@@ -97,7 +95,7 @@ class BulkItemSerializer(serializers.ModelSerializer):
 
 
 class BulkRentSerializer(serializers.Serializer):
-    customer = serializers.IntegerField()
+    customer = serializers.PrimaryKeyRelatedField(queryset=_active_customers())
     quantity = serializers.IntegerField(min_value=1, max_value=50, default=1)
 
 
@@ -117,11 +115,11 @@ class BulkItemViewSet(ScopedReadOnlyViewSet):
     def rent(self, request, pk=None):
         if not request.user.has_perm("leasing.change_lease"):
             raise exceptions.PermissionDenied()
-        serializer = BulkRentSerializer(data=request.data)
+        serializer = self.scoped_serializer(BulkRentSerializer, data=request.data)
         serializer.is_valid(raise_exception=True)
         item = get_object_or_404(BulkItem.objects.restrict(request.user, "change"), pk=pk)
         lease = bulk_lease_start(
-            customer=_customer(serializer.validated_data["customer"]),
+            customer=serializer.validated_data["customer"],
             item=item,
             quantity=serializer.validated_data["quantity"],
             actor=request.user,
