@@ -84,7 +84,7 @@ class AssetViewSet(ScopedReadOnlyViewSet):
 
 class ReturnScanSerializer(serializers.Serializer):
     asset = serializers.CharField(max_length=64, help_text=_("The serial or RFID tag scanned at the counter."))
-    site = serializers.IntegerField()
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
 
 
 class BulkItemSerializer(serializers.ModelSerializer):
@@ -100,7 +100,7 @@ class BulkRentSerializer(serializers.Serializer):
 
 
 class BulkReturnSerializer(serializers.Serializer):
-    site = serializers.IntegerField()
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
 
 
 class BulkItemViewSet(ScopedReadOnlyViewSet):
@@ -143,9 +143,9 @@ class LeaseViewSet(ScopedReadOnlyViewSet):
         """A clerk scans an asset brought back to the store: the lease is billed and closed."""
         if not request.user.has_perm("leasing.change_lease"):
             raise exceptions.PermissionDenied()
-        serializer = ReturnScanSerializer(data=request.data)
+        serializer = self.scoped_serializer(ReturnScanSerializer, data=request.data)
         serializer.is_valid(raise_exception=True)
-        site = get_object_or_404(Site.objects.restrict(request.user, "change"), pk=serializer.validated_data["site"])
+        site = get_object_or_404(Site.objects.restrict(request.user, "change"), pk=serializer.validated_data["site"].pk)
         lease = lease_return(asset_serial=serializer.validated_data["asset"], site=site, actor=request.user)
         if lease is None:
             return Response({"asset": [_("This asset is not rented.")]}, status=status.HTTP_400_BAD_REQUEST)
@@ -157,9 +157,9 @@ class LeaseViewSet(ScopedReadOnlyViewSet):
         """Counted items brought back to a store of the region: billed and closed."""
         if not request.user.has_perm("leasing.change_lease"):
             raise exceptions.PermissionDenied()
-        serializer = BulkReturnSerializer(data=request.data)
+        serializer = self.scoped_serializer(BulkReturnSerializer, data=request.data)
         serializer.is_valid(raise_exception=True)
-        site = get_object_or_404(Site.objects.restrict(request.user, "change"), pk=serializer.validated_data["site"])
+        site = get_object_or_404(Site.objects.restrict(request.user, "change"), pk=serializer.validated_data["site"].pk)
         lease = get_object_or_404(Lease.objects.restrict(request.user, "change"), pk=pk)
         return Response(LeaseSerializer(bulk_lease_return(lease=lease, site=site, actor=request.user)).data)
 
