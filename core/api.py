@@ -42,10 +42,74 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+def reference_action(request) -> str:
+    """A reference may name only what the caller may see. Seeing is the bar (not changing): a
+    clerk with a view grant on their store opens a shift or rings up a sale there; whether the
+    caller may change the object acted on is the endpoint's and the service's check."""
+    return "view"
+
+
+def restrict_references(fields, user, action: str) -> None:
+    """Restrict the queryset of every related field (also inside `many=True` fields and nested
+    serializers) to what `user` may `action`, when the related model's manager can `restrict`.
+
+    An id outside the caller's scope then fails validation exactly like an id that does not
+    exist ("Invalid pk ... object does not exist."), so a reference never reveals, or acts on,
+    another region's object (docs/adr/0001-region-scoping.md, "References")."""
+    for field in fields.values():
+        if isinstance(field, serializers.ListSerializer):
+            field = field.child
+        if isinstance(field, serializers.Serializer):
+            restrict_references(field.fields, user, action)
+            continue
+        relation = getattr(field, "child_relation", field)
+        queryset = getattr(relation, "queryset", None)
+        if not isinstance(relation, serializers.RelatedField) or queryset is None:
+            continue
+        manager = queryset.model._default_manager
+        if hasattr(manager, "restrict"):
+            relation.queryset = queryset.filter(pk__in=manager.restrict(user, action).values("pk"))
+
+
+class ScopedReferencesMixin:
+    """For serializers used outside the scoped viewsets: restrict related fields to the request's
+    user (taken from the serializer context)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            restrict_references(fields, request.user, reference_action(request))
+        return fields
+
+
 class ScopedMixin:
-    """get_queryset restricted to the caller; writes restricted to what they may change."""
+    """get_queryset restricted to the caller; writes restricted to what they may change; every
+    related field of a serializer (the viewset's own, or an action's via `scoped_serializer`)
+    accepts only objects in the caller's scope."""
 
     queryset = None
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        self._restrict_serializer(serializer)
+        return serializer
+
+    def scoped_serializer(self, serializer_class, *args, **kwargs):
+        """Instantiate an action's input serializer with the request context and its references
+        restricted to the caller, like the viewset's own serializer."""
+        kwargs.setdefault("context", self.get_serializer_context())
+        serializer = serializer_class(*args, **kwargs)
+        self._restrict_serializer(serializer)
+        return serializer
+
+    def _restrict_serializer(self, serializer):
+        request = getattr(self, "request", None)
+        if request is None:  # the schema generator builds serializers without a request
+            return
+        target = serializer.child if isinstance(serializer, serializers.ListSerializer) else serializer
+        if isinstance(target, serializers.Serializer):
+            restrict_references(target.fields, request.user, reference_action(request))
 
     def get_queryset(self):
         action = "view" if self.request.method in permissions.SAFE_METHODS else "change"

@@ -15,7 +15,31 @@ def window_input() -> forms.DateTimeInput:
     return forms.DateTimeInput(attrs=WINDOW_WIDGET, format=WINDOW_FORMAT)
 
 
-class RegionScopedModelForm(forms.ModelForm):
+def restrict_choices(form: forms.BaseForm, user, action: str = "view") -> None:
+    """Restrict every model choice field of `form` to the objects `user` may `action`, when the
+    chosen model's manager can `restrict` (the console twin of core.api.restrict_references);
+    a form may narrow a field further, never widen it."""
+    for field in form.fields.values():
+        if not isinstance(field, forms.ModelChoiceField) or field.queryset is None:
+            continue
+        manager = field.queryset.model._default_manager
+        if hasattr(manager, "restrict"):
+            field.queryset = field.queryset.filter(pk__in=manager.restrict(user, action).values("pk"))
+
+
+class ScopedChoicesMixin:
+    """For console forms built with `user=`: every model choice offers and accepts only what the
+    user may see (`choice_action`), so a posted id of another region's object is refused."""
+
+    choice_action = "view"
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        restrict_choices(self, user, self.choice_action)
+
+
+class RegionScopedModelForm(ScopedChoicesMixin, forms.ModelForm):
     """A model form for region-level settings (coupons, promotions, tiers, plans, rules): the region
     offered are those the user may change; `window` names a (start, end) pair that must be ordered."""
 
@@ -23,7 +47,7 @@ class RegionScopedModelForm(forms.ModelForm):
     window_message = _("It must end after it starts.")
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["region"].queryset = Region.objects.restrict(user, "change")
 
     def clean(self):

@@ -53,17 +53,15 @@ class LeaseSerializer(serializers.ModelSerializer):
         return str(price(lease.plan.pricing(), minutes_between(lease.rented_at, timezone.now())).total)
 
 
-class AssetRentSerializer(serializers.Serializer):
-    customer = serializers.IntegerField()
-
-
-def _customer(pk):
+def _active_customers():
     from members.models import Customer
 
-    customer = Customer.objects.filter(pk=pk, is_active=True).first()
-    if customer is None:
-        raise serializers.ValidationError({"customer": [_("No such customer.")]})
-    return customer
+    return Customer.objects.filter(is_active=True)
+
+
+class AssetRentSerializer(serializers.Serializer):
+    # A related field, so the viewset restricts it to the caller's customers (core.api).
+    customer = serializers.PrimaryKeyRelatedField(queryset=_active_customers())
 
 
 class AssetViewSet(ScopedReadOnlyViewSet):
@@ -77,16 +75,16 @@ class AssetViewSet(ScopedReadOnlyViewSet):
         """Rent this asset to a customer: ejected by its station, or handed over by a clerk at a store."""
         if not request.user.has_perm("leasing.change_lease"):
             raise exceptions.PermissionDenied()
-        serializer = AssetRentSerializer(data=request.data)
+        serializer = self.scoped_serializer(AssetRentSerializer, data=request.data)
         serializer.is_valid(raise_exception=True)
         asset = get_object_or_404(Asset.objects.restrict(request.user, "change").select_related("site__region"), pk=pk)
-        lease = lease_start(customer=_customer(serializer.validated_data["customer"]), asset=asset, actor=request.user)
+        lease = lease_start(customer=serializer.validated_data["customer"], asset=asset, actor=request.user)
         return Response(LeaseSerializer(lease).data, status=status.HTTP_201_CREATED)
 
 
 class ReturnScanSerializer(serializers.Serializer):
     asset = serializers.CharField(max_length=64, help_text=_("The serial or RFID tag scanned at the counter."))
-    site = serializers.IntegerField()
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
 
 
 class BulkItemSerializer(serializers.ModelSerializer):
@@ -97,12 +95,12 @@ class BulkItemSerializer(serializers.ModelSerializer):
 
 
 class BulkRentSerializer(serializers.Serializer):
-    customer = serializers.IntegerField()
+    customer = serializers.PrimaryKeyRelatedField(queryset=_active_customers())
     quantity = serializers.IntegerField(min_value=1, max_value=50, default=1)
 
 
 class BulkReturnSerializer(serializers.Serializer):
-    site = serializers.IntegerField()
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
 
 
 class BulkItemViewSet(ScopedReadOnlyViewSet):
@@ -117,11 +115,11 @@ class BulkItemViewSet(ScopedReadOnlyViewSet):
     def rent(self, request, pk=None):
         if not request.user.has_perm("leasing.change_lease"):
             raise exceptions.PermissionDenied()
-        serializer = BulkRentSerializer(data=request.data)
+        serializer = self.scoped_serializer(BulkRentSerializer, data=request.data)
         serializer.is_valid(raise_exception=True)
         item = get_object_or_404(BulkItem.objects.restrict(request.user, "change"), pk=pk)
         lease = bulk_lease_start(
-            customer=_customer(serializer.validated_data["customer"]),
+            customer=serializer.validated_data["customer"],
             item=item,
             quantity=serializer.validated_data["quantity"],
             actor=request.user,
@@ -145,9 +143,9 @@ class LeaseViewSet(ScopedReadOnlyViewSet):
         """A clerk scans an asset brought back to the store: the lease is billed and closed."""
         if not request.user.has_perm("leasing.change_lease"):
             raise exceptions.PermissionDenied()
-        serializer = ReturnScanSerializer(data=request.data)
+        serializer = self.scoped_serializer(ReturnScanSerializer, data=request.data)
         serializer.is_valid(raise_exception=True)
-        site = get_object_or_404(Site.objects.restrict(request.user, "change"), pk=serializer.validated_data["site"])
+        site = get_object_or_404(Site.objects.restrict(request.user, "change"), pk=serializer.validated_data["site"].pk)
         lease = lease_return(asset_serial=serializer.validated_data["asset"], site=site, actor=request.user)
         if lease is None:
             return Response({"asset": [_("This asset is not rented.")]}, status=status.HTTP_400_BAD_REQUEST)
@@ -159,9 +157,9 @@ class LeaseViewSet(ScopedReadOnlyViewSet):
         """Counted items brought back to a store of the region: billed and closed."""
         if not request.user.has_perm("leasing.change_lease"):
             raise exceptions.PermissionDenied()
-        serializer = BulkReturnSerializer(data=request.data)
+        serializer = self.scoped_serializer(BulkReturnSerializer, data=request.data)
         serializer.is_valid(raise_exception=True)
-        site = get_object_or_404(Site.objects.restrict(request.user, "change"), pk=serializer.validated_data["site"])
+        site = get_object_or_404(Site.objects.restrict(request.user, "change"), pk=serializer.validated_data["site"].pk)
         lease = get_object_or_404(Lease.objects.restrict(request.user, "change"), pk=pk)
         return Response(LeaseSerializer(bulk_lease_return(lease=lease, site=site, actor=request.user)).data)
 

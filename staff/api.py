@@ -115,7 +115,7 @@ class StaffProfileViewSet(ViewScopedMixin, mixins.UpdateModelMixin, viewsets.Rea
     @extend_schema(request=ClerkCreateSerializer, responses={201: StaffProfileSerializer})
     def create(self, request, *args, **kwargs):
         _need(request, "staff.add_staffprofile")
-        serializer = ClerkCreateSerializer(data=request.data)
+        serializer = self.scoped_serializer(ClerkCreateSerializer, data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         user = clerk_create(actor=request.user, **data)
@@ -242,7 +242,7 @@ class CounterOrderViewSet(ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request):
         _need(request, "staff.use_cashier")
         _need(request, "orders.add_order")
-        serializer = SaleSerializer(data=request.data)
+        serializer = self.scoped_serializer(SaleSerializer, data=request.data)
         serializer.is_valid(raise_exception=True)
         lines = [
             counter.SaleLine(
@@ -318,7 +318,7 @@ class ShiftViewSet(ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=ShiftOpenSerializer, responses={201: ShiftSerializer})
     def create(self, request):
         _need(request, "staff.add_shift")
-        serializer = ShiftOpenSerializer(data=request.data)
+        serializer = self.scoped_serializer(ShiftOpenSerializer, data=request.data)
         serializer.is_valid(raise_exception=True)
         shift = counter.shift_open(actor=request.user, **serializer.validated_data)
         return Response(ShiftSerializer(shift).data, status=status.HTTP_201_CREATED)

@@ -248,6 +248,9 @@ def test_staff_hand_over_and_take_back_through_the_api(store, world, api_client)
     scope_grant(actor=None, user=world.regional, target=store.region, action="change")
     api_client.force_authenticate(world.regional)
     customer = _customer()
+    # Staff refer only to customers of their regions (docs/adr/0001-region-scoping.md).
+    customer.home_region = store.region
+    customer.save(update_fields=["home_region"])
     asset = Asset.objects.create(serial="DR-20", kind="drill", site=store)
     response = api_client.post(f"/api/v1/assets/{asset.pk}/rent/", {"customer": customer.pk}, format="json")
     assert response.status_code == 201 and response.json()["stage"] == "in_use"
