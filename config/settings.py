@@ -264,7 +264,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # Deep nesting and NaN/Infinity/1e309 are a 400 here, before any serializer (core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# A bound on non-file request bodies (JSON, forms); uploads stream to disk as usual. 2.5 MB is
+# Django's default, stated so nobody raises it by accident.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 SPECTACULAR_SETTINGS = {
     "TITLE": "Unattended retail back office API",
     "DESCRIPTION": "Staff, device and customer API. Every list is scoped to the caller.",

@@ -24,7 +24,17 @@ from core.permissions import ModelPermissions  # noqa: F401  (re-exported for ap
 
 logger = logging.getLogger(__name__)
 
-router = routers.DefaultRouter()
+
+class NumericIdRouter(routers.DefaultRouter):
+    """Detail routes match numeric primary keys only, so `/assets/abc/rent/` is a 404 before any
+    action code tries `int()` or a pk lookup on it (which used to end in a 500)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._default_value_pattern = "[0-9]+"  # a viewset's own lookup_value_regex still wins
+
+
+router = NumericIdRouter()
 
 
 def exception_handler(exc, context):
