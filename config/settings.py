@@ -264,6 +264,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # How many reverse proxies of our own stand in front of the app. Throttles key on the client
+    # address those proxies report, counted from the right of X-Forwarded-For; with 0 (the
+    # default) the header is ignored and the socket's address is used, so a client cannot rotate
+    # a header it sets itself to dodge a limit. See docs/deploy.md.
+    "NUM_PROXIES": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
     # Deep nesting and NaN/Infinity/1e309 are a 400 here, before any serializer (core/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
         "core.parsers.SafeJSONParser",
