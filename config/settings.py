@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "django_otp",
+    "csp",
     "django_otp.plugins.otp_totp",
     # Our apps, in dependency order (an app never imports from one listed after it).
     "core",
@@ -93,8 +94,26 @@ MIDDLEWARE = [
     "staff.middleware.ForcePasswordChangeMiddleware",
     "staff.middleware.RequireSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline, so
+# markup that slips through unescaped cannot run. Styles may be inline (Leaflet and the admin set
+# style attributes); map tiles come from OpenStreetMap only when a user switches them on.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "https://tile.openstreetmap.org"],
+        "connect-src": ["'self'", "ws:", "wss:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

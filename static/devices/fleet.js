@@ -10,6 +10,12 @@
   const label = (state) => stateLabels[state] || state;
   const status = document.getElementById("live-status");
   const markers = {};
+  // Leaflet reads a string tooltip as HTML; a device's name is data, so it goes in as text.
+  function textNode(text) {
+    const span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
 
   function setStatus(text, cls) {
     if (!status) return;
@@ -30,7 +36,7 @@
     }
     located.forEach((d) => {
       markers[d.id] = L.circleMarker([d.latitude, d.longitude], { radius: 7, className: "marker state-" + d.state })
-        .bindTooltip(d.name)
+        .bindTooltip(textNode(d.name))
         .addTo(map);
     });
     const toggle = document.getElementById("street-map");
