@@ -290,3 +290,84 @@ def vend_on_dispense_result(command: DeviceCommand) -> None:
 
 def vend_for(order: Order) -> Vend | None:
     return Vend.objects.filter(order=order).first()
+
+
+# --- Paid at the machine ----------------------------------------------------------------------
+# What a machine's own hardware took (MDB coin mech, bill validator, cashless reader) is recorded
+# as the provider that settles it; online methods show a QR code or payment link on the screen.
+HARDWARE_METHODS = {"coin": "cash", "bill": "cash", "card": "card"}
+ONLINE_METHODS = ("alipay", "wechat", "stripe")
+
+
+def vend_pay(*, vend: Vend, method: str, amount=None, reference: str = "", attempt: int = 1):
+    """Take the payment for a machine's sale: the machine reports what its coin mech, bill
+    validator or card reader took, or asks for an online payment and shows the QR code it gets
+    back. Idempotent on (sale, method, reference, attempt): a machine that retries after a lost
+    reply gets the same payment back. A sale takes one payment: while one is settled or waiting,
+    another method is refused. Once paid, the dispense command follows (vend_dispense_on_paid)."""
+    from orders.models import Payment
+    from orders.payments import UnknownProvider, provider_get
+    from orders.services import money, payment_collect
+
+    if method not in HARDWARE_METHODS and method not in ONLINE_METHODS:
+        raise ValidationError({"method": _("Unknown payment method %(method)s.") % {"method": method}})
+    provider_code = HARDWARE_METHODS.get(method, method)
+    try:
+        provider = provider_get(provider_code)
+    except UnknownProvider:
+        provider = None
+    if provider is None or not provider.available():
+        raise ValidationError({"method": _("This machine cannot take %(method)s payments here.") % {"method": method}})
+    reference = (reference or "").strip()
+    if method == "card" and not reference:
+        raise ValidationError({"reference": _("Send the card reader's approval reference.")})
+    order = vend.order
+    key = f"vend-pay:{vend.pk}:{method}:{attempt}:{reference}"[:100]
+    existing = Payment.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        if amount is not None and money(amount) != existing.amount:
+            raise ValidationError({"amount": _("This payment was already reported with a different amount.")})
+        return existing
+    device_actor = Actor.of(vend.device)
+    with transaction.atomic():
+        order = lock_order(vend.order_id)
+        if order.status != S.NEW:
+            raise ValidationError(
+                _("Sale %(number)s is %(status)s and takes no payment.")
+                % {"number": order.number, "status": order.get_status_display()}
+            )
+        due = order.balance_due
+        if method in ONLINE_METHODS:
+            amount = due if amount is None else money(amount)
+        elif amount is None:
+            raise ValidationError({"amount": _("Send the amount the machine took.")})
+        else:
+            amount = money(amount)
+        if amount != due:
+            raise ValidationError(
+                {
+                    "amount": _("The sale costs %(due)s; the machine reported %(amount)s.")
+                    % {"due": due, "amount": amount}
+                }
+            )
+        waiting = order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED]).first()
+        if waiting is not None:
+            raise ValidationError(
+                _("This sale already has a %(method)s payment that is %(status)s.")
+                % {"method": waiting.provider, "status": waiting.get_status_display()},
+                code="payment_exists",
+            )
+        return payment_collect(
+            order=order,
+            provider=provider_code,
+            amount=amount,
+            actor=device_actor,
+            reference=reference,
+            idempotency_key=key,
+            data={"machine": vend.device.serial_number, "method": method},
+        )
+
+
+def vend_for_request(device: Device, request_id: str) -> Vend | None:
+    """The sale `device` made under its own `request_id` (never another machine's)."""
+    return _vend_for_request(device, (request_id or "").strip())
