@@ -18,7 +18,15 @@ from rest_framework.response import Response
 from core.api import ScopedReadOnlyViewSet, router
 from devices.api import DeviceTokenAuthentication, IsDevice
 from vending.models import Slot
-from vending.services import HARDWARE_METHODS, ONLINE_METHODS, vend_cancel, vend_for_request, vend_pay, vend_start
+from vending.services import (
+    HARDWARE_METHODS,
+    ONLINE_METHODS,
+    slot_app_code,
+    vend_cancel,
+    vend_for_request,
+    vend_pay,
+    vend_start,
+)
 
 
 class SlotSerializer(serializers.ModelSerializer):
@@ -168,5 +176,33 @@ class DeviceVendViewSet(viewsets.ViewSet):
         return Response(VendSerializer(vend).data)
 
 
+class DeviceSlotSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    product = serializers.CharField(source="product.name")
+    price = serializers.DecimalField(source="sale_price", max_digits=14, decimal_places=2)
+    quantity = serializers.IntegerField(source="level.quantity")
+    app_code = serializers.SerializerMethodField(
+        help_text=_("Show it as a QR code: a member scans it to buy this slot in the app.")
+    )
+
+    def get_app_code(self, slot) -> str:
+        return slot_app_code(slot)
+
+
+class DeviceSlotViewSet(viewsets.ViewSet):
+    authentication_classes = [DeviceTokenAuthentication]
+    permission_classes = [IsDevice]
+
+    @extend_schema(responses=DeviceSlotSerializer(many=True))
+    def list(self, request):
+        """This machine's planogram: what each slot sells, its price and stock, and its app code."""
+        slots = Slot.objects.filter(device=request.auth, is_active=True).select_related("product", "level")
+        return Response(DeviceSlotSerializer(slots.order_by("code"), many=True).data)
+
+
 router.register("slots", SlotViewSet)
+router.register("device/slots", DeviceSlotViewSet, basename="device-slots")
 router.register("device/vends", DeviceVendViewSet, basename="device-vends")
+
+
+import vending.customer_api  # noqa: E402,F401  (registers the customers' endpoints)
