@@ -318,6 +318,12 @@ EMAIL_BACKEND = os.environ.get(
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "back-office@localhost")
 SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "core.sms.LoggingSMSProvider")
+# For core.sms.AlibabaSMSProvider / TencentSMSProvider: credentials and signature per provider, and
+# which approved template (and parameters, in order) each of our notifications uses. JSON, e.g.
+# SMS_PROVIDERS='{"alibaba": {"access_key_id": ..., "access_key_secret": ..., "sign_name": ...}}'
+# SMS_TEMPLATES='{"pickup_code": {"alibaba": "SMS_4651234", "params": ["code", "place"]}}'
+SMS_PROVIDERS = json.loads(os.environ.get("SMS_PROVIDERS", "{}") or "{}")
+SMS_TEMPLATES = json.loads(os.environ.get("SMS_TEMPLATES", "{}") or "{}")
 
 # --- Online payment providers ---------------------------------------------------------------
 # JSON per provider, e.g. {"alipay": {"app_id": ..., "app_private_key": ..., "alipay_public_key": ...},
