@@ -312,12 +312,15 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Email and SMS --------------------------------------------------------------------------
+# The embedded default keeps what it "sends" on the console's outbox page (platform administrators
+# only), so a newcomer sees initial passwords, pickup codes and sign-in codes without a provider.
 EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_BACKEND", "core.mail.OutboxEmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "back-office@localhost")
-SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "core.sms.LoggingSMSProvider")
+SMS_PROVIDER = os.environ.get(
+    "SMS_PROVIDER", "core.sms.ConsoleOutboxSMSProvider" if DEBUG else "core.sms.LoggingSMSProvider"
+)
 # For core.sms.AlibabaSMSProvider / TencentSMSProvider: credentials and signature per provider, and
 # which approved template (and parameters, in order) each of our notifications uses. JSON, e.g.
 # SMS_PROVIDERS='{"alibaba": {"access_key_id": ..., "access_key_secret": ..., "sign_name": ...}}'

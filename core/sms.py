@@ -37,6 +37,16 @@ class OutboxSMSProvider(SMSProvider):
         self.outbox.append((phone, text))
 
 
+class ConsoleOutboxSMSProvider(SMSProvider):
+    """The embedded default: the message is kept in the console's outbox page (platform
+    administrators only) instead of going to a provider."""
+
+    def send(self, *, phone: str, text: str, template: str = "", params: dict | None = None) -> None:
+        from core.models import OutboxMessage
+
+        OutboxMessage.objects.create(channel=OutboxMessage.Channel.SMS, address=phone, body=text, template=template)
+
+
 class FailingSMSProvider(SMSProvider):
     """Always fails; used by tests to prove a failed send is retried and never blocks an order."""
 
