@@ -200,15 +200,17 @@ def parse(content: bytes | str) -> DexAudit:
 
 # ID5 dates are YYMMDD in the standard, YYYYMMDD in many machines (Animo, Sielaff); times HHMM or HHMMSS.
 DATE_FORMATS = {6: "%y%m%d", 8: "%Y%m%d"}
+TIME_FORMATS = {4: "%H%M", 6: "%H%M%S"}
 
 
 def _read_at(fields: list[str], number: int, audit: DexAudit) -> datetime.datetime | None:
     date = fields[1].strip() if len(fields) > 1 else ""
     time = (fields[2].strip() if len(fields) > 2 else "") or "0000"
+    time = time[:6] if len(time) >= 6 else time[:4].ljust(4, "0")  # HHMMSS or HHMM
     try:
         if len(date) not in DATE_FORMATS:
             raise ValueError(date)
-        return datetime.datetime.strptime(date + time[:4].ljust(4, "0"), DATE_FORMATS[len(date)] + "%H%M")
+        return datetime.datetime.strptime(date + time, DATE_FORMATS[len(date)] + TIME_FORMATS[len(time)])
     except ValueError:
         audit.warnings.append(f"line {number}: ID5 date {date!r} {time!r} is not a date; read time unknown")
         return None
