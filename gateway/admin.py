@@ -16,7 +16,7 @@ class DexSelectionInline(admin.TabularInline):
 
 @admin.register(DexRead)
 class DexReadAdmin(AppendOnlyAdmin):
-    list_display = ["device", "received_at", "source", "vends_count", "vends_value", "sales_count", "sales_value"]
+    list_display = ["device", "taken_at", "received_at", "source", "vends_count", "vends_value", "sales_count", "sales_value"]
     list_filter = ["source"]
     list_select_related = ["device"]
     exclude = ["raw"]
