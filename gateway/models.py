@@ -106,3 +106,37 @@ class DexSelection(models.Model):
 
     def __str__(self):
         return f"{self.selection} {self.name}".strip()
+
+
+class LockBoard(models.Model):
+    """A third-party lock board the gateway drives for a device, and how its status reads. Kerong
+    KR-CU16 boards report each lock's hook as one bit; which value means "locked" depends on the
+    board's firmware and wiring (docs/gateway-protocol.md), so it is set per board."""
+
+    class Protocol(models.TextChoices):
+        KERONG = "kerong", _("Kerong KR-CU16")
+
+    class HookBit(models.TextChoices):
+        LOCKED = "locked", _("A set bit is a locked lock")
+        OPEN = "open", _("A set bit is an open lock")
+
+    device = models.OneToOneField(Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="lock_board")
+    protocol = models.CharField(_("protocol"), max_length=10, choices=Protocol.choices, default=Protocol.KERONG)
+    hook_bit = models.CharField(
+        _("lock-hook bit"),
+        max_length=6,
+        choices=HookBit.choices,
+        default=HookBit.LOCKED,
+        help_text=_("What a set lock-hook bit in the board's status reply means."),
+    )
+
+    scope_region_path = "device__site__region__path"
+    scope_site = "device__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("lock board")
+        verbose_name_plural = _("lock boards")
+
+    def __str__(self):
+        return f"{self.device} ({self.get_protocol_display()})"
