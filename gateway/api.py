@@ -21,7 +21,7 @@ class MachineMoneyField(serializers.DecimalField):
     "5865.3000"; null stays null (a payment block the machine does not send)."""
 
     def __init__(self, **kwargs):
-        super().__init__(max_digits=18, decimal_places=4, read_only=True, allow_null=True, **kwargs)
+        super().__init__(max_digits=18, decimal_places=4, read_only=True, **kwargs)
 
     def to_representation(self, value):
         places = self.context.get("currency_decimals", 4)  # set by DexReadSerializer for each read
@@ -50,8 +50,8 @@ class DexSelectionSerializer(serializers.ModelSerializer):
 class DexReadSerializer(serializers.ModelSerializer):
     selections = serializers.SerializerMethodField()
     vends_value = MachineMoneyField()
-    cash_value = MachineMoneyField()
-    cashless_value = MachineMoneyField()
+    cash_value = MachineMoneyField(allow_null=True)
+    cashless_value = MachineMoneyField(allow_null=True)
     sales_value = MachineMoneyField()
 
     def to_representation(self, instance):
