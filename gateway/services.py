@@ -51,8 +51,9 @@ def dex_import(*, device: Device, content: bytes | str, source: str, actor=None)
 
 
 def _store(device, audit: dex.DexAudit, raw: bytes, digest: str, source: str, actor) -> DexRead:
-    # Every read of this machine is locked first, in one order, so two imports for one machine queue.
-    list(DexRead.objects.select_for_update().filter(device=device).order_by("pk").values_list("pk", flat=True))
+    # The machine's row is the lock: two imports for one machine (even its first two) queue, so each
+    # sees the other's read when it finds its neighbours in time.
+    Device.objects.select_for_update().filter(pk=device.pk).values_list("pk", flat=True).first()
     read_at = timezone.make_aware(audit.read_at) if audit.read_at else None
     read = DexRead.objects.create(
         device=device,
