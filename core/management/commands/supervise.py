@@ -88,6 +88,8 @@ class Command(BaseCommand):
     def _watch(self) -> None:
         now = time.monotonic()
         for program in self.children:
+            if self.stopping:
+                return
             if program.process is None:
                 if now >= program.restart_at:
                     program.restarts += 1
