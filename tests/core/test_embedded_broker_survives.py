@@ -109,6 +109,14 @@ def test_two_publishers_a_killed_worker_and_every_message_consumed(tmp_path):
         assert supervisor.poll() is None, "the supervisor keeps running"
         second_pid = _worker_pid(tmp_path)
         assert _alive(second_pid)
+
+        # A plain `kill` (warm shutdown, exit status 0) is restarted too, and loses nothing.
+        os.kill(second_pid, signal.SIGTERM)
+        _wait(lambda: (_worker_pid(tmp_path) or second_pid) != second_pid, 90, "the worker to be restarted again")
+        third = _publish_concurrently(tmp_path, "three")
+        _wait(lambda: third <= _consumed(tmp_path), 300, "the third batch to be consumed")
+        second_pid = _worker_pid(tmp_path)
+        assert _alive(second_pid)
     finally:
         supervisor.send_signal(signal.SIGTERM)
         try:

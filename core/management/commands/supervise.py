@@ -3,7 +3,8 @@
 `make run` starts this beside the web server: the Celery worker, Celery beat and the background
 commands of settings.EMBEDDED_BACKGROUND_COMMANDS. A process that exits (a crash, an out-of-memory
 kill, someone's `kill`) is started again after a short pause that grows while it keeps dying
-(1 s, 2 s, 4 s … at most 30 s; back to 1 s once it has run for a minute). What was published while
+(1 s, 2 s, 4 s … at most 30 s; back to 1 s once it has run for a minute); a background command
+that finishes with exit status 0 is done and left alone. What was published while
 the worker was down stays in the broker and the new worker consumes it. Each child's pid is
 written to VAR_DIR/supervise/<name>.pid. SIGINT/SIGTERM stop the children and then the command.
 """
@@ -28,6 +29,10 @@ STABLE_AFTER = 60.0
 class Program:
     name: str
     argv: list[str]
+    # The worker and beat never finish on their own: any exit (a crash, a kill, a warm shutdown
+    # someone asked for) is restarted. A background command that exits 0 is done (the simulated
+    # cabinets with no cabinet to simulate); one that fails is restarted.
+    always_restart: bool = True
     process: subprocess.Popen | None = None
     started_at: float = 0.0
     pause: float = 1.0
@@ -43,7 +48,10 @@ def programs(names: list[str] | None) -> list[Program]:
         Program("worker", [*celery, "worker", "--pool=solo", "--loglevel=WARNING"]),
         Program("beat", [*celery, "beat", "--loglevel=WARNING", "--pidfile="]),
     ]
-    every += [Program(command, [*manage, command]) for command in getattr(settings, "EMBEDDED_BACKGROUND_COMMANDS", [])]
+    every += [
+        Program(command, [*manage, command], always_restart=False)
+        for command in getattr(settings, "EMBEDDED_BACKGROUND_COMMANDS", [])
+    ]
     if not names:
         return every
     known = {program.name: program for program in every}
@@ -100,6 +108,11 @@ class Command(BaseCommand):
             if code is None:
                 if now - program.started_at > STABLE_AFTER:
                     program.pause = 1.0
+                continue
+            if code == 0 and not program.always_restart:
+                self.stderr.write(f"supervise: {program.name} finished")
+                program.process = None
+                program.restart_at = float("inf")
                 continue
             self.stderr.write(f"supervise: {program.name} exited with {code}; restarting in {program.pause:.0f} s")
             program.process = None
