@@ -10,6 +10,11 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from kombu.transport import TRANSPORT_ALIASES  # noqa: E402
+
+# The embedded broker's scheme (`sqlasafe+sqlite:///…`, settings); imported only when used.
+TRANSPORT_ALIASES.setdefault("sqlasafe", "core.broker:Transport")
+
 app = Celery("backoffice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -1,7 +1,7 @@
 """All settings, read from the environment.
 
 With nothing set this is the embedded default: SQLite (WAL), an in-memory channel layer, a
-local-memory cache and a Celery broker on the local filesystem, so `make run` needs nothing but
+local-memory cache and a Celery broker in a local SQLite file, so `make run` needs nothing but
 Python. With DATABASE_URL and REDIS_URL set it is the distributed shape: PostgreSQL, channels_redis,
 the Redis cache and Redis as the Celery broker.
 """
@@ -187,17 +187,17 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    # A broker that is a pair of folders: a real worker and beat, no server to install.
-    _broker_dir = VAR_DIR / "celery-broker"
-    for _sub in ("out", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "out"),
-        "data_folder_out": str(_broker_dir / "out"),
-        "data_folder_processed": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),
-    }
+    # A broker that is one SQLite file (kombu's SQLAlchemy transport): a real worker and beat, no
+    # server to install. Not the filesystem transport: its consumer can read a message file that
+    # a second publishing process has created but not written yet, and the worker dies on the
+    # half-written JSON. SQLite serialises writers (publishers wait up to `timeout` seconds for
+    # the lock) and the consumer takes a message inside BEGIN IMMEDIATE, so two processes
+    # publishing at once and a worker never see half a message. `manage.py supervise` restarts a
+    # worker that dies anyway; what is pending stays in the file for the next one.
+    # `sqlasafe` is that transport with the races of several processes starting at once resolved
+    # (core.broker).
+    CELERY_BROKER_URL = "sqlasafe+sqlite:///" + str(VAR_DIR / "celery-broker.sqlite3")
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}
 
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -12,3 +12,18 @@ def notification_deliver(self, notification_id: int, subject: str = "", body: st
     if notification is None:
         return
     notification_deliver_now(notification=notification, subject=subject, body=body)
+
+
+@shared_task(ignore_result=True)
+def broker_probe(token: str) -> None:
+    """Proof that a message went through the broker to a worker: touches
+    VAR_DIR/broker-probe/<token>. Used to check the embedded broker and its supervised worker."""
+    import re
+
+    from django.conf import settings
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,80}", token or "") or token.startswith("."):
+        return
+    folder = settings.VAR_DIR / "broker-probe"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / token).touch()
