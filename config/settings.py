@@ -318,6 +318,15 @@ EMAIL_BACKEND = os.environ.get(
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "back-office@localhost")
 SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "core.sms.LoggingSMSProvider")
+# How many customer sign-in codes may go out by SMS (each a paid message, and a target for SMS
+# pumping): per phone number, per client address (as TRUSTED_PROXY_COUNT reports it), and for the
+# whole deployment. Comma-separated rates like "1/min,5/hour"; over a limit the request gets 429
+# with Retry-After and nothing is sent. See docs/deploy.md.
+SIGN_IN_SMS_LIMITS = {
+    "number": env_list("SIGN_IN_SMS_PER_NUMBER", ["1/min", "5/hour"]),
+    "address": env_list("SIGN_IN_SMS_PER_ADDRESS", ["30/hour"]),
+    "global": env_list("SIGN_IN_SMS_GLOBAL", ["1000/hour"]),
+}
 
 # --- Online payment providers ---------------------------------------------------------------
 # JSON per provider, e.g. {"alipay": {"app_id": ..., "app_private_key": ..., "alipay_public_key": ...},

@@ -12,3 +12,13 @@ def notification_deliver(self, notification_id: int, subject: str = "", body: st
     if notification is None:
         return
     notification_deliver_now(notification=notification, subject=subject, body=body)
+
+
+@shared_task
+def rate_counters_purge() -> int:
+    from core.services import rate_counters_purge as run
+
+    return run()
+
+
+BEAT_SCHEDULE = {"core-rate-counters-purge": {"task": "core.tasks.rate_counters_purge", "schedule": 3600.0}}
