@@ -245,7 +245,7 @@ def _sign_in_sms_limits(*, phone: str, client_address: str) -> list[tuple[str, s
 
 def _limited_message(name: str) -> str:
     if name == "number":
-        return _("Too many codes were asked for this number. Try again later.")
+        return _("Too many codes asked for this number. Try again later.")
     if name == "address":
         return _("Too many codes were asked from your network. Try again later.")
     return _("We are sending too many sign-in codes right now. Try again in a few minutes.")
