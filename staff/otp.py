@@ -237,6 +237,61 @@ def otp_setup(request):
     )
 
 
+# --- A platform administrator's approval ------------------------------------------------------
+class EnrolmentIssueForm(forms.Form):
+    username = forms.CharField(label=gettext_lazy("Username"), max_length=150)
+    how = forms.ChoiceField(
+        label=gettext_lazy("How"),
+        choices=[
+            ("send", gettext_lazy("Send the link to the user's own email or phone")),
+            ("hand_over", gettext_lazy("Show me a link to hand over in person")),
+        ],
+        initial="send",
+    )
+
+    def clean_username(self):
+        from staff.models import User
+
+        user = User.objects.filter(username=self.cleaned_data["username"].strip(), is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(_("No active user has this username."))
+        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            raise forms.ValidationError(_("This user has set up two-factor sign-in already."))
+        return user
+
+
+def otp_enrolments(request):
+    """Platform administrators let a user set up their first device: by a link to the user's own
+    address, or one handed over in person (for users with neither email nor phone)."""
+    from django.core.exceptions import PermissionDenied
+
+    from staff.policies import has_role
+    from staff.roles import PLATFORM_ADMIN
+
+    if not request.user.is_authenticated:
+        return redirect("staff:login")
+    if not (request.user.is_superuser or has_role(request.user, PLATFORM_ADMIN)):
+        raise PermissionDenied
+    form = EnrolmentIssueForm(request.POST or None)
+    handed_over = ""
+    if request.method == "POST" and form.is_valid():
+        user = form.cleaned_data["username"]
+
+        def link_for(token):
+            return request.build_absolute_uri(reverse("staff:otp-enrol", args=[token]))
+
+        if form.cleaned_data["how"] == "hand_over":
+            handed_over = link_for(otp_enrolment_hand_over(user=user, issued_by=request.user))
+        elif not otp_enrolment_destination(user)[0]:
+            form.add_error("how", _("This user has no email address or phone number; hand a link over instead."))
+        else:
+            otp_enrolment_send(user=user, link_for=link_for)
+            messages.success(request, _("The link was sent to %(user)s.") % {"user": user.get_username()})
+            return redirect("staff:otp-enrolments")
+    recent = OtpEnrolment.objects.select_related("user", "issued_by")[:30]
+    return render(request, "staff/otp_enrolments.html", {"form": form, "recent": recent, "handed_over": handed_over})
+
+
 def needs_second_factor(user) -> bool:
     from staff.policies import has_role
     from staff.roles import PLATFORM_ADMIN, REGIONAL_ADMIN

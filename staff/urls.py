@@ -10,6 +10,7 @@ urlpatterns = [
     path("two-factor/", otp.otp_verify, name="otp-verify"),
     path("two-factor/setup/", otp.otp_setup, name="otp-setup"),
     path("two-factor/enrol/<str:token>/", otp.otp_enrol, name="otp-enrol"),
+    path("two-factor/enrolments/", otp.otp_enrolments, name="otp-enrolments"),
     path("clerks/", views.ClerkListView.as_view(), name="clerk-list"),
     path("clerks/new/", views.clerk_create_view, name="clerk-create"),
     path("clerks/<int:pk>/", views.ClerkDetailView.as_view(), name="clerk-detail"),

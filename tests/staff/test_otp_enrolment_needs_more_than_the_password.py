@@ -171,3 +171,36 @@ def test_an_operator_at_the_shell_can_hand_over_a_link(world, client, second_fac
     assert "otp-secret" in device_page
     assert _confirm(client, TOTPDevice.objects.get(user=world.admin)) == 302
     assert OtpEnrolment.objects.get().used_at is not None
+
+
+def test_a_platform_administrator_issues_a_link_from_the_console_and_nobody_else_can(
+    world, client, settings, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    page = reverse("staff:otp-enrolments")
+    client.force_login(world.regional)
+    assert client.get(page).status_code == 403
+    assert client.post(page, {"username": world.regional.username, "how": "hand_over"}).status_code == 403
+    assert not OtpEnrolment.objects.exists()
+
+    admin = Client()
+    admin.force_login(world.admin)
+    assert admin.get(page).status_code == 200
+    unknown = admin.post(page, {"username": "nobody", "how": "send"})
+    assert unknown.status_code == 200 and "No active user has this username" in unknown.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin.post(page, {"username": world.manager.username, "how": "send"}).status_code == 302
+    assert mail.outbox[-1].to == [world.manager.email]
+    shown = admin.post(page, {"username": world.regional.username, "how": "hand_over"}).content.decode()
+    link = shown.split('id="handed-over-link">')[1].split("<")[0]
+    assert OtpEnrolment.objects.get(user=world.regional).issued_by == world.admin
+
+    settings.STAFF_OTP_REQUIRED = True
+    regional = Client()
+    _sign_in(regional, world.regional)
+    assert regional.get(link)["Location"] == SETUP
+    assert "otp-secret" in regional.get(SETUP).content.decode()
+    assert _confirm(regional, TOTPDevice.objects.get(user=world.regional)) == 302
+    assert regional.get(reverse("core:dashboard")).status_code == 200
