@@ -312,12 +312,21 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Email and SMS --------------------------------------------------------------------------
+# The embedded default keeps what it "sends" on the console's outbox page (platform administrators
+# only), so a newcomer sees initial passwords, pickup codes and sign-in codes without a provider.
 EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_BACKEND", "core.mail.OutboxEmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "back-office@localhost")
-SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "core.sms.LoggingSMSProvider")
+SMS_PROVIDER = os.environ.get(
+    "SMS_PROVIDER", "core.sms.ConsoleOutboxSMSProvider" if DEBUG else "core.sms.LoggingSMSProvider"
+)
+# For core.sms.AlibabaSMSProvider / TencentSMSProvider: credentials and signature per provider, and
+# which approved template (and parameters, in order) each of our notifications uses. JSON, e.g.
+# SMS_PROVIDERS='{"alibaba": {"access_key_id": ..., "access_key_secret": ..., "sign_name": ...}}'
+# SMS_TEMPLATES='{"pickup_code": {"alibaba": "SMS_4651234", "params": ["code", "place"]}}'
+SMS_PROVIDERS = json.loads(os.environ.get("SMS_PROVIDERS", "{}") or "{}")
+SMS_TEMPLATES = json.loads(os.environ.get("SMS_TEMPLATES", "{}") or "{}")
 # How many customer sign-in codes may go out by SMS (each a paid message, and a target for SMS
 # pumping): per phone number, per client address (as TRUSTED_PROXY_COUNT reports it), and for the
 # whole deployment. Comma-separated rates like "1/min,5/hour"; over a limit the request gets 429

@@ -227,3 +227,33 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class OutboxMessage(models.Model):
+    """What the embedded default "sent" instead of an SMS provider or a mail server: the text as
+    the recipient would have read it (pickup codes, initial passwords, sign-in codes included), so
+    a newcomer can follow the product without a provider. Only platform administrators see it,
+    and a deployment with a real provider writes nothing here."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True, db_index=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    address = models.CharField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("message"))
+    template = models.CharField(_("template"), max_length=80, blank=True)
+
+    # Not region-scoped: the page is gated by core.view_outboxmessage, which only platform
+    # administrators hold (the messages carry secrets of every region).
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+
+    def __str__(self):
+        return f"{self.get_channel_display()} → {self.address}"

@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
-from core.filters import AuditFilter, SiteFilter
-from core.models import AuditEntry, Region, Site
+from core.filters import AuditFilter, OutboxFilter, SiteFilter
+from core.models import AuditEntry, OutboxMessage, Region, Site
 from core.selectors import notification_list_for
 from core.services import notification_mark_read
 
@@ -63,6 +63,23 @@ class AuditListView(ScopedListView):
     ]
 
 
+class OutboxListView(ScopedListView):
+    """Every SMS and email the embedded default "sent" (pickup codes, initial passwords, sign-in
+    codes): platform administrators only, since the messages carry secrets."""
+
+    model = OutboxMessage
+    url_name = "core:outbox"
+    title = _("Message outbox")
+    filterset_class = OutboxFilter
+    columns = [
+        ("created_at", _("Sent")),
+        ("channel", _("Channel")),
+        ("address", _("To")),
+        ("subject", _("Subject")),
+        ("body", _("Message")),
+    ]
+
+
 @login_required
 def notification_list(request):
     notifications = notification_list_for(recipient=request.user)[:100]
@@ -99,3 +116,12 @@ def favicon(request):
     from django.templatetags.static import static
 
     return HttpResponsePermanentRedirect(static("console/favicon.svg"))
+
+
+nav_register(
+    section=_("Organisation"),
+    label=_("Message outbox"),
+    url_name="core:outbox",
+    permission="core.view_outboxmessage",
+    order=90,
+)

@@ -315,6 +315,25 @@ class CustomerRechargeViewSet(CustomerViewMixin, viewsets.ViewSet):
         return Response(RechargeStartedSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
+class PayCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("Show it as digits and a barcode; the clerk scans it."))
+    expires_at = serializers.DateTimeField()
+
+
+class CustomerPayCodeViewSet(CustomerViewMixin, viewsets.ViewSet):
+    """Pay at a till with the wallet balance or points: the member shows this code, which pays one
+    order once within two minutes."""
+
+    @extend_schema(request=None, responses={201: PayCodeSerializer})
+    def create(self, request):
+        from members.paycodes import pay_code_issue
+
+        code, expires_at = pay_code_issue(customer=self.customer)
+        return Response(
+            PayCodeSerializer({"code": code, "expires_at": expires_at}).data, status=status.HTTP_201_CREATED
+        )
+
+
 router.register("customer/sign-in", CustomerSignInViewSet, basename="customer-sign-in")
 router.register("customer/recharge", CustomerRechargeViewSet, basename="customer-recharge")
 router.register("customer/me", CustomerMeViewSet, basename="customer-me")
@@ -323,3 +342,4 @@ router.register("customer/points", CustomerPointsViewSet, basename="customer-poi
 router.register("customer/coupons", CustomerCouponViewSet, basename="customer-coupons")
 router.register("customer/orders", CustomerOrderViewSet, basename="customer-orders")
 router.register("customer/feedback", CustomerFeedbackViewSet, basename="customer-feedback")
+router.register("customer/pay-code", CustomerPayCodeViewSet, basename="customer-pay-code")

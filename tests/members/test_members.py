@@ -208,8 +208,11 @@ def test_a_member_takes_a_product_for_points_at_the_till(world, django_capture_o
     order = counter_sale_create(
         actor=world.clerk, site=world.east_store, lines=[SaleLine(product=gift)], customer=member
     )
+    from members.paycodes import pay_code_issue
+
+    code, _expires = pay_code_issue(customer=member)  # what the member's app shows
     with django_capture_on_commit_callbacks(execute=True):
-        counter_collect(actor=world.clerk, order=order, method="points")
+        counter_collect(actor=world.clerk, order=order, method="points", reference=code)
     order.refresh_from_db()
     member.refresh_from_db()
     assert order.status == "paid" and member.points == 200  # 3.00 × 100 points
