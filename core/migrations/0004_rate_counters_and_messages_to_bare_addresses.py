@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('core', '0002_initial'),
+        ('core', '0003_outbox'),
     ]
 
     operations = [

@@ -175,3 +175,16 @@ def test_a_wrong_phone_number_is_a_clear_400_and_counts_against_nothing(outbox, 
     from core.models import RateCounter
 
     assert not RateCounter.objects.exists() and not outbox
+
+
+def test_a_mistyped_limit_is_found_at_start_up(settings):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    from core.services import rate_parse
+
+    assert rate_parse("5/hour")[0] == 5 and rate_parse("1/min")[1].total_seconds() == 60
+    assert rate_parse("10/30s")[1].total_seconds() == 30
+    settings.SIGN_IN_SMS_LIMITS = {"number": ["five per hour"], "address": [], "global": ["1000/hour"]}
+    with pytest.raises(SystemCheckError, match="members.E001"):
+        call_command("check")
