@@ -327,6 +327,15 @@ SMS_PROVIDER = os.environ.get(
 # SMS_TEMPLATES='{"pickup_code": {"alibaba": "SMS_4651234", "params": ["code", "place"]}}'
 SMS_PROVIDERS = json.loads(os.environ.get("SMS_PROVIDERS", "{}") or "{}")
 SMS_TEMPLATES = json.loads(os.environ.get("SMS_TEMPLATES", "{}") or "{}")
+# How many customer sign-in codes may go out by SMS (each a paid message, and a target for SMS
+# pumping): per phone number, per client address (as TRUSTED_PROXY_COUNT reports it), and for the
+# whole deployment. Comma-separated rates like "1/min,5/hour"; over a limit the request gets 429
+# with Retry-After and nothing is sent. See docs/deploy.md.
+SIGN_IN_SMS_LIMITS = {
+    "number": env_list("SIGN_IN_SMS_PER_NUMBER", ["1/min", "5/hour"]),
+    "address": env_list("SIGN_IN_SMS_PER_ADDRESS", ["30/hour"]),
+    "global": env_list("SIGN_IN_SMS_GLOBAL", ["1000/hour"]),
+}
 
 # --- Online payment providers ---------------------------------------------------------------
 # JSON per provider, e.g. {"alipay": {"app_id": ..., "app_private_key": ..., "alipay_public_key": ...},

@@ -184,8 +184,9 @@ class Notification(models.Model):
     template = models.CharField(_("template"), max_length=80)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     language = models.CharField(_("language"), max_length=10, default="en")
-    recipient_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    recipient_id = models.PositiveBigIntegerField()
+    # Empty for a message to a bare address (a sign-in code to a number that is nobody's yet).
+    recipient_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recipient_id = models.PositiveBigIntegerField(null=True, blank=True)
     recipient = GenericForeignKey("recipient_type", "recipient_id")
     address = models.CharField(_("address"), max_length=254, blank=True)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
@@ -209,6 +210,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()}: {self.subject or self.body[:40]}"
+
+
+class RateCounter(models.Model):
+    """How often one limited thing (an SMS to a number, from an address, in all) happened in the
+    window that began with its first occurrence. Taken with one conditional UPDATE
+    (`core.services.rate_take`), so parallel requests can never pass the limit between them."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    window_end = models.DateTimeField(_("window ends"), db_index=True)
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("rate counter")
+        verbose_name_plural = _("rate counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
 
 
 class OutboxMessage(models.Model):

@@ -27,3 +27,13 @@ def broker_probe(token: str) -> None:
     folder = settings.VAR_DIR / "broker-probe"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / token).touch()
+
+
+@shared_task
+def rate_counters_purge() -> int:
+    from core.services import rate_counters_purge as run
+
+    return run()
+
+
+BEAT_SCHEDULE = {"core-rate-counters-purge": {"task": "core.tasks.rate_counters_purge", "schedule": 3600.0}}

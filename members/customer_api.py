@@ -16,7 +16,13 @@ from rest_framework.throttling import AnonRateThrottle
 
 from core.api import router
 from members.models import Coupon, Customer, Feedback, PointsEntry
-from members.services import customer_for_token, feedback_submit, login_code_request, login_code_verify
+from members.services import (
+    SignInCodeLimited,
+    customer_for_token,
+    feedback_submit,
+    login_code_request,
+    login_code_verify,
+)
 from orders.api import OrderSerializer
 from orders.models import Order
 from wallet.models import Entry
@@ -118,7 +124,12 @@ class CustomerSignInViewSet(viewsets.ViewSet):
     def create(self, request):
         serializer = CodeRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        login_code_request(phone=serializer.validated_data["phone"])
+        # The address the throttles use: the socket's, or what our own proxies report (NUM_PROXIES).
+        client_address = SignInThrottle().get_ident(request)
+        try:
+            login_code_request(phone=serializer.validated_data["phone"], client_address=client_address)
+        except SignInCodeLimited as limited:
+            raise exceptions.Throttled(wait=limited.retry_after, detail=limited.message) from None
         return Response(status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=CodeVerifySerializer, responses={201: CustomerTokenSerializer})

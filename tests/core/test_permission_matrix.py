@@ -195,6 +195,8 @@ MATRIX = {
     ("staff:logout", "POST"): ALL,
     ("staff:monitor", "GET"): only(A, R, M, C, F),
     ("staff:otp-setup", "GET"): STAFF,
+    ("staff:otp-enrol", "GET"): STAFF,
+    ("staff:otp-enrolments", "GET"): only(A),
     ("staff:otp-verify", "GET"): STAFF,
     ("staff:password-change", "GET"): STAFF,
     ("staff:password-change", "POST"): STAFF,
