@@ -330,6 +330,11 @@ PAYMENT_FEE_RATES = json.loads(
     or '{"alipay": "0.006", "wechat": "0.006", "stripe": "0.029", "card": "0.0038", "cash": "0"}'
 )
 
+# --- Partner API -----------------------------------------------------------------------------
+# Webhook URLs must be https:// and reach a public address (no loopback or private network:
+# SSRF). On only for local testing with a receiver on this machine; follows DEBUG by default.
+PARTNER_WEBHOOK_ALLOW_LOCAL = env_bool("PARTNER_WEBHOOK_ALLOW_LOCAL", DEBUG)
+
 # --- Security (production) ------------------------------------------------------------------
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
