@@ -300,7 +300,10 @@ REST_FRAMEWORK = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 SPECTACULAR_SETTINGS = {
     "TITLE": "Unattended retail back office API",
-    "DESCRIPTION": "Staff, device and customer API. Every list is scoped to the caller.",
+    "DESCRIPTION": (
+        "Staff, device, customer and partner API. Every list is scoped to the caller. Partner webhooks are "
+        "signed: X-Signature: t=<unix>,v1=<hex HMAC-SHA256(webhook secret, \"<t>.<body>\")>."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
