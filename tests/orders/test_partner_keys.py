@@ -194,3 +194,15 @@ def test_clerks_cannot_create_partners(world):
     browser = Client()
     browser.force_login(world.clerk)
     assert browser.get("/orders/partners/new/").status_code == 403
+
+
+def test_the_order_inquiry_filters_by_api_partner(world):
+    partner, _key, _s = create_partner(world.admin, region=world.east, sites=[world.east_store])
+    mine = _partner_order(partner, world.east_store, "P-1")
+    other = order_create(kind=OrderKind.COUNTER, actor=None, site=world.east_store, lines=[])
+    browser = Client()
+    browser.force_login(world.regional)
+    page = browser.get("/orders/", {"partner": partner.pk}).content.decode()
+    assert f'data-pk="{mine.pk}"' in page and f'data-pk="{other.pk}"' not in page
+    detail = browser.get(f"/orders/{mine.pk}/").content.decode()
+    assert partner.name in detail
