@@ -206,3 +206,12 @@ def test_the_order_inquiry_filters_by_api_partner(world):
     assert f'data-pk="{mine.pk}"' in page and f'data-pk="{other.pk}"' not in page
     detail = browser.get(f"/orders/{mine.pk}/").content.decode()
     assert partner.name in detail
+
+
+def test_administrators_are_pointed_at_the_partner_pages_and_clerks_are_not(world):
+    for user, shown in ((world.admin, True), (world.regional, True), (world.clerk, False), (world.manager, False)):
+        browser = Client()
+        browser.force_login(user)
+        page = browser.get("/orders/").content.decode()
+        assert ('href="/orders/partners/"' in page) is shown, user
+        assert ('href="/orders/webhooks/"' in page) is shown, user
