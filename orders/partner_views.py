@@ -17,8 +17,8 @@ from core.console import ScopedDetailView, ScopedListView, nav_register
 from core.filters import ScopedModelChoiceFilter
 from orders.forms import PartnerClientForm, PartnerEditForm
 from orders.models import PartnerClient, WebhookDelivery
-from orders.partners import partner_client_create, partner_client_revoke, partner_client_update
-from orders.webhooks import webhook_redeliver
+from orders.partners import partner_client_create, partner_client_revoke, partner_client_update, partner_key_rotate
+from orders.webhooks import webhook_ping, webhook_redeliver
 
 NO_STORE = "no-store"
 
@@ -125,6 +125,37 @@ def partner_revoke(request, pk):
         )
         return redirect("orders:partner-detail", pk=client.pk)
     return render(request, "orders/partner_revoke.html", {"client": client})
+
+
+def partner_key_new(request, pk):
+    """GET asks to confirm; POST issues a new key (the old one stops working) and shows it once."""
+    client = _changeable_partner(request, pk)
+    if request.method == "POST":
+        try:
+            key = partner_key_rotate(client=client, actor=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect("orders:partner-detail", pk=client.pk)
+        response = render(request, "orders/partner_created.html", {"client": client, "key": key, "rotated": True})
+        response["Cache-Control"] = NO_STORE
+        return response
+    return render(request, "orders/partner_key_new.html", {"client": client})
+
+
+def partner_ping(request, pk):
+    """POST: send the partner a test (`ping`) webhook, to check its endpoint and signature."""
+    client = _changeable_partner(request, pk)
+    if request.method != "POST":
+        return redirect("orders:partner-detail", pk=client.pk)
+    try:
+        delivery = webhook_ping(client=client)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("orders:partner-detail", pk=client.pk)
+    messages.success(request, gettext("A test webhook is on its way."))
+    return redirect("orders:webhook-delivery-detail", pk=delivery.pk)
 
 
 class WebhookDeliveryFilter(django_filters.FilterSet):

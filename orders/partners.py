@@ -165,6 +165,26 @@ def partner_client_update(*, client: PartnerClient, actor, sites, banks, webhook
     return client
 
 
+def partner_key_rotate(*, client: PartnerClient, actor) -> str:
+    """A new key for an active partner (a leaked key, a staff change on their side): the old key
+    stops working at once, the partner keeps its orders. The new key is returned once."""
+    key = _new_key()
+    changed = PartnerClient.objects.filter(pk=client.pk, is_active=True).update(
+        key_hash=key_hash(key), key_prefix=key[:SHOWN_PREFIX_LENGTH]
+    )
+    if not changed:
+        raise ValidationError(_("This key is revoked; create a new API partner instead."))
+    client.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="partner.key_rotate",
+        obj=client,
+        changes={"key_prefix": client.key_prefix},
+        region=client.region,
+    )
+    return key
+
+
 def partner_client_revoke(*, client: PartnerClient, actor) -> PartnerClient:
     """The key stops working at once; orders and the delivery log stay. Revoking twice is a no-op."""
     now = timezone.now()

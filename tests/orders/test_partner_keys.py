@@ -11,7 +11,7 @@ from devices.models import Device
 from orders.models import Channel, OrderKind, PartnerClient
 from orders.services import LineSpec, order_create
 from tests.factories import DeviceFactory, SiteFactory
-from tests.orders.partner_helpers import create_partner, partner_api
+from tests.orders.partner_helpers import KEY, create_partner, partner_api
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +215,26 @@ def test_administrators_are_pointed_at_the_partner_pages_and_clerks_are_not(worl
         page = browser.get("/orders/").content.decode()
         assert ('href="/orders/partners/"' in page) is shown, user
         assert ('href="/orders/webhooks/"' in page) is shown, user
+
+
+def test_a_new_key_replaces_the_old_one_and_keeps_the_orders(world):
+    partner, old_key, _secret = create_partner(world.regional, region=world.east, sites=[world.east_store])
+    order = _partner_order(partner, world.east_store)
+    browser = Client()
+    browser.force_login(world.regional)
+    assert "Issue a new API key" in browser.get(f"/orders/partners/{partner.pk}/new-key/").content.decode()
+    assert partner_api(old_key).get("/api/v1/partner/me/").status_code == 200  # asking changes nothing
+    response = browser.post(f"/orders/partners/{partner.pk}/new-key/")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    new_key = KEY.search(response.content.decode()).group(1)
+    assert new_key != old_key
+    assert partner_api(old_key).get("/api/v1/partner/me/").status_code == 401
+    listed = partner_api(new_key).get("/api/v1/partner/orders/").json()
+    assert [row["id"] for row in listed["results"]] == [order.pk]
+    partner.refresh_from_db()
+    assert partner.key_hash == hashlib.sha256(new_key.encode()).hexdigest()
+    # A revoked partner gets no new key.
+    browser.post(f"/orders/partners/{partner.pk}/revoke/")
+    refused = browser.post(f"/orders/partners/{partner.pk}/new-key/", follow=True)
+    assert "This key is revoked; create a new API partner instead." in refused.content.decode()
+    assert partner_api(new_key).get("/api/v1/partner/me/").status_code == 401

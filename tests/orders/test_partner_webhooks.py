@@ -216,3 +216,17 @@ def test_a_private_address_is_refused_at_send_time_in_production(world, settings
     assert (delivery.status, delivery.attempts) == ("failed", webhooks.MAX_ATTEMPTS)
     assert delivery.last_error == "Webhooks cannot be sent to a local or private address."
     assert delivery.last_status_code is None
+
+
+def test_an_operator_sends_a_test_webhook_from_the_partners_page(world, receiver, django_capture_on_commit_callbacks):
+    partner, _key, secret = create_partner(world.regional, region=world.east, webhook_url=receiver.url)
+    browser = Client()
+    browser.force_login(world.regional)
+    assert "Send a test webhook" in browser.get(f"/orders/partners/{partner.pk}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(f"/orders/partners/{partner.pk}/ping/")
+    delivery = WebhookDelivery.objects.get(client=partner)
+    assert response.status_code == 302 and response["Location"] == f"/orders/webhooks/{delivery.pk}/"
+    assert delivery.status == "delivered"
+    (request,) = receiver.requests
+    assert _verify(secret, request)["type"] == "ping"
