@@ -31,6 +31,7 @@ class Command(BaseCommand):
                 if exc.name != f"{app_name}.demo":
                     raise
                 continue
-            for line in getattr(module, "banner_lines", list)():
-                self.stdout.write(line)
+            if hasattr(module, "banner_lines"):
+                for line in module.banner_lines():
+                    self.stdout.write(line)
         self.stdout.write("")
