@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from orders.events import OrderChanged
 from orders.models import Order, PartnerClient, WebhookDelivery
@@ -95,10 +96,8 @@ def webhook_ping(*, client: PartnerClient) -> WebhookDelivery:
     return _delivery_create(client=client, event="ping", payload=payload)
 
 
-def _no_url_message():
-    from django.utils.translation import gettext
-
-    return gettext("No webhook URL is set for this API key; ask the operator to set one.")
+def _no_url_message() -> str:
+    return _("No webhook URL is set for this API key; ask the operator to set one.")
 
 
 def order_changed_payload(change: OrderChanged, *, external_reference: str = "") -> dict:
@@ -156,10 +155,8 @@ def webhook_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
     return again
 
 
-def _revoked_message():
-    from django.utils.translation import gettext
-
-    return gettext("This API partner's key is revoked; nothing is sent to it any more.")
+def _revoked_message() -> str:
+    return _("This API partner's key is revoked; nothing is sent to it any more.")
 
 
 # --- Sending ------------------------------------------------------------------------------------
