@@ -302,7 +302,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Unattended retail back office API",
     "DESCRIPTION": (
         "Staff, device, customer and partner API. Every list is scoped to the caller. Partner webhooks are "
-        "signed: X-Signature: t=<unix>,v1=<hex HMAC-SHA256(webhook secret, \"<t>.<body>\")>."
+        'signed: X-Signature: t=<unix>,v1=<hex HMAC-SHA256(webhook secret, "<t>.<body>")>.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
