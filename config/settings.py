@@ -300,7 +300,10 @@ REST_FRAMEWORK = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 SPECTACULAR_SETTINGS = {
     "TITLE": "Unattended retail back office API",
-    "DESCRIPTION": "Staff, device and customer API. Every list is scoped to the caller.",
+    "DESCRIPTION": (
+        "Staff, device, customer and partner API. Every list is scoped to the caller. Partner webhooks are "
+        'signed: X-Signature: t=<unix>,v1=<hex HMAC-SHA256(webhook secret, "<t>.<body>")>.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -347,6 +350,11 @@ PAYMENT_FEE_RATES = json.loads(
     os.environ.get("PAYMENT_FEE_RATES", "")
     or '{"alipay": "0.006", "wechat": "0.006", "stripe": "0.029", "card": "0.0038", "cash": "0"}'
 )
+
+# --- Partner API -----------------------------------------------------------------------------
+# Webhook URLs must be https:// and reach a public address (no loopback or private network:
+# SSRF). On only for local testing with a receiver on this machine; follows DEBUG by default.
+PARTNER_WEBHOOK_ALLOW_LOCAL = env_bool("PARTNER_WEBHOOK_ALLOW_LOCAL", DEBUG)
 
 # --- Security (production) ------------------------------------------------------------------
 if not DEBUG:

@@ -32,6 +32,8 @@ class OrderChanged:
     # What listeners check before touching the database (None: unknown, look it up).
     customer_id: int | None = None
     discounted: bool | None = None
+    # The API partner that created the order; None for orders no partner made.
+    partner_id: int | None = None
 
 
 _LISTENERS: list[Callable[[OrderChanged], None]] = []

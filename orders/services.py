@@ -86,6 +86,8 @@ class Actor:
             return cls(kind=ActorKind.DEVICE, label=f"device:{who.serial_number}")
         if model_name == "customer":
             return cls(kind=ActorKind.CUSTOMER, label=f"customer:{who.phone}")
+        if model_name == "partnerclient":
+            return cls(kind=ActorKind.PARTNER, label=f"partner:{who.key_prefix}")
         return cls(kind=ActorKind.SYSTEM, label=str(who))
 
     @classmethod
@@ -183,6 +185,7 @@ def _announce_on_commit(order: Order, from_status: str, action: str) -> None:
         action=action,
         customer_id=order.customer_id,
         discounted=order.discount_total > 0,
+        partner_id=order.partner_id,
     )
     transaction.on_commit(lambda: announce(change), robust=True)
 
@@ -202,9 +205,11 @@ def order_create(
     note: str = "",
     discount: Decimal = ZERO,
     number: str | None = None,
+    partner=None,
 ) -> Order:
     """Create an order with its lines. With an idempotency key, a repeat returns the first order.
-    `number` is one the caller took from `order_number_next` beforehand (see vend_start)."""
+    `number` is one the caller took from `order_number_next` beforehand (see vend_start).
+    `partner` is the API partner creating it (it sees the order and gets its webhooks)."""
     actor = Actor.of(actor)
     if idempotency_key:
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
@@ -246,6 +251,7 @@ def order_create(
                 external_reference=external_reference,
                 idempotency_key=idempotency_key or None,
                 note=note,
+                partner=partner,
             )
             sql.insert(order)
             sql.insert(

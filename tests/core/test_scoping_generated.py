@@ -33,6 +33,10 @@ UNSCOPED_ENDPOINTS = {
     "customer-coupons": "coupons a customer can use: customer token (tests/members)",
     "customer-orders": "a customer's own orders: customer token (tests/members)",
     "customer-feedback": "a customer's own feedback: customer token (tests/members)",
+    "partner-me": "an API partner's own key and scope: partner key (tests/orders/test_partner_api.py)",
+    "partner-orders": "the orders an API partner created: partner key (tests/orders/test_partner_api.py)",
+    "partner-webhook-test": "an API partner pings its own webhook: partner key (tests/orders/test_partner_api.py)",
+    "partner-webhook-deliveries": "an API partner's own webhook log: partner key (tests/orders/test_partner_api.py)",
 }
 
 pytestmark = pytest.mark.django_db
