@@ -5,7 +5,6 @@ accounts, roles or permissions are read-only for them (ADR 8)."""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import models
 
 from core.admin_site import PlatformGate, is_platform_admin, model_is_scoped, permission_is_platform_only
 from core.models import AuditEntry, Notification, Region, Site
@@ -23,17 +22,19 @@ class ScopedModelAdmin(PlatformGate, admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
+        if not hasattr(queryset, "restrict"):  # a model that cannot be scoped: the platform's only
+            return queryset if is_platform_admin(request.user) else queryset.none()
         return queryset.restrict(request.user, "view")
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
-        if allowed and obj is not None and not request.user.is_superuser:
+        if allowed and obj is not None and not request.user.is_superuser and model_is_scoped(type(obj)):
             return type(obj)._default_manager.restrict(request.user, "change").filter(pk=obj.pk).exists()
         return allowed
 
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
-        if allowed and obj is not None and not request.user.is_superuser:
+        if allowed and obj is not None and not request.user.is_superuser and model_is_scoped(type(obj)):
             return type(obj)._default_manager.restrict(request.user, "change").filter(pk=obj.pk).exists()
         return allowed
 
@@ -72,7 +73,7 @@ class ScopedModelAdmin(PlatformGate, admin.ModelAdmin):
         a row the editor could not change afterwards is outside their scope, so nothing is kept."""
         super().save_related(request, form, formsets, change)
         obj = form.instance
-        if request.user.is_superuser or is_platform_admin(request.user) or not isinstance(obj, models.Model):
+        if request.user.is_superuser or is_platform_admin(request.user) or not model_is_scoped(type(obj)):
             return
         if not type(obj)._default_manager.restrict(request.user, "change").filter(pk=obj.pk).exists():
             raise PermissionDenied
