@@ -52,7 +52,7 @@ def test_a_manager_cannot_give_a_clerk_more_than_they_hold(world):
     api = _api(world.manager)
     url = f"/api/v1/staff-profiles/{clerk.pk}/"
     for body, field in [
-        ({"refund_limit": "10000.00"}, "refund_limit"),
+        ({"refund_limit": "10000.00", "refund_daily_limit": "20000.00"}, "refund_limit"),
         ({"refund_limit": None}, "refund_limit"),
         ({"can_manage_members": True}, "can_manage_members"),
         ({"can_change_settings": True}, "can_change_settings"),
