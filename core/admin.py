@@ -4,6 +4,7 @@ every foreign key and many-to-many field, and what a save may leave behind. Fiel
 accounts, roles or permissions are read-only for them (ADR 8)."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied
 
 from core.admin_site import PlatformGate, is_platform_admin, model_is_scoped, permission_is_platform_only
@@ -50,6 +51,19 @@ class ScopedModelAdmin(PlatformGate, admin.ModelAdmin):
             if sensitive and field.name not in readonly:
                 readonly.append(field.name)
         return readonly
+
+    def get_list_filter(self, request):
+        """A filter on a related field lists every related row; for anyone but the platform it
+        lists only those the (scoped) changelist refers to."""
+        filters = list(super().get_list_filter(request))
+        if is_platform_admin(request.user):
+            return filters
+        scoped_filters = []
+        for item in filters:
+            if isinstance(item, str) and get_fields_from_path(self.model, item)[-1].is_relation:
+                item = (item, admin.RelatedOnlyFieldListFilter)
+            scoped_filters.append(item)
+        return scoped_filters
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         self._restrict_choices(db_field, request, kwargs)

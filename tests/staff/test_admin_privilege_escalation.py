@@ -185,3 +185,17 @@ def test_console_services_refuse_accounts_above_the_actor(world, client, setting
     assert response.status_code == 400, response.content
     world.regional.refresh_from_db()
     assert world.regional.is_active
+
+
+def test_changelist_filters_name_only_rows_in_scope(world, regional, client):
+    """A filter on a related field (a shift's store) lists only what the scoped list refers to,
+    not every store of every region."""
+    from decimal import Decimal
+
+    from staff.models import Shift
+
+    Shift.objects.create(site=world.east_store, clerk=world.clerk, opening_float=Decimal("10"))
+    Shift.objects.create(site=world.west_store, clerk=UserFactory(role="clerk"), opening_float=Decimal("10"))
+    page = client.get(reverse("admin:staff_shift_changelist")).content.decode()
+    assert "East store" in page
+    assert "West store" not in page
