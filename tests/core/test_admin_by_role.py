@@ -7,8 +7,8 @@ stand in the way) and each admin, the changelist, the add form and a change form
 - a page opens exactly when the role's permissions (less `PLATFORM_ONLY`) grant it and the admin
   offers it; a model that cannot be scoped (no `restrict()`) opens for the platform administrator
   only; a change form never allows changing more than the role's change permission and grants;
-- a changelist lists only rows inside the role's grants, and a row of a region outside them has
-  no change form for the role;
+- a changelist lists only rows inside the role's grants, its filters name only related rows
+  inside them, and a row of a region outside them has no change form for the role;
 - no form a non-platform role opens has an editable account field (password, superuser, staff,
   groups, permissions) or an editable reference to a model only the platform may see.
 """
@@ -136,6 +136,7 @@ def test_every_admin_page_as(role, world, rows, client):
             outside = [obj.pk for obj in listed if obj.pk not in inside]
             if outside:
                 wrong.append(f"{label} changelist lists rows outside the grants: {outside}")
+            wrong += _filters_beyond_grants(label, response.context["cl"], user)
             if model in rows and role in WEST_IS_OUTSIDE and model not in SUPPLIER_BUILDERS:
                 if rows[model][1].pk in {obj.pk for obj in listed}:
                     wrong.append(f"{label} changelist lists the West row")
@@ -190,6 +191,20 @@ def test_every_admin_page_as(role, world, rows, client):
                 wrong.append(f"{label} change form of the West row opens")
     assert checked >= 3 * len(admin.site._registry)
     assert not wrong, "\n".join(wrong)
+
+
+def _filters_beyond_grants(label, changelist, user):
+    """A filter on a related field names only related rows the user may see."""
+    found = []
+    for spec in changelist.filter_specs:
+        field = getattr(spec, "field", None)
+        if field is None or not field.is_relation or not _scoped(field.related_model):
+            continue
+        offered = {pk for pk, _name in getattr(spec, "lookup_choices", [])}
+        visible = set(field.related_model._default_manager.restrict(user, "view").values_list("pk", flat=True))
+        if offered - visible:
+            found.append(f"{label} changelist filter {field.name!r} names rows outside the grants")
+    return found
 
 
 def _account_fields(label, form, fields, model):
