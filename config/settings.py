@@ -45,7 +45,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "core.admin_apps.BackOfficeAdminConfig",  # django.contrib.admin with our site (ADR 8)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
