@@ -1,6 +1,7 @@
 """Console pages of core: the dashboard, regions, sites, the audit log and my notifications."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -68,6 +69,7 @@ class OutboxListView(ScopedListView):
     codes): platform administrators only, since the messages carry secrets."""
 
     model = OutboxMessage
+    platform_only = True  # not region-scoped: the messages of every region, with their secrets
     url_name = "core:outbox"
     title = _("Message outbox")
     filterset_class = OutboxFilter
@@ -78,6 +80,14 @@ class OutboxListView(ScopedListView):
         ("subject", _("Subject")),
         ("body", _("Message")),
     ]
+
+    def base_queryset(self):
+        from staff.policies import has_role
+        from staff.roles import PLATFORM_ADMIN
+
+        if not (self.request.user.is_superuser or has_role(self.request.user, PLATFORM_ADMIN)):
+            raise PermissionDenied  # even with the permission granted by hand
+        return super().base_queryset()
 
 
 @login_required

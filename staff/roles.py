@@ -105,7 +105,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.view_*",
         "inventory.view_*",
         "devices.view_*",
-        "orders.view_*",
+        # Not the API partners and their webhook log: those are the administrators'.
+        "orders.view_order",
+        "orders.view_orderline",
+        "orders.view_orderevent",
+        "orders.view_payment",
+        "orders.view_refund",
         "orders.add_order",
         "orders.change_order",
         "orders.add_payment",
@@ -176,7 +181,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     FINANCE: [
         "core.view_region",
         "core.view_site",
-        "orders.view_*",
+        # Not the API partners and their webhook log: those are the administrators'.
+        "orders.view_order",
+        "orders.view_orderline",
+        "orders.view_orderevent",
+        "orders.view_payment",
+        "orders.view_refund",
         "wallet.view_*",
         "accounting.*",
         "reports.*",
