@@ -133,6 +133,12 @@ def _render(template: str, context: dict, language: str, secrets: dict | None) -
     subject, _, body = rendered.partition("\n")
     secret_subject, _, secret_body = secret_rendered.partition("\n")
     real = {"subject": secret_subject.strip()[:200], "body": secret_body.strip()} if secrets else {}
+    # Providers that send only approved templates (core.sms.TemplateSMSProvider) get the values
+    # the deployment's template takes, by name; secrets travel only to the delivery task.
+    wanted = ((getattr(settings, "SMS_TEMPLATES", {}) or {}).get(template) or {}).get("params") or []
+    if wanted:
+        values = {**context, **(secrets or {})}
+        real["params"] = {name: str(values[name]) for name in wanted if values.get(name) is not None}
     return subject.strip(), body.strip(), real
 
 
@@ -221,7 +227,9 @@ def notification_send_to_address(
     return notification
 
 
-def notification_deliver_now(*, notification: Notification, subject: str = "", body: str = "") -> None:
+def notification_deliver_now(
+    *, notification: Notification, subject: str = "", body: str = "", params: dict | None = None
+) -> None:
     """Send one queued email or SMS and record the outcome; raises so the task can retry.
     `subject` / `body` replace the stored (masked) text when the message carries secrets."""
     from django.core.mail import send_mail
@@ -235,7 +243,12 @@ def notification_deliver_now(*, notification: Notification, subject: str = "", b
         if notification.channel == Notification.Channel.EMAIL:
             send_mail(subject or notification.subject, body or notification.body, None, [notification.address])
         elif notification.channel == Notification.Channel.SMS:
-            get_sms_provider().send(phone=notification.address, text=body or notification.body)
+            get_sms_provider().send(
+                phone=notification.address,
+                text=body or notification.body,
+                template=notification.template,
+                params=params,
+            )
     except Exception as exc:
         Notification.objects.filter(pk=notification.pk).update(
             status=Notification.Status.FAILED, last_error=str(exc)[:2000]

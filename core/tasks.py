@@ -7,11 +7,13 @@ from core.services import notification_deliver_now
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=5, retry_backoff_max=600, max_retries=8)
-def notification_deliver(self, notification_id: int, subject: str = "", body: str = "") -> None:
+def notification_deliver(
+    self, notification_id: int, subject: str = "", body: str = "", params: dict | None = None
+) -> None:
     notification = Notification.objects.filter(pk=notification_id).first()
     if notification is None:
         return
-    notification_deliver_now(notification=notification, subject=subject, body=body)
+    notification_deliver_now(notification=notification, subject=subject, body=body, params=params)
 
 
 @shared_task(ignore_result=True)

@@ -138,3 +138,34 @@ def test_a_notification_without_a_configured_template_is_not_sent_blind(local_pr
     with pytest.raises(RuntimeError, match="SMS_TEMPLATES"):
         AlibabaSMSProvider().send(phone="+8613800138000", text="hello", template="unknown_template", params={})
     assert local_provider.seen == []
+
+
+@pytest.mark.django_db
+def test_a_customer_signs_in_with_the_code_tencent_delivered(
+    local_provider, settings, django_capture_on_commit_callbacks
+):
+    """Through the door: the customer asks for a code over HTTP, the delivery task hands the
+    template's parameters (the code included) to Tencent's SDK, the stored copy keeps it masked,
+    and the code that reached the phone signs the customer in."""
+    from rest_framework.test import APIClient
+
+    from core.models import Notification
+
+    settings.SMS_PROVIDER = "core.sms.TencentSMSProvider"
+    settings.SMS_TEMPLATES = {"customer_login_code": {"tencent": "2233445", "params": ["code"]}}
+    local_provider.answer = {
+        "Response": {"SendStatusSet": [{"PhoneNumber": "+8613800138000", "Code": "Ok", "Message": "send success"}]}
+    }
+    app = APIClient()
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = app.post("/api/v1/customer/sign-in/", {"phone": "13800138000"}, format="json")
+    assert asked.status_code == 202
+    [request] = local_provider.seen
+    body = json.loads(request["body"])
+    assert body["TemplateId"] == "2233445" and body["PhoneNumberSet"] == ["+8613800138000"]
+    [code] = body["TemplateParamSet"]
+    assert len(code) == 6 and code.isdigit()
+    stored = Notification.objects.get(template="customer_login_code")
+    assert stored.status == "sent" and code not in stored.body
+    verified = app.post("/api/v1/customer/sign-in/verify/", {"phone": "13800138000", "code": code}, format="json")
+    assert verified.status_code == 201 and verified.json()["token"]
