@@ -104,14 +104,21 @@ class AttemptCounter(models.Model):
     conditional UPDATE has taken a slot here (`count < limit`), so parallel tries cannot pass the
     limit; right codes give their slot back."""
 
-    place = models.CharField(max_length=40)
-    source = models.CharField(max_length=120, blank=True)
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
+    place = models.CharField(_("place"), max_length=40)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(_("source"), max_length=120, blank=True)
+    window_start = models.DateTimeField(_("window start"))
+    count = models.PositiveIntegerField(_("codes in window"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    scope_region_path = "site__region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["place", "source"], name="one_attempt_counter_per_source")]
+        verbose_name = _("code attempt counter")
+        verbose_name_plural = _("code attempt counters")
 
     def __str__(self):
         return f"{self.place} {self.source}: {self.count}"
@@ -121,16 +128,23 @@ class PhoneConfirmation(models.Model):
     """A one-time code sent by SMS to the phone of a customer whose parcel waits at a place, so
     they can open with their pickup code even while code entry there is locked. Stored as an HMAC."""
 
-    place = models.CharField(max_length=40)
-    phone = models.CharField(max_length=20)
+    place = models.CharField(_("place"), max_length=40)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    phone = models.CharField(_("phone"), max_length=20)
     code_hmac = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    scope_region_path = "site__region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
 
     class Meta:
         indexes = [models.Index(fields=["place", "phone", "-created_at"])]
+        verbose_name = _("phone confirmation")
+        verbose_name_plural = _("phone confirmations")
 
     def __str__(self):
         return f"{self.place} {self.phone} {self.created_at:%Y-%m-%d %H:%M}"

@@ -90,7 +90,7 @@ def _not_locked(now) -> Q:
     return Q(locked_until__isnull=True) | Q(locked_until__lte=now)
 
 
-def _slot_take(place: str, source: str, limit: int) -> bool:
+def _slot_take(place: str, source: str, limit: int, site) -> bool:
     """Take one evaluation slot for (place, source), or say no: a single conditional UPDATE that
     commits on its own before the code is looked at, so a parallel burst cannot read a count under
     the limit and all go ahead. A window older than PICKUP_LOCK_WINDOW_MINUTES starts again at 1."""
@@ -110,7 +110,7 @@ def _slot_take(place: str, source: str, limit: int) -> bool:
             return bool(taken)
         # The first try from this source: make its row (a parallel first try may make it too).
         AttemptCounter.objects.bulk_create(
-            [AttemptCounter(place=place, source=source, window_start=now)], ignore_conflicts=True
+            [AttemptCounter(place=place, site=site, source=source, window_start=now)], ignore_conflicts=True
         )
     return False
 
@@ -182,10 +182,10 @@ def code_redeem(*, code: str, device=None, site=None, order_filter=None, source:
     place_site = site or device.site
     place = _place(device, site)
     source = (source or place)[:120]
-    if not _slot_take(place, source, settings.PICKUP_MAX_WRONG_CODES):
+    if not _slot_take(place, source, settings.PICKUP_MAX_WRONG_CODES, place_site):
         PickupAttempt.objects.create(device=device, site=place_site, source=source, refused_locked=True)
         raise EntryLocked(LOCKED_MESSAGE, code="locked")
-    if not _slot_take(place, "", settings.PICKUP_PLACE_MAX_WRONG_CODES):
+    if not _slot_take(place, "", settings.PICKUP_PLACE_MAX_WRONG_CODES, place_site):
         _slot_give_back(place, source)  # the place is full, not this source
         PickupAttempt.objects.create(device=device, site=place_site, source=source, refused_locked=True)
         raise EntryLocked(LOCKED_MESSAGE, code="locked")
@@ -252,7 +252,11 @@ def phone_confirmation_send(*, phone: str, device=None, site=None, order_filter=
     otp = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
         PhoneConfirmation.objects.create(
-            place=place, phone=phone, code_hmac=_phone_code_hmac(place, phone, otp), expires_at=now + PHONE_CODE_TTL
+            place=place,
+            site=site or device.site,
+            phone=phone,
+            code_hmac=_phone_code_hmac(place, phone, otp),
+            expires_at=now + PHONE_CODE_TTL,
         )
         if waiting is not None:
             notification_send(
