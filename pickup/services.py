@@ -134,15 +134,6 @@ def _lock_when_full(*, place: str, source: str, limit: int, device, site) -> Ent
     return EntryLock.objects.create(**_where(device, site), source=source, until=until, wrong_codes=limit)
 
 
-def entry_locked(*, device=None, site=None, source: str = "") -> EntryLock | None:
-    """The lock in force for this source at the place, or for the whole place, if any."""
-    return (
-        EntryLock.objects.filter(**_where(device, site), source__in={"", source}, until__gt=timezone.now())
-        .order_by("-until")
-        .first()
-    )
-
-
 def _find_live(code: str, order_filter: dict | None) -> PickupCode | None:
     code = (code or "").strip()
     if not (code.isdigit() and 6 <= len(code) <= 12):
