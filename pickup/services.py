@@ -94,10 +94,11 @@ def _slot_take(place: str, source: str, limit: int, site) -> bool:
     """Take one evaluation slot for (place, source), or say no: a single conditional UPDATE that
     commits on its own before the code is looked at, so a parallel burst cannot read a count under
     the limit and all go ahead. A window older than PICKUP_LOCK_WINDOW_MINUTES starts again at 1."""
-    for _round in range(2):
+
+    def take() -> int:
         now = timezone.now()
         stale = Q(window_start__lte=now - _window())
-        taken = (
+        return (
             AttemptCounter.objects.filter(place=place, source=source)
             .filter(_not_locked(now))
             .filter(Q(count__lt=limit) | stale)
@@ -106,13 +107,15 @@ def _slot_take(place: str, source: str, limit: int, site) -> bool:
                 window_start=Case(When(stale, then=Value(now)), default=F("window_start")),
             )
         )
-        if taken or AttemptCounter.objects.filter(place=place, source=source).exists():
-            return bool(taken)
-        # The first try from this source: make its row (a parallel first try may make it too).
-        AttemptCounter.objects.bulk_create(
-            [AttemptCounter(place=place, site=site, source=source, window_start=now)], ignore_conflicts=True
-        )
-    return False
+
+    if take():
+        return True
+    # Full, locked, or the first try from this source: make sure the row exists (a parallel first
+    # try may be making it too) and ask once more; that answer is the one that counts.
+    AttemptCounter.objects.bulk_create(
+        [AttemptCounter(place=place, site=site, source=source, window_start=timezone.now())], ignore_conflicts=True
+    )
+    return bool(take())
 
 
 def _slot_give_back(place: str, source: str) -> None:
