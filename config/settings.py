@@ -397,7 +397,10 @@ LOCKER_FREE_HOURS = int(os.environ.get("LOCKER_FREE_HOURS", "24"))
 LOCKER_OVERDUE_FEE_PER_DAY = os.environ.get("LOCKER_OVERDUE_FEE_PER_DAY", "2.00")
 PICKUP_CODE_LENGTH = int(os.environ.get("PICKUP_CODE_LENGTH", "8"))
 PICKUP_CODE_TTL_HOURS = int(os.environ.get("PICKUP_CODE_TTL_HOURS", "72"))
+# Wrong codes per source (keypad session, clerk, API client) within the window before that source
+# is locked; the whole locker bank or store counter locks only at the larger ceiling (ADR 0010).
 PICKUP_MAX_WRONG_CODES = 5
+PICKUP_PLACE_MAX_WRONG_CODES = int(os.environ.get("PICKUP_PLACE_MAX_WRONG_CODES", "50"))
 PICKUP_LOCK_WINDOW_MINUTES = 15
 PICKUP_LOCK_MINUTES = 15
 
