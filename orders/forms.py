@@ -76,12 +76,13 @@ class PartnerClientForm(PartnerScopeForm):
 
 
 class PartnerEditForm(PartnerScopeForm):
-    def __init__(self, *args, client: PartnerClient, **kwargs):
+    def __init__(self, *args, client: PartnerClient | None = None, **kwargs):
         self.client = client
-        kwargs.setdefault(
-            "initial",
-            {"sites": client.sites.all(), "banks": client.banks.all(), "webhook_url": client.webhook_url},
-        )
+        if client is not None:
+            kwargs.setdefault(
+                "initial",
+                {"sites": client.sites.all(), "banks": client.banks.all(), "webhook_url": client.webhook_url},
+            )
         super().__init__(*args, **kwargs)
 
     def region_for_check(self):
