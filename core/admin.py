@@ -8,7 +8,7 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied
 
 from core.admin_site import PlatformGate, is_platform_admin, model_is_scoped, permission_is_platform_only
-from core.models import AuditEntry, Notification, Region, Site
+from core.models import AuditEntry, Notification, OutboxMessage, RateCounter, Region, Site
 
 # Fields of an account that only a platform administrator may change, on any model.
 SENSITIVE_FIELD_NAMES = frozenset({"password", "is_superuser", "is_staff", "groups", "user_permissions"})
@@ -129,3 +129,20 @@ class AuditEntryAdmin(AppendOnlyAdmin):
 class NotificationAdmin(AppendOnlyAdmin):
     list_display = ["created_at", "template", "channel", "address", "status", "attempts"]
     list_filter = ["channel", "status", "template"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(AppendOnlyAdmin):
+    """What the embedded default "sent": the platform's only (the messages carry secrets)."""
+
+    platform_only = True
+    list_display = ["created_at", "channel", "address", "subject"]
+    list_filter = ["channel"]
+    search_fields = ["address", "body"]
+
+
+@admin.register(RateCounter)
+class RateCounterAdmin(AppendOnlyAdmin):
+    platform_only = True
+    list_display = ["key", "count", "window_end"]
+    search_fields = ["key"]

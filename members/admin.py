@@ -9,6 +9,7 @@ from members.models import (
     Feedback,
     LoginCode,
     MemberLevel,
+    PayCode,
     PointsEntry,
     Promotion,
     PromotionUse,
@@ -92,3 +93,12 @@ class PromotionAdmin(ScopedModelAdmin):
 @admin.register(PromotionUse)
 class PromotionUseAdmin(AppendOnlyAdmin):
     list_display = ["at", "promotion", "order", "amount", "status"]
+
+
+@admin.register(PayCode)
+class PayCodeAdmin(AppendOnlyAdmin):
+    """Payment codes a member's app showed at a till (hashed); read-only, the platform's only."""
+
+    platform_only = True
+    list_display = ["customer", "created_at", "expires_at", "used_at", "used_for"]
+    exclude = ["code_hash"]

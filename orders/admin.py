@@ -1,7 +1,16 @@
 from django.contrib import admin
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
-from orders.models import Order, OrderEvent, OrderLine, Payment, Refund
+from orders.models import (
+    IdempotencyRecord,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PartnerClient,
+    Payment,
+    Refund,
+    WebhookDelivery,
+)
 
 
 class OrderLineInline(admin.TabularInline):
@@ -58,3 +67,24 @@ class RefundAdmin(AppendOnlyAdmin):
 @admin.register(OrderEvent)
 class OrderEventAdmin(AppendOnlyAdmin):
     list_display = ["order", "at", "actor_label", "action", "from_status", "to_status"]
+
+
+@admin.register(PartnerClient)
+class PartnerClientAdmin(AppendOnlyAdmin):
+    """API partners are created, re-keyed and revoked on their console pages (the key is shown
+    once there); here they are only seen."""
+
+    list_display = ["name", "kind", "region", "key_prefix", "is_active"]
+    exclude = ["key_hash", "webhook_secret"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(AppendOnlyAdmin):
+    list_display = ["created_at", "client", "event", "status", "attempts", "last_status_code"]
+    list_filter = ["status"]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(AppendOnlyAdmin):
+    platform_only = True
+    list_display = ["client", "key", "method", "path", "status_code", "created_at"]

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
 from core.admin_site import PlatformOnlyAdmin
-from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile, User
+from staff.models import AnomalyRule, OtpEnrolment, RefundApproval, Shift, StaffAlert, StaffProfile, User
 
 
 @admin.register(User)
@@ -64,3 +64,17 @@ class AnomalyRuleAdmin(ScopedModelAdmin):
 class StaffAlertAdmin(AppendOnlyAdmin):
     list_display = ["created_at", "kind", "site", "clerk", "message", "acknowledged_at"]
     list_filter = ["kind"]
+
+
+@admin.register(OtpEnrolment)
+class OtpEnrolmentAdmin(PlatformOnlyAdmin, admin.ModelAdmin):
+    """Two-factor enrolment links (hashed): issued from the console, only seen here."""
+
+    list_display = ["user", "sent_to", "issued_by", "created_at", "expires_at", "used_at"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -3,7 +3,6 @@ app's `demo.py` lists in `banner_lines()` (an API partner's key, for example).""
 
 import importlib
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from core.demo import DEMO_PASSWORD, DEMO_USERS
@@ -24,7 +23,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, full_name, _scope in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {role:<16} {full_name}")
-        for app_name in settings.INSTALLED_APPS:
+        from django.apps import apps
+
+        for app_name in [config.name for config in apps.get_app_configs()]:
             try:
                 module = importlib.import_module(f"{app_name}.demo")
             except ModuleNotFoundError as exc:
