@@ -197,3 +197,31 @@ class PeriodForm(forms.Form):
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError(_("The period ends before it starts."))
         return data
+
+
+class GrantForm(forms.Form):
+    """A region or a store to give, and whether to see or to manage it. Validation accepts any
+    region or store so that one outside the giver's regions gets the service's clear refusal (and
+    its audit entry); the choices shown are the giver's own."""
+
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), required=False)
+    site = forms.ModelChoiceField(label=_("Store or site"), queryset=Site.objects.all(), required=False)
+    action = forms.ChoiceField(
+        label=_("Level"),
+        choices=[("view", _("See")), ("change", _("Manage"))],
+        initial="view",
+        help_text=_("Store staff get the level of their role: clerks see, store managers manage."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        regions = Region.objects.restrict(user, "change").order_by("path")
+        sites = Site.objects.restrict(user, "change").filter(is_active=True).order_by("name")
+        self.fields["region"].widget.choices = [("", "---------"), *((r.pk, str(r)) for r in regions)]
+        self.fields["site"].widget.choices = [("", "---------"), *((s.pk, str(s)) for s in sites)]
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("region")) == bool(data.get("site")):
+            raise forms.ValidationError(_("Choose a region or a store, not both."))
+        return data

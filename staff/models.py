@@ -84,6 +84,7 @@ class StaffProfile(models.Model):
         permissions = [
             ("use_cashier", _("Can use the cashier console")),
             ("view_performance", _("Can view clerk performance")),
+            ("manage_grants", _("Can give staff regions and stores")),
         ]
         constraints = [
             models.CheckConstraint(

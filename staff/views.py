@@ -26,6 +26,7 @@ from staff.forms import (
     ClerkCreateForm,
     CollectForm,
     DecisionForm,
+    GrantForm,
     PeriodForm,
     ProfileSwitchesForm,
     RefundRequestForm,
@@ -37,6 +38,10 @@ from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffPr
 from staff.services import (
     PROFILE_FIELDS,
     clerk_create,
+    grantee_may_be_managed,
+    staff_grant_add,
+    staff_grant_remove,
+    staff_grants_of,
     staff_password_reset,
     staff_profile_update,
     staff_set_active,
@@ -237,6 +242,79 @@ def _period(form) -> tuple[datetime.datetime, datetime.datetime]:
     start = datetime.datetime.combine(start_day, datetime.time.min, tzinfo=tz)
     end = datetime.datetime.combine(end_day + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
     return start, end
+
+
+# --- Grants of regions and stores (ADR 15) ----------------------------------------------------
+def _grantees(actor):
+    """The accounts whose regions and stores `actor` may change, in the order of the list page."""
+    from staff.models import User
+
+    users = User.objects.filter(is_active=True).exclude(pk=actor.pk).prefetch_related("groups")
+    users = users.order_by("username")
+    return [user for user in users if grantee_may_be_managed(actor, user)]
+
+
+def grant_users(request):
+    """Staff accounts and the regions and stores they hold, for whoever gives them."""
+    _need(request, "staff.manage_grants")
+    rows = [
+        {"user": user, "roles": user.role_names, "grants": staff_grants_of(user, viewer=request.user)}
+        for user in _grantees(request.user)
+    ]
+    return render(request, "staff/grant_users.html", {"rows": rows})
+
+
+def grant_user(request, pk):
+    """One account's regions and stores: give one, take one back. Effective at once, open
+    websockets included (core.services.scope_grant announces the change)."""
+    from core.models import Region, Site
+    from staff.models import User
+
+    _need(request, "staff.manage_grants")
+    user = get_object_or_404(User, pk=pk)
+    form = GrantForm(request.POST if request.POST.get("form") == "grant" else None, user=request.user)
+    if request.method == "POST" and request.POST.get("form") == "revoke":
+        model = {"region": Region, "site": Site}.get(request.POST.get("kind"))
+        if model is None:
+            raise Http404
+        target = get_object_or_404(model, pk=request.POST.get("target"))
+        try:
+            staff_grant_remove(actor=request.user, user=user, target=target)
+        except ValidationError as error:
+            _errors(request, error)
+            return (
+                redirect("staff:grant-user", pk=user.pk)
+                if grantee_may_be_managed(request.user, user)
+                else (redirect("staff:grant-users"))
+            )
+        messages.success(request, _("%(target)s was taken back.") % {"target": target})
+        return redirect("staff:grant-user", pk=user.pk)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        target = data["region"] or data["site"]
+        try:
+            staff_grant_add(actor=request.user, user=user, target=target, action=data["action"])
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("%(target)s was given.") % {"target": target})
+            return redirect("staff:grant-user", pk=user.pk)
+    manageable = grantee_may_be_managed(request.user, user)
+    if not manageable and request.method == "GET":
+        messages.error(request, _("You may not change this account's regions and stores."))
+        return redirect("staff:grant-users")
+    return render(
+        request,
+        "staff/grant_user.html",
+        {
+            "grantee": user,
+            "roles": user.role_names,
+            "grants": staff_grants_of(user, viewer=request.user) if manageable else [],
+            "form": form,
+            "manageable": manageable,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 # --- Cashier console -------------------------------------------------------------------------
@@ -743,6 +821,13 @@ nav_register(
     url_name="staff:performance",
     permission="staff.view_performance",
     order=11,
+)
+nav_register(
+    section=gettext_lazy("Store"),
+    label=gettext_lazy("Regions and stores of staff"),
+    url_name="staff:grant-users",
+    permission="staff.manage_grants",
+    order=13,
 )
 nav_register(
     section=gettext_lazy("Store"),
