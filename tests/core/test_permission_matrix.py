@@ -224,6 +224,8 @@ MATRIX = {
     ("staff:clerk-detail", "GET"): only(A, R, M),
     ("staff:clerk-detail", "POST"): only(A, R, M),
     ("staff:clerk-list", "GET"): only(A, R, M),
+    ("staff:grant-user", "GET"): only(A, R),
+    ("staff:grant-users", "GET"): only(A, R),
     ("staff:login", "GET"): ALL,
     ("staff:login", "POST"): ALL,
     ("staff:logout", "GET"): ALL,
