@@ -332,6 +332,9 @@ class TrainingRecord(_OfProfile):
         verbose_name = _("training record")
         verbose_name_plural = _("training records")
 
+    def __str__(self):
+        return f"{self.date} {self.content}"
+
 
 class Evaluation(_OfProfile):
     """A manager's periodic evaluation of a clerk; colleagues add their ratings to it."""
@@ -357,6 +360,9 @@ class Evaluation(_OfProfile):
             models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="staff_evaluation_score_1_5"),
         ]
 
+    def __str__(self):
+        return f"{self.profile} {self.period_start} – {self.period_end}"
+
 
 class PeerRating(models.Model):
     evaluation = models.ForeignKey(
@@ -380,6 +386,9 @@ class PeerRating(models.Model):
             models.UniqueConstraint(fields=["evaluation", "rater"], name="staff_peer_rating_once"),
             models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="staff_peer_rating_score_1_5"),
         ]
+
+    def __str__(self):
+        return f"{self.evaluation} · {self.score}"
 
 
 class RewardPenalty(_OfProfile):
@@ -411,3 +420,6 @@ class RewardPenalty(_OfProfile):
             ),
             models.CheckConstraint(condition=~Q(reason=""), name="staff_reward_penalty_reason"),
         ]
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()}"
