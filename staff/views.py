@@ -200,6 +200,8 @@ class ClerkDetailView(ScopedDetailView):
             try:
                 service(actor=request.user, profile=profile, **form.cleaned_data)
             except ValidationError as error:
+                if profile.user_id == request.user.pk:  # no form on one's own page: say it above
+                    _errors(request, error)
                 _form_errors(form, error)
             else:
                 messages.success(request, _("Recorded."))
