@@ -217,6 +217,25 @@ def customer_rating_add(*, payment, rating: int, comment: str = "", client_addre
 
 
 # --- Reads -------------------------------------------------------------------------------------
+def appraised_users(*, viewer, start, end, site=None, only_user=None) -> set[int]:
+    """Ids of clerks in the viewer's scope with a training, an evaluation, a reward or a penalty in
+    the period [start, end) (aware datetimes, as the performance page passes them)."""
+    first, last = start.date(), (end - datetime.timedelta(days=1)).date()
+    ids: set[int] = set()
+    for queryset, field in (
+        (TrainingRecord.objects.restrict(viewer), "date"),
+        (Evaluation.objects.restrict(viewer), "period_end"),
+        (RewardPenalty.objects.restrict(viewer), "date"),
+    ):
+        queryset = queryset.filter(**{f"{field}__gte": first, f"{field}__lte": last})
+        if site is not None:
+            queryset = queryset.filter(profile__sites=site)
+        if only_user is not None:
+            queryset = queryset.filter(profile__user=only_user)
+        ids.update(queryset.values_list("profile__user", flat=True))
+    return ids
+
+
 def appraisal_summary(user_ids, *, start=None, end=None) -> dict[int, dict]:
     """Per clerk (user id): training and evaluation figures, rewards and penalties, for a period
     (dates; None means all time). Rows only for ids given, which the caller has already scoped."""

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from members.models import Feedback
 from orders.models import ZERO, Order, OrderEvent, OrderKind, Payment, Refund
 from staff import policies
-from staff.appraisals import appraisal_summary
+from staff.appraisals import appraisal_summary, appraised_users
 from staff.models import RefundApproval, Shift, User
 
 COLUMNS = [
@@ -139,6 +139,9 @@ def performance_rows(*, viewer, start, end, site=None) -> list[dict]:
         entry["abs_variance"] += abs(variance)
     for row in feedback.values("clerk").annotate(avg=Avg("rating"), n=Count("pk")):
         stats[row["clerk"]].update(rating=round(float(row["avg"]), 2), ratings=row["n"])
+    # Clerks with training, an evaluation, a reward or a penalty in the period have a row too.
+    for user_id in appraised_users(viewer=viewer, start=start, end=end, site=site, only_user=only_user):
+        stats[user_id]  # noqa: B018 - creates the clerk's empty row
     users = {u.pk: u for u in User.objects.filter(pk__in=stats.keys())}
     development = appraisal_summary(users.keys(), start=start.date(), end=(end - datetime.timedelta(days=1)).date())
     rows = []

@@ -212,3 +212,20 @@ def test_the_performance_export_carries_training_evaluation_and_rewards(world, c
     )
     page = client.get(reverse("staff:performance")).content.decode()
     assert '<td class="trainings">1/2</td>' in page and '<td class="evaluation">3</td>' in page
+
+
+def test_a_clerk_with_only_a_reward_in_the_period_has_a_row_in_the_export(world, client):
+    profile = StaffProfile.objects.get(user=world.clerk)
+    appraisals.reward_penalty_record(
+        actor=world.manager, profile=profile, kind="reward", date=TODAY, reason="Spotless shelves", amount=50
+    )
+    stranger = UserFactory(role="clerk")
+    StaffProfile.objects.create(user=stranger).sites.add(world.west_store)
+    appraisals.reward_penalty_record(actor=world.admin, profile=stranger.profile, kind="reward", date=TODAY, reason="x")
+    client.force_login(world.manager)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(reverse("staff:performance"), {"export": "csv"}).content.decode("utf-8-sig"))
+        )
+    )
+    assert [(r["Collections"], r["Rewards"], r["Rewards amount"]) for r in rows] == [("0", "1", "50.0")]
