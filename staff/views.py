@@ -158,6 +158,9 @@ class ClerkDetailView(ScopedDetailView):
             self.request.user.has_perm("staff.change_staffprofile") and self.object.user_id != self.request.user.pk
         )
         context["roles"] = self.object.user.role_names
+        context["may_grant"] = self.request.user.has_perm("staff.manage_grants") and grantee_may_be_managed(
+            self.request.user, self.object.user
+        )
         context.update(self._development(kwargs))
         return context
 

@@ -71,6 +71,8 @@ def test_regional_admin_gives_service_staff_and_clerks_stores_in_their_region(wo
     assert user_grants(_fresh(other_service)).region_paths == (world.east.path,)
     # A clerk's new store joins their profile's stores too, so the till lets them work there.
     second = type(world.east_store).objects.create(region=world.east, name="East kiosk", code="east-kiosk")
+    clerk_page = client.get(reverse("staff:clerk-detail", args=[world.clerk.profile.pk])).content.decode()
+    assert reverse("staff:grant-user", args=[world.clerk.pk]) in clerk_page
     assert _grant(client, world.clerk, site=second.pk).status_code == 302
     assert set(StaffProfile.objects.get(user=world.clerk).sites.all()) == {world.east_store, second}
     assert _revoke(client, world.clerk, "site", second).status_code == 302
