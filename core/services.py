@@ -97,6 +97,7 @@ def scope_grant(*, actor, user, target: Region | Site, action: str = "view") -> 
         changes={"user": user.get_username(), "action": action},
         region=target if isinstance(target, Region) else target.region,
     )
+    _announce_grants_changed(user)
 
 
 def scope_revoke(*, actor, user, target: Region | Site) -> None:
@@ -110,6 +111,18 @@ def scope_revoke(*, actor, user, target: Region | Site) -> None:
         changes={"user": user.get_username()},
         region=target if isinstance(target, Region) else target.region,
     )
+    _announce_grants_changed(user)
+
+
+def _announce_grants_changed(user) -> None:
+    """Open websockets joined their groups at the handshake; after the commit, tell every socket of
+    the user to recompute them (staff.websocket.UserSocket), so a grant or a revocation reaches
+    live pages at once, without a reconnect (ADR 15)."""
+    from core.live import group_send_many
+    from staff.websocket import user_group
+
+    user_id = user.pk
+    transaction.on_commit(lambda: group_send_many([user_group(user_id)], {"type": "grants.changed"}))
 
 
 # --- Notifications ---------------------------------------------------------------------------

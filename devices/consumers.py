@@ -2,7 +2,8 @@
 
 `/ws/fleet/` joins the groups the user's grants cover — `fleet.all` for staff who see every
 region, else one group per granted region and site — so a browser never receives a device outside
-its scope. `/ws/devices/<id>/` is one device's page, after a check that the user may see it.
+its scope. When the user's grants change, the socket follows them while it stays open
+(staff.websocket.UserSocket.grants_changed) and tells the page with a `scope` message. `/ws/devices/<id>/` is one device's page, after a check that the user may see it.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ def _device_groups(user, device_id: int) -> list[str]:
 class _LiveConsumer(UserSocket, BatchReceiver, AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
 
-    async def _groups(self) -> list[str]:
+    async def scope_groups(self) -> list[str]:
         raise NotImplementedError
 
     async def connect(self):
-        self.groups_joined = await self._groups()
+        self.groups_joined = await self.scope_groups()
         if not self.groups_joined:
             await self.close(code=4403)
             return
@@ -71,12 +72,12 @@ class _LiveConsumer(UserSocket, BatchReceiver, AsyncJsonWebsocketConsumer):
 
 
 class FleetConsumer(_LiveConsumer):
-    async def _groups(self):
+    async def scope_groups(self):
         return await database_sync_to_async(_fleet_groups)(self.scope["user"])
 
 
 class DeviceConsumer(_LiveConsumer):
-    async def _groups(self):
+    async def scope_groups(self):
         return await database_sync_to_async(_device_groups)(
             self.scope["user"], int(self.scope["url_route"]["kwargs"]["pk"])
         )

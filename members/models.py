@@ -83,6 +83,15 @@ class Feedback(models.Model):
     product = models.ForeignKey(
         "catalog.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
     )
+    # The collection rated from the receipt's QR code: one rating per collection (ADR 15).
+    payment = models.OneToOneField(
+        "orders.Payment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="feedback",
+        verbose_name=_("collection"),
+    )
     status = models.CharField(
         _("status"),
         max_length=10,

@@ -22,17 +22,20 @@ def _order_groups_for(user) -> list[str]:
 
 
 class OrdersConsumer(UserSocket, BatchReceiver, AsyncJsonWebsocketConsumer):
+    async def scope_groups(self) -> list[str]:
+        return await database_sync_to_async(_order_groups_for)(self.scope["user"])
+
     async def connect(self):
-        self.joined = await database_sync_to_async(_order_groups_for)(self.scope["user"])
-        if not self.joined:
+        self.groups_joined = await self.scope_groups()
+        if not self.groups_joined:
             await self.close(code=4403)
             return
-        for group in self.joined:
+        for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code):
-        for group in getattr(self, "joined", []):
+        for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def order_changed(self, event):

@@ -3,7 +3,19 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
 from core.admin_site import PlatformOnlyAdmin
-from staff.models import AnomalyRule, OtpEnrolment, RefundApproval, Shift, StaffAlert, StaffProfile, User
+from staff.models import (
+    AnomalyRule,
+    Evaluation,
+    OtpEnrolment,
+    PeerRating,
+    RefundApproval,
+    RewardPenalty,
+    Shift,
+    StaffAlert,
+    StaffProfile,
+    TrainingRecord,
+    User,
+)
 
 
 @admin.register(User)
@@ -78,3 +90,27 @@ class OtpEnrolmentAdmin(PlatformOnlyAdmin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# Training, evaluations, ratings, rewards and penalties are recorded on the clerk's console page,
+# whose services check who manages whom and write the audit log; the admin shows them read-only.
+@admin.register(TrainingRecord)
+class TrainingRecordAdmin(AppendOnlyAdmin):
+    list_display = ["date", "profile", "content", "result", "recorded_by"]
+    list_filter = ["result"]
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(AppendOnlyAdmin):
+    list_display = ["period_end", "profile", "score", "evaluated_by"]
+
+
+@admin.register(PeerRating)
+class PeerRatingAdmin(AppendOnlyAdmin):
+    list_display = ["created_at", "evaluation", "rater", "score"]
+
+
+@admin.register(RewardPenalty)
+class RewardPenaltyAdmin(AppendOnlyAdmin):
+    list_display = ["date", "profile", "kind", "amount", "recorded_by"]
+    list_filter = ["kind"]

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Notification, Region, Site
-from staff.models import AnomalyRule, StaffProfile, User
+from staff.models import AnomalyRule, RewardPenalty, StaffProfile, TrainingRecord, User
 from staff.roles import CLERK, STORE_MANAGER
 
 MONEY_FIELD = {"max_digits": 12, "decimal_places": 2}
@@ -197,3 +197,79 @@ class PeriodForm(forms.Form):
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError(_("The period ends before it starts."))
         return data
+
+
+class GrantForm(forms.Form):
+    """A region or a store to give, and whether to see or to manage it. Validation accepts any
+    region or store so that one outside the giver's regions gets the service's clear refusal (and
+    its audit entry); the choices shown are the giver's own."""
+
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), required=False)
+    site = forms.ModelChoiceField(label=_("Store or site"), queryset=Site.objects.all(), required=False)
+    action = forms.ChoiceField(
+        label=_("Level"),
+        choices=[("view", _("See")), ("change", _("Manage"))],
+        initial="view",
+        help_text=_("Store staff get the level of their role: clerks see, store managers manage."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        regions = Region.objects.restrict(user, "change").order_by("path")
+        sites = Site.objects.restrict(user, "change").filter(is_active=True).order_by("name")
+        self.fields["region"].widget.choices = [("", "---------"), *((r.pk, str(r)) for r in regions)]
+        self.fields["site"].widget.choices = [("", "---------"), *((s.pk, str(s)) for s in sites)]
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("region")) == bool(data.get("site")):
+            raise forms.ValidationError(_("Choose a region or a store, not both."))
+        return data
+
+
+class TrainingForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    content = forms.CharField(label=_("Content"), max_length=300)
+    result = forms.ChoiceField(label=_("Result"), choices=TrainingRecord.Result.choices)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+SCORES = [(n, str(n)) for n in range(1, 6)]
+
+
+class EvaluationForm(forms.Form):
+    period_start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    period_end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    score = forms.TypedChoiceField(label=_("Score (1 to 5)"), choices=SCORES, coerce=int)
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period_start") and data.get("period_end") and data["period_end"] < data["period_start"]:
+            self.add_error("period_end", _("The period cannot end before it starts."))
+        return data
+
+
+class RewardPenaltyForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Reward or penalty"), choices=RewardPenalty.Kind.choices)
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    amount = _money(_("Amount"), required=False, help_text=_("Money, if any; leave empty otherwise."))
+
+
+class PeerRatingForm(forms.Form):
+    evaluation = forms.IntegerField(widget=forms.HiddenInput)
+    score = forms.TypedChoiceField(label=_("Score (1 to 5)"), choices=SCORES, coerce=int)
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CustomerRatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How were you served?"), choices=SCORES, coerce=int, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Anything to add? (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -2,8 +2,9 @@
 attributed to them, so users are deactivated, never deleted."""
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -84,6 +85,7 @@ class StaffProfile(models.Model):
         permissions = [
             ("use_cashier", _("Can use the cashier console")),
             ("view_performance", _("Can view clerk performance")),
+            ("manage_grants", _("Can give staff regions and stores")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -289,3 +291,135 @@ class OtpEnrolment(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --- Training, evaluations, ratings, rewards and penalties (seed 004; ADR 15) ------------------
+SCORE_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class _OfProfile(models.Model):
+    """Scoped through the clerk's stores, like the profile itself."""
+
+    scope_region_path = "profile__sites__region__path"
+    scope_site = "profile__sites"
+    scope_distinct = True
+    objects = RestrictedManager()
+
+    class Meta:
+        abstract = True
+
+
+class TrainingRecord(_OfProfile):
+    class Result(models.TextChoices):
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
+        ATTENDED = "attended", _("Attended")
+
+    profile = models.ForeignKey(
+        StaffProfile, on_delete=models.PROTECT, related_name="trainings", verbose_name=_("clerk")
+    )
+    date = models.DateField(_("date"))
+    content = models.CharField(_("content"), max_length=300)
+    result = models.CharField(_("result"), max_length=10, choices=Result.choices)
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        User, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = _("training record")
+        verbose_name_plural = _("training records")
+
+    def __str__(self):
+        return f"{self.date} {self.content}"
+
+
+class Evaluation(_OfProfile):
+    """A manager's periodic evaluation of a clerk; colleagues add their ratings to it."""
+
+    profile = models.ForeignKey(
+        StaffProfile, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("clerk")
+    )
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    score = models.PositiveSmallIntegerField(_("manager's score"), validators=SCORE_VALIDATORS)
+    comment = models.TextField(_("comment"), blank=True)
+    evaluated_by = models.ForeignKey(
+        User, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("evaluated by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_end", "-pk"]
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="staff_evaluation_period"),
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="staff_evaluation_score_1_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.profile} {self.period_start} – {self.period_end}"
+
+
+class PeerRating(models.Model):
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.PROTECT, related_name="peer_ratings", verbose_name=_("evaluation")
+    )
+    rater = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("colleague"))
+    score = models.PositiveSmallIntegerField(_("score"), validators=SCORE_VALIDATORS)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    scope_region_path = "evaluation__profile__sites__region__path"
+    scope_site = "evaluation__profile__sites"
+    scope_distinct = True
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("peer rating")
+        verbose_name_plural = _("peer ratings")
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "rater"], name="staff_peer_rating_once"),
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="staff_peer_rating_score_1_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.evaluation} · {self.score}"
+
+
+class RewardPenalty(_OfProfile):
+    class Kind(models.TextChoices):
+        REWARD = "reward", _("Reward")
+        PENALTY = "penalty", _("Penalty")
+
+    profile = models.ForeignKey(
+        StaffProfile, on_delete=models.PROTECT, related_name="rewards_penalties", verbose_name=_("clerk")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    date = models.DateField(_("date"))
+    reason = models.TextField(_("reason"))
+    amount = models.DecimalField(
+        _("amount"), null=True, blank=True, help_text=_("Money, if any; leave empty otherwise."), **MONEY
+    )
+    recorded_by = models.ForeignKey(
+        User, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = _("reward or penalty")
+        verbose_name_plural = _("rewards and penalties")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="staff_reward_penalty_amount_not_negative"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="staff_reward_penalty_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()}"

@@ -85,6 +85,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "staff.view_staffprofile",
         "staff.add_staffprofile",
         "staff.change_staffprofile",
+        # Regions and stores of store staff and service staff inside their regions (ADR 15).
+        "staff.manage_grants",
         "staff.use_cashier",
         "staff.view_performance",
         "staff.view_shift",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from members.models import Feedback
 from orders.models import ZERO, Order, OrderEvent, OrderKind, Payment, Refund
 from staff import policies
+from staff.appraisals import appraisal_summary, appraised_users
 from staff.models import RefundApproval, Shift, User
 
 COLUMNS = [
@@ -27,6 +29,15 @@ COLUMNS = [
     ("abs_variance", gettext_lazy("Total variance")),
     ("rating", gettext_lazy("Rating")),
     ("ratings", gettext_lazy("Ratings")),
+    # Training, evaluations, rewards and penalties in the period (staff.appraisals, seed 004).
+    ("trainings", gettext_lazy("Trainings")),
+    ("trainings_passed", gettext_lazy("Trainings passed")),
+    ("evaluation_score", gettext_lazy("Manager's score")),
+    ("peer_rating", gettext_lazy("Colleagues' rating")),
+    ("rewards", gettext_lazy("Rewards")),
+    ("rewards_amount", gettext_lazy("Rewards amount")),
+    ("penalties", gettext_lazy("Penalties")),
+    ("penalties_amount", gettext_lazy("Penalties amount")),
 ]
 
 
@@ -128,13 +139,17 @@ def performance_rows(*, viewer, start, end, site=None) -> list[dict]:
         entry["abs_variance"] += abs(variance)
     for row in feedback.values("clerk").annotate(avg=Avg("rating"), n=Count("pk")):
         stats[row["clerk"]].update(rating=round(float(row["avg"]), 2), ratings=row["n"])
+    # Clerks with training, an evaluation, a reward or a penalty in the period have a row too.
+    for user_id in appraised_users(viewer=viewer, start=start, end=end, site=site, only_user=only_user):
+        stats[user_id]  # noqa: B018 - creates the clerk's empty row
     users = {u.pk: u for u in User.objects.filter(pk__in=stats.keys())}
+    development = appraisal_summary(users.keys(), start=start.date(), end=(end - datetime.timedelta(days=1)).date())
     rows = []
     for pk, entry in stats.items():
         user = users.get(pk)
         if user is None:
             continue
-        rows.append({"clerk": user.get_full_name() or user.get_username(), "user": user, **entry})
+        rows.append({"clerk": user.get_full_name() or user.get_username(), "user": user, **entry, **development[pk]})
     rows.sort(key=lambda r: (-r["collected_amount"], r["clerk"]))
     return rows
 

@@ -21,7 +21,7 @@ from core.models import Notification
 from core.scoping import forget_grants
 from core.services import audit_record, model_changes, notification_send, scope_grant, scope_revoke
 from staff.models import StaffProfile, User
-from staff.roles import CLERK, PLATFORM_ADMIN, REGIONAL_ADMIN, ROLE_PERMISSIONS, STORE_MANAGER
+from staff.roles import CLERK, PLATFORM_ADMIN, REGIONAL_ADMIN, ROLE_PERMISSIONS, SERVICE_STAFF, STORE_MANAGER
 
 PHONE_RE = re.compile(r"^\+?[0-9]{6,15}$")
 # Roles a store manager may give; regional and platform administrators may give any store role.
@@ -363,3 +363,122 @@ def user_password_changed(*, user: User) -> None:
         User.objects.filter(pk=user.pk).update(must_change_password=False)
         user.must_change_password = False
     audit_record(actor=user, action="staff.password_change", obj=user)
+
+
+# --- Grants of regions and stores (ADR 15) -----------------------------------------------------
+# Whose grants a regional administrator manages: store staff and service staff.
+REGIONAL_GRANTEE_ROLES = (CLERK, STORE_MANAGER, SERVICE_STAFF)
+GRANT_ACTIONS = ("view", "change")
+
+
+def grantee_may_be_managed(actor, user: User) -> bool:
+    """Whether `actor` may give `user` regions and stores at all (the target is checked apart)."""
+    from staff.policies import has_role
+
+    if getattr(actor, "pk", None) == user.pk or not user.is_active:
+        return False
+    if user.is_superuser or has_role(user, PLATFORM_ADMIN):
+        return False
+    if has_role(actor, PLATFORM_ADMIN):
+        return True
+    roles = set(user.role_names)
+    return has_role(actor, REGIONAL_ADMIN) and bool(roles) and roles <= set(REGIONAL_GRANTEE_ROLES)
+
+
+def _check_grant(actor, user: User, target, *, action: str) -> None:
+    from core.models import Region
+    from core.scoping import user_can_reach
+    from staff.policies import has_role
+
+    region = target if isinstance(target, Region) else target.region
+    if getattr(actor, "pk", None) == user.pk:
+        _refuse(actor, action=action, obj=user, region=region, errors=_("Nobody gives themselves regions or stores."))
+    if not has_role(actor, PLATFORM_ADMIN, REGIONAL_ADMIN):
+        _refuse(actor, action=action, obj=user, region=region, errors=_("Only administrators give regions and stores."))
+    if not user.is_active:
+        _refuse(actor, action=action, obj=user, region=region, errors=_("This account is deactivated."))
+    if user.is_superuser or has_role(user, PLATFORM_ADMIN):
+        _refuse(
+            actor,
+            action=action,
+            obj=user,
+            region=region,
+            errors=_("A platform administrator sees every region already."),
+        )
+    if not grantee_may_be_managed(actor, user):
+        _refuse(
+            actor,
+            action=action,
+            obj=user,
+            region=region,
+            errors=_("A regional administrator gives regions and stores to store staff and service staff only."),
+        )
+    if not has_role(actor, PLATFORM_ADMIN) and not user_can_reach(actor, target, "change"):
+        _refuse(
+            actor,
+            action=action,
+            obj=user,
+            region=region,
+            errors=_("%(target)s is outside your regions.") % {"target": target},
+        )
+    if set(user.role_names) <= set(STORE_ROLES) and isinstance(target, Region):
+        _refuse(
+            actor,
+            action=action,
+            obj=user,
+            region=region,
+            errors=_("Store staff work in stores: give them a store, not a region."),
+        )
+
+
+def staff_grant_add(*, actor, user: User, target, action: str = "view") -> None:
+    """Give `user` a region (and everything under it) or a site, to see or to manage. Store staff
+    get stores only, at the level of their role, and the store joins their profile's stores."""
+    from core.models import Site
+
+    if action not in GRANT_ACTIONS:
+        raise ValidationError({"action": _("Choose to see or to manage.")})
+    _check_grant(actor, user, target, action="scope.grant")
+    roles = set(user.role_names)
+    store_staff = bool(roles) and roles <= set(STORE_ROLES)
+    if store_staff:
+        action = "change" if STORE_MANAGER in roles else "view"
+    with transaction.atomic():
+        scope_grant(actor=actor, user=user, target=target, action=action)
+        profile = StaffProfile.objects.filter(user=user).first()
+        if store_staff and profile is not None and isinstance(target, Site):
+            profile.sites.add(target)
+    forget_grants(user)
+
+
+def staff_grant_remove(*, actor, user: User, target) -> None:
+    """Take a region or a site back (both levels); a store leaves the profile's stores too."""
+    from core.models import Site
+
+    _check_grant(actor, user, target, action="scope.revoke")
+    with transaction.atomic():
+        scope_revoke(actor=actor, user=user, target=target)
+        profile = StaffProfile.objects.filter(user=user).first()
+        if profile is not None and isinstance(target, Site):
+            profile.sites.remove(target)
+    forget_grants(user)
+
+
+def staff_grants_of(user: User, *, viewer) -> list[dict]:
+    """The regions and sites `user` holds, as far as `viewer` may change them."""
+    from guardian.shortcuts import get_objects_for_user
+
+    from core.models import Region, Site
+    from core.scoping import user_grants
+
+    rows = []
+    for model, name in ((Region, "region"), (Site, "site")):
+        change = get_objects_for_user(user, [f"core.change_{name}"], klass=model, accept_global_perms=False)
+        view = get_objects_for_user(
+            user, [f"core.view_{name}", f"core.change_{name}"], klass=model, any_perm=True, accept_global_perms=False
+        )
+        change_ids = set(change.values_list("pk", flat=True))
+        visible = model.objects.restrict(viewer, "change") if not user_grants(viewer).everything else model.objects
+        for target in visible.filter(pk__in=view.values("pk")).order_by("pk"):
+            rows.append({"kind": name, "target": target, "change": target.pk in change_ids})
+    return rows

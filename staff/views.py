@@ -8,10 +8,10 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Avg, Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,18 +25,28 @@ from staff.forms import (
     AnomalyRuleForm,
     ClerkCreateForm,
     CollectForm,
+    CustomerRatingForm,
     DecisionForm,
+    EvaluationForm,
+    GrantForm,
+    PeerRatingForm,
     PeriodForm,
     ProfileSwitchesForm,
     RefundRequestForm,
+    RewardPenaltyForm,
     SaleForm,
     ShiftCloseForm,
     ShiftOpenForm,
+    TrainingForm,
 )
 from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile
 from staff.services import (
     PROFILE_FIELDS,
     clerk_create,
+    grantee_may_be_managed,
+    staff_grant_add,
+    staff_grant_remove,
+    staff_grants_of,
     staff_password_reset,
     staff_profile_update,
     staff_set_active,
@@ -148,13 +158,68 @@ class ClerkDetailView(ScopedDetailView):
             self.request.user.has_perm("staff.change_staffprofile") and self.object.user_id != self.request.user.pk
         )
         context["roles"] = self.object.user.role_names
+        context["may_grant"] = self.request.user.has_perm("staff.manage_grants") and grantee_may_be_managed(
+            self.request.user, self.object.user
+        )
+        context.update(self._development(kwargs))
         return context
+
+    def _development(self, kwargs) -> dict:
+        """Training, evaluations, ratings, rewards and penalties (seed 004), as far as the viewer's
+        scope reaches; forms for those who manage the clerk."""
+        from members.models import Feedback
+        from staff.appraisals import appraisal_summary
+
+        profile, viewer = self.object, self.request.user
+        evaluations = list(
+            profile.evaluations.select_related("evaluated_by").annotate(
+                peer_avg=Avg("peer_ratings__score"), peers=Count("peer_ratings")
+            )
+        )
+        ratings = Feedback.objects.restrict(viewer).filter(clerk=profile.user)
+        return {
+            "trainings": profile.trainings.select_related("recorded_by"),
+            "evaluations": evaluations,
+            "rewards_penalties": profile.rewards_penalties.select_related("recorded_by"),
+            "customer_ratings": ratings.order_by("-created_at")[:20],
+            "customer_rating": ratings.aggregate(avg=Avg("rating"), n=Count("pk")),
+            "summary": appraisal_summary([profile.user_id])[profile.user_id],
+            "training_form": kwargs.get("training_form") or TrainingForm(prefix="training"),
+            "evaluation_form": kwargs.get("evaluation_form") or EvaluationForm(prefix="evaluation"),
+            "reward_penalty_form": kwargs.get("reward_penalty_form") or RewardPenaltyForm(prefix="reward"),
+        }
+
+    def _record(self, request, profile, action):
+        """Record a training, an evaluation, a reward or a penalty; re-render with errors if wrong."""
+        from staff import appraisals
+
+        form_class, prefix, name, service = {
+            "training": (TrainingForm, "training", "training_form", appraisals.training_record),
+            "evaluation": (EvaluationForm, "evaluation", "evaluation_form", appraisals.evaluation_record),
+            "reward_penalty": (RewardPenaltyForm, "reward", "reward_penalty_form", appraisals.reward_penalty_record),
+        }[action]
+        form = form_class(request.POST, prefix=prefix)
+        if form.is_valid():
+            try:
+                service(actor=request.user, profile=profile, **form.cleaned_data)
+            except ValidationError as error:
+                if profile.user_id == request.user.pk:  # no form on one's own page: say it above
+                    _errors(request, error)
+                _form_errors(form, error)
+            else:
+                messages.success(request, _("Recorded."))
+                return redirect("staff:clerk-detail", pk=profile.pk)
+        response = self.render_to_response(self.get_context_data(**{name: form}))
+        response.status_code = 400
+        return response
 
     def post(self, request, *args, **kwargs):
         _need(request, "staff.change_staffprofile")
         self.object = self.get_object()
         profile = self.object
         action = request.POST.get("action", "save")
+        if action in ("training", "evaluation", "reward_penalty"):
+            return self._record(request, profile, action)
         try:
             if action == "deactivate":
                 staff_set_active(
@@ -237,6 +302,79 @@ def _period(form) -> tuple[datetime.datetime, datetime.datetime]:
     start = datetime.datetime.combine(start_day, datetime.time.min, tzinfo=tz)
     end = datetime.datetime.combine(end_day + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
     return start, end
+
+
+# --- Grants of regions and stores (ADR 15) ----------------------------------------------------
+def _grantees(actor):
+    """The accounts whose regions and stores `actor` may change, in the order of the list page."""
+    from staff.models import User
+
+    users = User.objects.filter(is_active=True).exclude(pk=actor.pk).prefetch_related("groups")
+    users = users.order_by("username")
+    return [user for user in users if grantee_may_be_managed(actor, user)]
+
+
+def grant_users(request):
+    """Staff accounts and the regions and stores they hold, for whoever gives them."""
+    _need(request, "staff.manage_grants")
+    rows = [
+        {"user": user, "roles": user.role_names, "grants": staff_grants_of(user, viewer=request.user)}
+        for user in _grantees(request.user)
+    ]
+    return render(request, "staff/grant_users.html", {"rows": rows})
+
+
+def grant_user(request, pk):
+    """One account's regions and stores: give one, take one back. Effective at once, open
+    websockets included (core.services.scope_grant announces the change)."""
+    from core.models import Region, Site
+    from staff.models import User
+
+    _need(request, "staff.manage_grants")
+    user = get_object_or_404(User, pk=pk)
+    form = GrantForm(request.POST if request.POST.get("form") == "grant" else None, user=request.user)
+    if request.method == "POST" and request.POST.get("form") == "revoke":
+        model = {"region": Region, "site": Site}.get(request.POST.get("kind"))
+        if model is None:
+            raise Http404
+        target = get_object_or_404(model, pk=request.POST.get("target"))
+        try:
+            staff_grant_remove(actor=request.user, user=user, target=target)
+        except ValidationError as error:
+            _errors(request, error)
+            return (
+                redirect("staff:grant-user", pk=user.pk)
+                if grantee_may_be_managed(request.user, user)
+                else (redirect("staff:grant-users"))
+            )
+        messages.success(request, _("%(target)s was taken back.") % {"target": target})
+        return redirect("staff:grant-user", pk=user.pk)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        target = data["region"] or data["site"]
+        try:
+            staff_grant_add(actor=request.user, user=user, target=target, action=data["action"])
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("%(target)s was given.") % {"target": target})
+            return redirect("staff:grant-user", pk=user.pk)
+    manageable = grantee_may_be_managed(request.user, user)
+    if not manageable and request.method == "GET":
+        messages.error(request, _("You may not change this account's regions and stores."))
+        return redirect("staff:grant-users")
+    return render(
+        request,
+        "staff/grant_user.html",
+        {
+            "grantee": user,
+            "roles": user.role_names,
+            "grants": staff_grants_of(user, viewer=request.user) if manageable else [],
+            "form": form,
+            "manageable": manageable,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 # --- Cashier console -------------------------------------------------------------------------
@@ -440,6 +578,92 @@ def cashier_order(request, pk):
     )
 
 
+# --- Colleagues' and customers' ratings (seed 004; ADR 15) ------------------------------------
+def colleague_ratings(request):
+    """Evaluations of colleagues from the same stores, to add one's own rating to."""
+    from staff.appraisals import colleagues_of, peer_rating_add
+    from staff.models import Evaluation
+
+    _need(request, "staff.use_cashier")
+    evaluations = (
+        Evaluation.objects.filter(profile__in=colleagues_of(request.user))
+        .exclude(peer_ratings__rater=request.user)
+        .select_related("profile__user")
+        .order_by("-period_end")[:50]
+    )
+    form = PeerRatingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        evaluation = get_object_or_404(
+            Evaluation.objects.select_related("profile__user"), pk=form.cleaned_data["evaluation"]
+        )
+        try:
+            peer_rating_add(
+                actor=request.user,
+                evaluation=evaluation,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as error:
+            _errors(request, error)
+            return render(request, "staff/colleague_ratings.html", {"evaluations": evaluations}, status=400)
+        messages.success(request, _("Thank you; your rating was recorded."))
+        return redirect("staff:colleague-ratings")
+    if request.method == "POST":
+        messages.error(request, _("Choose a score from 1 to 5."))
+    return render(
+        request,
+        "staff/colleague_ratings.html",
+        {"evaluations": evaluations},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def customer_rating(request, token):
+    """Public: a customer rates the collection on their receipt (its QR code). No sign-in; once
+    per collection; rate-limited per address."""
+    from rest_framework.throttling import BaseThrottle
+
+    from staff.appraisals import RatingRefused, customer_rating_add, rating_payment
+
+    payment = rating_payment(token)
+    if payment is None:
+        return render(
+            request,
+            "staff/customer_rating.html",
+            {"refused": _("This link is not valid or has expired.")},
+            status=404,
+        )
+    form = CustomerRatingForm(request.POST or None)
+    context = {"payment": payment, "order": payment.order, "form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_rating_add(
+                payment=payment,
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+                client_address=BaseThrottle().get_ident(request) or "",
+            )
+        except RatingRefused as refused:
+            return render(
+                request, "staff/customer_rating.html", {**context, "refused": refused.message}, status=refused.status
+            )
+        return render(request, "staff/customer_rating.html", {**context, "thanks": True})
+    if request.method == "GET" and hasattr(payment, "feedback"):
+        context["refused"] = _("This collection has been rated already. Thank you!")
+    return render(request, "staff/customer_rating.html", context, status=400 if form.is_bound else 200)
+
+
+def _rating_qr(request, payments):
+    """The receipt's QR code for rating its latest collection by a clerk, with the link it holds."""
+    from staff.appraisals import rating_token
+
+    collected = [p for p in payments if p.collected_by_id]
+    if not collected:
+        return None, None
+    link = request.build_absolute_uri(reverse("staff:customer-rating", args=[rating_token(collected[-1])]))
+    return _qr_svg(link), link
+
+
 def _qr_svg(text: str) -> str:
     """The QR code a customer scans to pay (Alipay, WeChat Pay, a Stripe link), as inline SVG."""
     import io
@@ -456,9 +680,14 @@ def receipt(request, pk):
     order = get_object_or_404(
         Order.objects.restrict(request.user).select_related("site", "region").prefetch_related("lines"), pk=pk
     )
-    payments = order.payments.filter(status=Payment.Status.SUCCEEDED)
+    payments = order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("collected_at", "pk")
     refunds = order.refunds.filter(status=Refund.Status.SUCCEEDED)
-    return render(request, "staff/receipt.html", {"order": order, "payments": payments, "refunds": refunds})
+    rating_qr, rating_link = _rating_qr(request, list(payments))
+    return render(
+        request,
+        "staff/receipt.html",
+        {"order": order, "payments": payments, "refunds": refunds, "rating_qr": rating_qr, "rating_link": rating_link},
+    )
 
 
 # --- Shifts, approvals, alerts, rules --------------------------------------------------------
@@ -743,6 +972,20 @@ nav_register(
     url_name="staff:performance",
     permission="staff.view_performance",
     order=11,
+)
+nav_register(
+    section=gettext_lazy("Store"),
+    label=gettext_lazy("Regions and stores of staff"),
+    url_name="staff:grant-users",
+    permission="staff.manage_grants",
+    order=13,
+)
+nav_register(
+    section=gettext_lazy("Store"),
+    label=gettext_lazy("Rate colleagues"),
+    url_name="staff:colleague-ratings",
+    permission="staff.use_cashier",
+    order=14,
 )
 nav_register(
     section=gettext_lazy("Store"),

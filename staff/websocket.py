@@ -54,8 +54,15 @@ def user_group(user_id: int) -> str:
 
 
 class UserSocket:
-    """Mixin for every console consumer: joins the user's group, and closes the socket when the
-    account is deactivated (staff_set_active sends `user.deactivated` to that group)."""
+    """Mixin for every console consumer: joins the user's group, closes the socket when the
+    account is deactivated (staff_set_active sends `user.deactivated` to that group), and follows
+    the user's grants while it is open (core.services.scope_grant / scope_revoke send
+    `grants.changed`): a consumer that joins scope groups computes them in `scope_groups()` and
+    keeps them in `groups_joined`; on a change they are recomputed, the socket leaves the groups it
+    lost and joins the ones it gained, and the page is told with a `{"type": "scope"}` message (or
+    the socket closes with 4403 when nothing is left in scope). ADR 15."""
+
+    groups_joined: list[str]
 
     async def websocket_connect(self, message):
         user = self.scope.get("user")
@@ -72,3 +79,27 @@ class UserSocket:
 
     async def user_deactivated(self, event):
         await self.close(code=4401)
+
+    async def grants_changed(self, event):
+        compute = getattr(self, "scope_groups", None)
+        user = self.scope.get("user")
+        if compute is None or user is None:
+            return
+        from core.scoping import forget_grants
+
+        # The socket's user object cached its grants at the handshake; a lazy user caches them on
+        # the wrapper, its permissions on the wrapped user.
+        forget_grants(user)
+        forget_grants(getattr(user, "_wrapped", user))
+        old = list(getattr(self, "groups_joined", []))
+        new = await compute()
+        for group in set(old) - set(new):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in set(new) - set(old):
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = new
+        if not new:
+            await self.close(code=4403)
+            return
+        if set(new) != set(old):
+            await self.send_json({"type": "scope"})

@@ -81,6 +81,42 @@
     if (marker && marker._path) marker._path.setAttribute("class", "leaflet-interactive marker state-" + device.state);
   }
 
+  // The user's grants changed while the page was open (the socket already follows them): fetch the
+  // same page again and take its table, counts and devices, so devices gained appear and devices
+  // lost disappear without a reload. The fetched page is the server's own escaped rendering.
+  function rescope() {
+    if (dataNode.dataset.socket) return; // a device's own page: its socket closes if it is lost
+    const table = document.querySelector("table.data tbody");
+    if (!table) return;
+    fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+      .then((html) => {
+        const fresh = new DOMParser().parseFromString(html, "text/html");
+        const freshBody = fresh.querySelector("table.data tbody");
+        if (freshBody) table.replaceWith(document.adoptNode(freshBody));
+        const counts = document.querySelector(".counts");
+        const freshCounts = fresh.querySelector(".counts");
+        if (counts && freshCounts) counts.replaceWith(document.adoptNode(freshCounts));
+        const freshData = fresh.getElementById("fleet-data");
+        if (!freshData || !map) return;
+        const now = JSON.parse(freshData.textContent);
+        const ids = new Set(now.map((d) => String(d.id)));
+        Object.keys(markers).forEach((id) => {
+          if (!ids.has(id)) {
+            map.removeLayer(markers[id]);
+            delete markers[id];
+          }
+        });
+        now.forEach((d) => {
+          if (markers[d.id] || d.latitude === null || d.longitude === null) return;
+          markers[d.id] = L.circleMarker([d.latitude, d.longitude], { radius: 7, className: "marker state-" + d.state })
+            .bindTooltip(textNode(d.name))
+            .addTo(map);
+        });
+      })
+      .catch(() => setStatus(status ? status.dataset.offline : "", "off"));
+  }
+
   let delay = 1000;
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -92,6 +128,7 @@
     socket.onmessage = (event) => {
       liveMessages(event.data).forEach((message) => {
         if (message.type === "device") update(message.device);
+        else if (message.type === "scope") rescope();
       });
     };
     socket.onclose = () => {

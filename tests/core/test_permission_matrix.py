@@ -226,6 +226,11 @@ MATRIX = {
     ("staff:clerk-detail", "GET"): only(A, R, M),
     ("staff:clerk-detail", "POST"): only(A, R, M),
     ("staff:clerk-list", "GET"): only(A, R, M),
+    ("staff:colleague-ratings", "GET"): only(A, R, M, C),
+    # A customer rates a collection from the receipt's QR code, without signing in.
+    ("staff:customer-rating", "GET"): ALL,
+    ("staff:grant-user", "GET"): only(A, R),
+    ("staff:grant-users", "GET"): only(A, R),
     ("staff:login", "GET"): ALL,
     ("staff:login", "POST"): ALL,
     ("staff:logout", "GET"): ALL,

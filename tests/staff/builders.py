@@ -1,9 +1,20 @@
 """Scoping builders for the staff app's models."""
 
+import datetime
 from decimal import Decimal
 
 from members.models import Feedback
-from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile
+from staff.models import (
+    AnomalyRule,
+    Evaluation,
+    PeerRating,
+    RefundApproval,
+    RewardPenalty,
+    Shift,
+    StaffAlert,
+    StaffProfile,
+    TrainingRecord,
+)
 from tests.factories import SiteFactory, UserFactory, make_order
 
 
@@ -43,7 +54,30 @@ def _feedback_in(region):
     return Feedback.objects.create(region=region, site=SiteFactory(region=region), rating=4)
 
 
+TODAY = datetime.date(2026, 12, 1)
+
+
+def _training_in(region):
+    return TrainingRecord.objects.create(profile=_profile_in(region), date=TODAY, content="Till", result="passed")
+
+
+def _evaluation_in(region):
+    return Evaluation.objects.create(profile=_profile_in(region), period_start=TODAY, period_end=TODAY, score=4)
+
+
+def _peer_rating_in(region):
+    return PeerRating.objects.create(evaluation=_evaluation_in(region), rater=UserFactory(role="clerk"), score=3)
+
+
+def _reward_in(region):
+    return RewardPenalty.objects.create(profile=_profile_in(region), kind="reward", date=TODAY, reason="Good work")
+
+
 SCOPED_BUILDERS = {
+    TrainingRecord: _training_in,
+    Evaluation: _evaluation_in,
+    PeerRating: _peer_rating_in,
+    RewardPenalty: _reward_in,
     StaffProfile: _profile_in,
     Shift: _shift_in,
     RefundApproval: _approval_in,
