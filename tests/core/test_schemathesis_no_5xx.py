@@ -14,7 +14,7 @@ savepoint that is rolled back, so every example starts from the same state (dete
 Bounded and derandomized: the fuzzing phase draws SCHEMATHESIS_MAX_EXAMPLES examples per
 operation and caller (25 by default, on both CI legs); the coverage phase adds its own
 deterministic cases. About 21,000 requests in all, 185 per operation. See docs/adr/0013.
-SCHEMATHESIS_PATH_REGEX limits a local run to some paths.
+SCHEMATHESIS_PATH_REGEX and SCHEMATHESIS_METHODS limit a local run to some operations.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ def _load_schema():
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
     if os.environ.get("SCHEMATHESIS_PATH_REGEX"):  # a local run over some paths only
         schema = schema.include(path_regex=os.environ["SCHEMATHESIS_PATH_REGEX"])
+    if os.environ.get("SCHEMATHESIS_METHODS"):  # or some methods only, e.g. "POST,PATCH"
+        schema = schema.include(method=os.environ["SCHEMATHESIS_METHODS"].split(","))
     return schema
 
 
