@@ -21,10 +21,9 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py demo_banner --port $(PORT)
+	@# `supervise` runs the worker, beat and the background commands and restarts any that dies.
 	@bash -c 'trap "kill 0" EXIT INT TERM; \
-	  $(BIN)/celery -A config worker --pool=solo --loglevel=WARNING & \
-	  $(BIN)/celery -A config beat --loglevel=WARNING --pidfile= & \
-	  for cmd in $$($(BIN)/python manage.py background_commands); do $(BIN)/python manage.py $$cmd & done; \
+	  $(BIN)/python manage.py supervise & \
 	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload'
 
 test: install

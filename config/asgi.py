@@ -15,14 +15,15 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.conf import settings  # noqa: E402
+from django.apps import apps  # noqa: E402
 
 from staff.websocket import SignInChecksMiddleware  # noqa: E402
 
 
 def collect_websocket_urlpatterns():
     patterns = []
-    for app_name in settings.INSTALLED_APPS:
+    # The apps' module names: INSTALLED_APPS may name an AppConfig class instead of a module.
+    for app_name in (app_config.name for app_config in apps.get_app_configs()):
         try:
             module = importlib.import_module(f"{app_name}.routing")
         except ModuleNotFoundError as exc:

@@ -10,6 +10,11 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from kombu.transport import TRANSPORT_ALIASES  # noqa: E402
+
+# The embedded broker's scheme (`sqlasafe+sqlite:///…`, settings); imported only when used.
+TRANSPORT_ALIASES.setdefault("sqlasafe", "core.broker:Transport")
+
 app = Celery("backoffice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
@@ -17,10 +22,11 @@ app.autodiscover_tasks()
 
 @app.on_after_finalize.connect
 def _merge_beat_schedules(sender, **kwargs):
-    from django.conf import settings
+    from django.apps import apps
 
     schedule = dict(sender.conf.beat_schedule or {})
-    for app_name in settings.INSTALLED_APPS:
+    # The apps' module names: INSTALLED_APPS may name an AppConfig class instead of a module.
+    for app_name in (app_config.name for app_config in apps.get_app_configs()):
         try:
             module = importlib.import_module(f"{app_name}.tasks")
         except ModuleNotFoundError as exc:

@@ -1,7 +1,7 @@
 """All settings, read from the environment.
 
 With nothing set this is the embedded default: SQLite (WAL), an in-memory channel layer, a
-local-memory cache and a Celery broker on the local filesystem, so `make run` needs nothing but
+local-memory cache and a Celery broker in a local SQLite file, so `make run` needs nothing but
 Python. With DATABASE_URL and REDIS_URL set it is the distributed shape: PostgreSQL, channels_redis,
 the Redis cache and Redis as the Celery broker.
 """
@@ -45,7 +45,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "core.admin_apps.BackOfficeAdminConfig",  # django.contrib.admin with our site (ADR 8)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -187,17 +187,17 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    # A broker that is a pair of folders: a real worker and beat, no server to install.
-    _broker_dir = VAR_DIR / "celery-broker"
-    for _sub in ("out", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "out"),
-        "data_folder_out": str(_broker_dir / "out"),
-        "data_folder_processed": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),
-    }
+    # A broker that is one SQLite file (kombu's SQLAlchemy transport): a real worker and beat, no
+    # server to install. Not the filesystem transport: its consumer can read a message file that
+    # a second publishing process has created but not written yet, and the worker dies on the
+    # half-written JSON. SQLite serialises writers (publishers wait up to `timeout` seconds for
+    # the lock) and the consumer takes a message inside BEGIN IMMEDIATE, so two processes
+    # publishing at once and a worker never see half a message. `manage.py supervise` restarts a
+    # worker that dies anyway; what is pending stays in the file for the next one.
+    # `sqlasafe` is that transport with the races of several processes starting at once resolved
+    # (core.broker).
+    CELERY_BROKER_URL = "sqlasafe+sqlite:///" + str(VAR_DIR / "celery-broker.sqlite3")
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}
 
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -300,7 +300,10 @@ REST_FRAMEWORK = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 SPECTACULAR_SETTINGS = {
     "TITLE": "Unattended retail back office API",
-    "DESCRIPTION": "Staff, device and customer API. Every list is scoped to the caller.",
+    "DESCRIPTION": (
+        "Staff, device, customer and partner API. Every list is scoped to the caller. Partner webhooks are "
+        'signed: X-Signature: t=<unix>,v1=<hex HMAC-SHA256(webhook secret, "<t>.<body>")>.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -312,12 +315,30 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Email and SMS --------------------------------------------------------------------------
+# The embedded default keeps what it "sends" on the console's outbox page (platform administrators
+# only), so a newcomer sees initial passwords, pickup codes and sign-in codes without a provider.
 EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_BACKEND", "core.mail.OutboxEmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "back-office@localhost")
-SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "core.sms.LoggingSMSProvider")
+SMS_PROVIDER = os.environ.get(
+    "SMS_PROVIDER", "core.sms.ConsoleOutboxSMSProvider" if DEBUG else "core.sms.LoggingSMSProvider"
+)
+# For core.sms.AlibabaSMSProvider / TencentSMSProvider: credentials and signature per provider, and
+# which approved template (and parameters, in order) each of our notifications uses. JSON, e.g.
+# SMS_PROVIDERS='{"alibaba": {"access_key_id": ..., "access_key_secret": ..., "sign_name": ...}}'
+# SMS_TEMPLATES='{"pickup_code": {"alibaba": "SMS_4651234", "params": ["code", "place"]}}'
+SMS_PROVIDERS = json.loads(os.environ.get("SMS_PROVIDERS", "{}") or "{}")
+SMS_TEMPLATES = json.loads(os.environ.get("SMS_TEMPLATES", "{}") or "{}")
+# How many customer sign-in codes may go out by SMS (each a paid message, and a target for SMS
+# pumping): per phone number, per client address (as TRUSTED_PROXY_COUNT reports it), and for the
+# whole deployment. Comma-separated rates like "1/min,5/hour"; over a limit the request gets 429
+# with Retry-After and nothing is sent. See docs/deploy.md.
+SIGN_IN_SMS_LIMITS = {
+    "number": env_list("SIGN_IN_SMS_PER_NUMBER", ["1/min", "5/hour"]),
+    "address": env_list("SIGN_IN_SMS_PER_ADDRESS", ["30/hour"]),
+    "global": env_list("SIGN_IN_SMS_GLOBAL", ["1000/hour"]),
+}
 
 # --- Online payment providers ---------------------------------------------------------------
 # JSON per provider, e.g. {"alipay": {"app_id": ..., "app_private_key": ..., "alipay_public_key": ...},
@@ -329,6 +350,11 @@ PAYMENT_FEE_RATES = json.loads(
     os.environ.get("PAYMENT_FEE_RATES", "")
     or '{"alipay": "0.006", "wechat": "0.006", "stripe": "0.029", "card": "0.0038", "cash": "0"}'
 )
+
+# --- Partner API -----------------------------------------------------------------------------
+# Webhook URLs must be https:// and reach a public address (no loopback or private network:
+# SSRF). On only for local testing with a receiver on this machine; follows DEBUG by default.
+PARTNER_WEBHOOK_ALLOW_LOCAL = env_bool("PARTNER_WEBHOOK_ALLOW_LOCAL", DEBUG)
 
 # --- Security (production) ------------------------------------------------------------------
 if not DEBUG:
@@ -371,7 +397,10 @@ LOCKER_FREE_HOURS = int(os.environ.get("LOCKER_FREE_HOURS", "24"))
 LOCKER_OVERDUE_FEE_PER_DAY = os.environ.get("LOCKER_OVERDUE_FEE_PER_DAY", "2.00")
 PICKUP_CODE_LENGTH = int(os.environ.get("PICKUP_CODE_LENGTH", "8"))
 PICKUP_CODE_TTL_HOURS = int(os.environ.get("PICKUP_CODE_TTL_HOURS", "72"))
+# Wrong codes per source (keypad session, clerk, API client) within the window before that source
+# is locked; the whole locker bank or store counter locks only at the larger ceiling (ADR 0010).
 PICKUP_MAX_WRONG_CODES = 5
+PICKUP_PLACE_MAX_WRONG_CODES = int(os.environ.get("PICKUP_PLACE_MAX_WRONG_CODES", "50"))
 PICKUP_LOCK_WINDOW_MINUTES = 15
 PICKUP_LOCK_MINUTES = 15
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from core.models import AuditEntry, Region, Site
+from core.models import AuditEntry, OutboxMessage, Region, Site
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -34,3 +34,12 @@ class AuditFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEntry
         fields = ["action", "since", "until"]
+
+
+class OutboxFilter(django_filters.FilterSet):
+    address = django_filters.CharFilter(lookup_expr="icontains", label=_("To"))
+    text = django_filters.CharFilter(field_name="body", lookup_expr="icontains", label=_("Text"))
+
+    class Meta:
+        model = OutboxMessage
+        fields = ["channel", "address", "text"]

@@ -184,8 +184,9 @@ class Notification(models.Model):
     template = models.CharField(_("template"), max_length=80)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     language = models.CharField(_("language"), max_length=10, default="en")
-    recipient_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    recipient_id = models.PositiveBigIntegerField()
+    # Empty for a message to a bare address (a sign-in code to a number that is nobody's yet).
+    recipient_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recipient_id = models.PositiveBigIntegerField(null=True, blank=True)
     recipient = GenericForeignKey("recipient_type", "recipient_id")
     address = models.CharField(_("address"), max_length=254, blank=True)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
@@ -209,3 +210,50 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()}: {self.subject or self.body[:40]}"
+
+
+class RateCounter(models.Model):
+    """How often one limited thing (an SMS to a number, from an address, in all) happened in the
+    window that began with its first occurrence. Taken with one conditional UPDATE
+    (`core.services.rate_take`), so parallel requests can never pass the limit between them."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    window_end = models.DateTimeField(_("window ends"), db_index=True)
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("rate counter")
+        verbose_name_plural = _("rate counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
+
+
+class OutboxMessage(models.Model):
+    """What the embedded default "sent" instead of an SMS provider or a mail server: the text as
+    the recipient would have read it (pickup codes, initial passwords, sign-in codes included), so
+    a newcomer can follow the product without a provider. Only platform administrators see it,
+    and a deployment with a real provider writes nothing here."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True, db_index=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    address = models.CharField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("message"))
+    template = models.CharField(_("template"), max_length=80, blank=True)
+
+    # Not region-scoped: the page is gated by core.view_outboxmessage, which only platform
+    # administrators hold (the messages carry secrets of every region).
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+
+    def __str__(self):
+        return f"{self.get_channel_display()} → {self.address}"

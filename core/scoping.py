@@ -73,7 +73,7 @@ def user_grants(user, action: str = "view") -> Grants:
 def forget_grants(user) -> None:
     """Drop the cached grants after they change (tests, the staff services)."""
     user.__dict__.pop("_scope_grants", None)
-    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_is_platform_admin"):
         user.__dict__.pop(attr, None)
 
 

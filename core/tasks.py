@@ -7,8 +7,35 @@ from core.services import notification_deliver_now
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=5, retry_backoff_max=600, max_retries=8)
-def notification_deliver(self, notification_id: int, subject: str = "", body: str = "") -> None:
+def notification_deliver(
+    self, notification_id: int, subject: str = "", body: str = "", params: dict | None = None
+) -> None:
     notification = Notification.objects.filter(pk=notification_id).first()
     if notification is None:
         return
-    notification_deliver_now(notification=notification, subject=subject, body=body)
+    notification_deliver_now(notification=notification, subject=subject, body=body, params=params)
+
+
+@shared_task(ignore_result=True)
+def broker_probe(token: str) -> None:
+    """Proof that a message went through the broker to a worker: touches
+    VAR_DIR/broker-probe/<token>. Used to check the embedded broker and its supervised worker."""
+    import re
+
+    from django.conf import settings
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,80}", token or "") or token.startswith("."):
+        return
+    folder = settings.VAR_DIR / "broker-probe"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / token).touch()
+
+
+@shared_task
+def rate_counters_purge() -> int:
+    from core.services import rate_counters_purge as run
+
+    return run()
+
+
+BEAT_SCHEDULE = {"core-rate-counters-purge": {"task": "core.tasks.rate_counters_purge", "schedule": 3600.0}}

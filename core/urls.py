@@ -9,6 +9,7 @@ urlpatterns = [
     path("sites/", views.SiteListView.as_view(), name="site-list"),
     path("sites/<int:pk>/", views.SiteDetailView.as_view(), name="site-detail"),
     path("audit/", views.AuditListView.as_view(), name="audit-list"),
+    path("outbox/", views.OutboxListView.as_view(), name="outbox"),
     path("notifications/", views.notification_list, name="notification-list"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
 ]

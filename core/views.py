@@ -1,13 +1,14 @@
 """Console pages of core: the dashboard, regions, sites, the audit log and my notifications."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
-from core.filters import AuditFilter, SiteFilter
-from core.models import AuditEntry, Region, Site
+from core.filters import AuditFilter, OutboxFilter, SiteFilter
+from core.models import AuditEntry, OutboxMessage, Region, Site
 from core.selectors import notification_list_for
 from core.services import notification_mark_read
 
@@ -63,6 +64,32 @@ class AuditListView(ScopedListView):
     ]
 
 
+class OutboxListView(ScopedListView):
+    """Every SMS and email the embedded default "sent" (pickup codes, initial passwords, sign-in
+    codes): platform administrators only, since the messages carry secrets."""
+
+    model = OutboxMessage
+    platform_only = True  # not region-scoped: the messages of every region, with their secrets
+    url_name = "core:outbox"
+    title = _("Message outbox")
+    filterset_class = OutboxFilter
+    columns = [
+        ("created_at", _("Sent")),
+        ("channel", _("Channel")),
+        ("address", _("To")),
+        ("subject", _("Subject")),
+        ("body", _("Message")),
+    ]
+
+    def base_queryset(self):
+        from staff.policies import has_role
+        from staff.roles import PLATFORM_ADMIN
+
+        if not (self.request.user.is_superuser or has_role(self.request.user, PLATFORM_ADMIN)):
+            raise PermissionDenied  # even with the permission granted by hand
+        return super().base_queryset()
+
+
 @login_required
 def notification_list(request):
     notifications = notification_list_for(recipient=request.user)[:100]
@@ -99,3 +126,12 @@ def favicon(request):
     from django.templatetags.static import static
 
     return HttpResponsePermanentRedirect(static("console/favicon.svg"))
+
+
+nav_register(
+    section=_("Organisation"),
+    label=_("Message outbox"),
+    url_name="core:outbox",
+    permission="core.view_outboxmessage",
+    order=90,
+)

@@ -267,6 +267,10 @@ def _state(device: Device) -> dict:
     return {"id": device.pk, "state": device.state, "last_seen_at": device.last_seen_at}
 
 
+class AppCodeSerializer(serializers.Serializer):
+    app_code = serializers.CharField()
+
+
 class DeviceSelfViewSet(viewsets.ViewSet):
     """The API machines call. Every endpoint except pairing needs the device's own token."""
 
@@ -293,6 +297,13 @@ class DeviceSelfViewSet(viewsets.ViewSet):
             actor=f"pairing from {request.META.get('REMOTE_ADDR', '?')}", **serializer.validated_data
         )
         return Response({"device": device.pk, "token": token}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=AppCodeSerializer)
+    @action(detail=False, methods=["get"], url_path="app-code")
+    def app_code(self, request):
+        """The code to show as a QR code on this machine's screen: a customer scans it in the app
+        to rent from this station or use this locker bank."""
+        return Response({"app_code": services.device_app_code(request.auth)})
 
     @extend_schema(request=HeartbeatSerializer, responses=DeviceStateSerializer)
     @action(detail=False, methods=["post"])

@@ -566,3 +566,29 @@ def console_command_allowed(*, user, device: Device, kind: str) -> bool:
 
     permission = registry.CONSOLE_COMMANDS.get(kind)
     return bool(permission) and user.has_perm(permission) and user_can_reach(user, device, "change")
+
+
+# --- The code a machine shows for the customer app ---------------------------------------------
+DEVICE_APP_CODE_SALT = "devices.app-code"
+
+
+def device_app_code(device: Device) -> str:
+    """What a station or locker bank shows as a QR code for the customer app: the device, signed
+    so that nobody can make one up (it stays valid while the device is active)."""
+    from django.core import signing
+
+    return signing.dumps({"d": device.pk}, salt=DEVICE_APP_CODE_SALT, compress=True)
+
+
+def device_for_app_code(code: str, *, kind: str | None = None) -> Device:
+    """The active device a scanned code names (of `kind`); forged or unknown codes are refused."""
+    from django.core import signing
+
+    try:
+        device_pk = int(signing.loads(code or "", salt=DEVICE_APP_CODE_SALT)["d"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise ValidationError({"code": _("This is not a code of one of our machines.")}) from None
+    device = Device.objects.select_related("site__region").filter(pk=device_pk, is_active=True).first()
+    if device is None or (kind is not None and device.kind != kind):
+        raise ValidationError({"code": _("This machine does not offer that here.")})
+    return device

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from core.admin import AppendOnlyAdmin
-from gateway.models import DexRead, DexSelection
+from core.admin import AppendOnlyAdmin, ScopedModelAdmin
+from gateway.models import DexRead, DexSelection, LockBoard
 
 
 class DexSelectionInline(admin.TabularInline):
@@ -16,8 +16,24 @@ class DexSelectionInline(admin.TabularInline):
 
 @admin.register(DexRead)
 class DexReadAdmin(AppendOnlyAdmin):
-    list_display = ["device", "received_at", "source", "vends_count", "vends_value", "sales_count", "sales_value"]
+    list_display = [
+        "device",
+        "taken_at",
+        "received_at",
+        "source",
+        "vends_count",
+        "vends_value",
+        "sales_count",
+        "sales_value",
+    ]
     list_filter = ["source"]
     list_select_related = ["device"]
     exclude = ["raw"]
     inlines = [DexSelectionInline]
+
+
+@admin.register(LockBoard)
+class LockBoardAdmin(ScopedModelAdmin):
+    list_display = ["device", "protocol", "hook_bit"]
+    list_filter = ["protocol", "hook_bit"]
+    list_select_related = ["device"]

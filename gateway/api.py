@@ -3,20 +3,36 @@
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, parsers, serializers, status, viewsets
 from rest_framework.response import Response
 
 from core.api import ScopedReadOnlyViewSet, router
 from devices.api import DeviceTokenAuthentication, IsDevice
 from devices.models import Device
-from gateway.models import DexRead, DexSelection
+from gateway.models import DexRead, DexSelection, at_places
 from gateway.services import dex_import
 
 MAX_UPLOAD = 2_000_000
 
 
+class MachineMoneyField(serializers.DecimalField):
+    """An amount stored at 4 places, given at the machine's own precision (ID4): "5865.30", not
+    "5865.3000"; null stays null (a payment block the machine does not send)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=18, decimal_places=4, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        places = self.context.get("currency_decimals", 4)  # set by DexReadSerializer for each read
+        return str(at_places(value, places)) if value is not None else None
+
+
 class DexSelectionSerializer(serializers.ModelSerializer):
+    price = MachineMoneyField()
+    value_total = MachineMoneyField()
+    value_sold = MachineMoneyField()
+
     class Meta:
         model = DexSelection
         fields = [
@@ -32,7 +48,20 @@ class DexSelectionSerializer(serializers.ModelSerializer):
 
 
 class DexReadSerializer(serializers.ModelSerializer):
-    selections = DexSelectionSerializer(many=True, read_only=True)
+    selections = serializers.SerializerMethodField()
+    vends_value = MachineMoneyField()
+    cash_value = MachineMoneyField(allow_null=True)
+    cashless_value = MachineMoneyField(allow_null=True)
+    sales_value = MachineMoneyField()
+
+    def to_representation(self, instance):
+        self.context["currency_decimals"] = instance.currency_decimals
+        return super().to_representation(instance)
+
+    @extend_schema_field(DexSelectionSerializer(many=True))
+    def get_selections(self, read):
+        context = {**self.context, "currency_decimals": read.currency_decimals}
+        return DexSelectionSerializer(read.selections.all(), many=True, context=context).data
 
     class Meta:
         model = DexRead
@@ -41,7 +70,9 @@ class DexReadSerializer(serializers.ModelSerializer):
             "device",
             "received_at",
             "read_at",
+            "taken_at",
             "source",
+            "currency_decimals",
             "machine_serial",
             "vends_count",
             "vends_value",

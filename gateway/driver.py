@@ -84,6 +84,9 @@ class CabinetGateway:
         self.bus = Bus(url, on_event=self._on_event_frame, on_disconnect=self._on_disconnect, **bus_options)
         self.resyncs = 0
 
+    def close(self) -> None:
+        self.bus.close()
+
     # --- state ------------------------------------------------------------------------------
     def _on_disconnect(self) -> None:
         for address in self.addresses:

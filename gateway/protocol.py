@@ -186,6 +186,14 @@ def kerong_request(*, board: int, lock: int, command: int) -> bytes:
     return head + bytes([kerong_checksum(head)])
 
 
+# What a set lock-hook bit in a status reply means. Most boards (and the public drivers that agree
+# on it) report a set bit for a hook that is engaged, i.e. a locked lock; some firmware and wiring
+# report the opposite. Per board: `gateway.LockBoard.hook_bit`, `run_gateway --hook-bit`.
+HOOK_BIT_LOCKED = "locked"
+HOOK_BIT_OPEN = "open"
+HOOK_BITS = (HOOK_BIT_LOCKED, HOOK_BIT_OPEN)
+
+
 @dataclass(frozen=True)
 class KerongStatus:
     board: int
@@ -193,24 +201,30 @@ class KerongStatus:
     occupied: frozenset[int]
 
 
-def kerong_parse_status(frame: bytes) -> KerongStatus:
-    """`02 ADDR 35 D1 D2 D3 D4 03 SUM`: D1/D2 lock-hook bitmaps (locks 1-8, 9-16; a set bit is an
-    open lock), D3/D4 infrared occupancy. Raises DecodeError on anything else."""
+def kerong_parse_status(frame: bytes, *, hook_bit: str = HOOK_BIT_LOCKED) -> KerongStatus:
+    """`02 ADDR 35 D1 D2 D3 D4 03 SUM`: D1/D2 lock-hook bitmaps (locks 1-8, 9-16; a set bit is a
+    locked lock unless the board's `hook_bit` says "open"), D3/D4 infrared occupancy. Raises
+    DecodeError on anything else."""
+    if hook_bit not in HOOK_BITS:
+        raise ValueError(f"hook_bit is one of {HOOK_BITS}")
     if len(frame) != 9 or frame[0] != KERONG_STX or frame[2] != KERONG_STATUS_REPLY or frame[7] != KERONG_ETX:
         raise DecodeError("not a KR-CU16 status reply", bytes(frame))
     if kerong_checksum(frame[:8]) != frame[8]:
         raise DecodeError("bad KR-CU16 checksum", bytes(frame))
     hooks = frame[3] | frame[4] << 8
     infrared = frame[5] | frame[6] << 8
+    set_means_open = hook_bit == HOOK_BIT_OPEN
     return KerongStatus(
         board=frame[1] >> 4,
-        locks_open=frozenset(i for i in range(16) if hooks >> i & 1),
+        locks_open=frozenset(i for i in range(16) if bool(hooks >> i & 1) == set_means_open),
         occupied=frozenset(i for i in range(16) if infrared >> i & 1),
     )
 
 
-def kerong_status_reply(*, board: int, locks_open=(), occupied=()) -> bytes:
-    hooks = sum(1 << i for i in locks_open)
+def kerong_status_reply(*, board: int, locks_open=(), occupied=(), hook_bit: str = HOOK_BIT_LOCKED) -> bytes:
+    """The reply a board wired with `hook_bit` polarity sends (for the simulator and tests)."""
+    open_bits = sum(1 << i for i in locks_open)
+    hooks = open_bits if hook_bit == HOOK_BIT_OPEN else ~open_bits & 0xFFFF
     infrared = sum(1 << i for i in occupied)
     head = bytes(
         [

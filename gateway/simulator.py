@@ -234,8 +234,11 @@ class Cabinet:
             except OSError:
                 time.sleep(0.01)
                 continue
-            for frame in self.decoder.feed(chunk):
-                self._answer(frame)
+            self._feed(chunk)
+
+    def _feed(self, chunk: bytes) -> None:
+        for frame in self.decoder.feed(chunk):
+            self._answer(frame)
 
     def _answer(self, frame: p.Frame) -> None:
         self.received.append(frame)
@@ -261,3 +264,56 @@ class Cabinet:
         if self.duplicate_replies:
             self.duplicate_replies -= 1
             self.write_raw(data)
+
+
+class KerongCabinet(Cabinet):
+    """KR-CU16 boards (addresses 0-15) behind one pty. `hook_bit` is how the boards report their
+    lock hooks (a set bit is a locked lock, or an open one), for all boards or as {address: value};
+    the gateway must be told the same."""
+
+    def __init__(
+        self, addresses=(0,), directory: str | None = None, *, hook_bit: str | dict[int, str] = p.HOOK_BIT_LOCKED
+    ):
+        super().__init__(addresses=(), directory=directory)
+        self.hook_bits = hook_bit if isinstance(hook_bit, dict) else {address: hook_bit for address in addresses}
+        self.open_locks: dict[int, set[int]] = {address: set() for address in addresses}
+        self.occupied: dict[int, set[int]] = {address: set() for address in addresses}
+        self.stuck: dict[int, set[int]] = {address: set() for address in addresses}
+        self.requests: list[bytes] = []
+        self._pending = b""
+
+    def _feed(self, chunk: bytes) -> None:
+        self._pending += chunk
+        while len(self._pending) >= 5:
+            start = self._pending.find(bytes([p.KERONG_STX]))
+            if start < 0:
+                self._pending = b""
+                return
+            request, self._pending = self._pending[start : start + 5], self._pending[start + 5 :]
+            if len(request) < 5:
+                self._pending = request + self._pending
+                return
+            self._answer_kerong(request)
+
+    def _answer_kerong(self, request: bytes) -> None:
+        if request[3] != p.KERONG_ETX or p.kerong_checksum(request[:4]) != request[4]:
+            return  # a real board ignores a frame it cannot check
+        self.requests.append(request)
+        board, lock, command = request[1] >> 4, request[1] & 0x0F, request[2]
+        if board not in self.open_locks:
+            return  # nobody at that address
+        if command == p.KERONG_UNLOCK and lock not in self.stuck[board]:
+            self.open_locks[board].add(lock)
+        if command in (p.KERONG_STATUS, p.KERONG_UNLOCK):
+            self.write_raw(
+                p.kerong_status_reply(
+                    board=board,
+                    locks_open=self.open_locks[board],
+                    occupied=self.occupied[board],
+                    hook_bit=self.hook_bits.get(board, p.HOOK_BIT_LOCKED),
+                )
+            )
+
+    def close_lock(self, board: int, lock: int) -> None:
+        """Someone pushes the door shut: the hook engages."""
+        self.open_locks[board].discard(lock)

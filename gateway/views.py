@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
 from devices.models import Device
-from gateway.models import DexRead
+from gateway.models import DexRead, at_places
 from gateway.services import dex_import
 
 
@@ -20,6 +20,7 @@ class DexReadListView(ScopedListView):
     select_related = ("device",)
     actions = [(_("Upload a DEX file"), "gateway:dex-upload", "gateway.add_dexread")]
     columns = [
+        ("taken_at", _("Audit time")),
         ("received_at", _("Received")),
         ("device", _("Device")),
         ("source", _("Source")),
@@ -28,6 +29,12 @@ class DexReadListView(ScopedListView):
         ("sales_count", _("Vends since previous read")),
         ("sales_value", _("Value since previous read")),
     ]
+    money = {"vends_value", "sales_value"}
+
+    @classmethod
+    def cell(cls, obj, attr):
+        value = ScopedListView.cell(obj, attr)
+        return at_places(value, obj.currency_decimals) if attr in cls.money else value
 
 
 class DexReadDetailView(ScopedDetailView):

@@ -179,3 +179,5 @@ class LeaseViewSet(ScopedReadOnlyViewSet):
 router.register("assets", AssetViewSet)
 router.register("bulk-items", BulkItemViewSet)
 router.register("leases", LeaseViewSet)
+
+import leasing.customer_api  # noqa: E402,F401  (registers the customers' endpoints)

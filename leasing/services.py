@@ -531,3 +531,20 @@ def availability(user) -> list[dict]:
             "total": item.total,
         }
     return [rows[key] for key in sorted(rows)]
+
+
+def lease_start_at_station(*, customer, station: Device, kind: str, actor=None) -> Lease:
+    """A customer rents one `kind` from `station` (scanned in the app): the first available asset
+    in the station is taken; one that another renter takes at the same moment is skipped."""
+    if station.kind != Device.Kind.RENTAL:
+        raise ValidationError({"code": _("This is not a rental station.")})
+    if Lease.objects.filter(customer=customer, stage__in=[ST.EJECTING, ST.IN_USE], asset__kind=kind).count() >= 3:
+        raise ValidationError(_("Return what you rented before renting more than three."))
+    candidates = Asset.objects.filter(station=station, kind=kind, state=A.AVAILABLE).order_by("slot", "pk")
+    for asset in candidates[:5]:
+        try:
+            return lease_start(customer=customer, asset=asset, actor=actor or customer)
+        except ValidationError as error:
+            if getattr(error, "code", None) != "unavailable":
+                raise
+    raise ValidationError({"kind": _("No %(kind)s is available at this station now.") % {"kind": kind}})

@@ -25,7 +25,15 @@ from lockers.models import SIZES, Compartment, LockerOrder, ReturnTask, StorageR
 from orders.models import OrderKind, OrderStatus
 from orders.services import Actor, lock_order, order_note, order_transition
 from pickup.models import PickupCode
-from pickup.services import code_issue, code_redeem, codes_expire, customer_channels, notify_code
+from pickup.services import (
+    code_issue,
+    code_redeem,
+    code_redeem_confirmed,
+    codes_expire,
+    customer_channels,
+    notify_code,
+    phone_confirmation_send,
+)
 
 logger = logging.getLogger(__name__)
 C = Compartment.State
@@ -196,12 +204,31 @@ def _collected(locker_order: LockerOrder, compartment: Compartment) -> None:
     )
 
 
-def locker_pickup(*, bank: Device, code: str) -> LockerOrder:
+def locker_pickup(*, bank: Device, code: str, source: str = "") -> LockerOrder:
     """A code entered at the bank: opens its compartment, once. Refusals say only "invalid or
-    expired" (or that entry is locked after too many wrong codes)."""
+    expired" (or that entry is locked after too many wrong codes from this source, or at the bank).
+    `source` names the keypad session or API client (see pickup.services.code_redeem)."""
     # Outside the transaction below: a wrong code's attempt (and any lock it triggers) must stay
     # recorded even though the call fails.
-    used = code_redeem(code=code, device=bank, order_filter={"order__locker__bank": bank})
+    used = code_redeem(code=code, device=bank, order_filter={"order__locker__bank": bank}, source=source)
+    return _open_for_pickup(bank, used)
+
+
+def locker_phone_confirmation_send(*, bank: Device, phone: str) -> None:
+    """The customer at a locked keypad asks for a one-time code on the phone their parcel is for."""
+    phone_confirmation_send(phone=phone, device=bank, order_filter={"order__locker__bank": bank})
+
+
+def locker_pickup_confirmed(*, bank: Device, code: str, phone: str, otp: str, source: str = "") -> LockerOrder:
+    """The pickup code plus the one-time code sent to the order's phone: opens even while code
+    entry is locked for this source or the whole bank."""
+    used = code_redeem_confirmed(
+        code=code, phone=phone, otp=otp, device=bank, order_filter={"order__locker__bank": bank}, source=source
+    )
+    return _open_for_pickup(bank, used)
+
+
+def _open_for_pickup(bank: Device, used) -> LockerOrder:
     with transaction.atomic():
         locker_order = (
             LockerOrder.objects.select_for_update(of=("self",))

@@ -32,10 +32,13 @@ def coupon_apply(*, order: Order, code: str, actor, customer=None) -> CouponRede
     code = (code or "").strip().upper()
     customer = customer or order.customer
     with transaction.atomic():
-        coupon = Coupon.objects.select_for_update().select_related("region").filter(code__iexact=code).first()
+        # ADR 3's lock order: the order, then the coupon; each row alone (of=self), never the region.
+        locked = Order.objects.select_for_update(of=("self",)).select_related("region").get(pk=order.pk)
+        coupon = (
+            Coupon.objects.select_for_update(of=("self",)).select_related("region").filter(code__iexact=code).first()
+        )
         if coupon is None or not coupon.is_active:
             raise ValidationError({"coupon": _("There is no such coupon.")})
-        locked = Order.objects.select_for_update().select_related("region").get(pk=order.pk)
         now = timezone.now()
         if not (coupon.valid_from <= now < coupon.valid_until):
             raise ValidationError({"coupon": _("This coupon is not valid now.")})

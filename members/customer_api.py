@@ -16,7 +16,13 @@ from rest_framework.throttling import AnonRateThrottle
 
 from core.api import router
 from members.models import Coupon, Customer, Feedback, PointsEntry
-from members.services import customer_for_token, feedback_submit, login_code_request, login_code_verify
+from members.services import (
+    SignInCodeLimited,
+    customer_for_token,
+    feedback_submit,
+    login_code_request,
+    login_code_verify,
+)
 from orders.api import OrderSerializer
 from orders.models import Order
 from wallet.models import Entry
@@ -118,7 +124,12 @@ class CustomerSignInViewSet(viewsets.ViewSet):
     def create(self, request):
         serializer = CodeRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        login_code_request(phone=serializer.validated_data["phone"])
+        # The address the throttles use: the socket's, or what our own proxies report (NUM_PROXIES).
+        client_address = SignInThrottle().get_ident(request)
+        try:
+            login_code_request(phone=serializer.validated_data["phone"], client_address=client_address)
+        except SignInCodeLimited as limited:
+            raise exceptions.Throttled(wait=limited.retry_after, detail=limited.message) from None
         return Response(status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=CodeVerifySerializer, responses={201: CustomerTokenSerializer})
@@ -304,6 +315,25 @@ class CustomerRechargeViewSet(CustomerViewMixin, viewsets.ViewSet):
         return Response(RechargeStartedSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
+class PayCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("Show it as digits and a barcode; the clerk scans it."))
+    expires_at = serializers.DateTimeField()
+
+
+class CustomerPayCodeViewSet(CustomerViewMixin, viewsets.ViewSet):
+    """Pay at a till with the wallet balance or points: the member shows this code, which pays one
+    order once within two minutes."""
+
+    @extend_schema(request=None, responses={201: PayCodeSerializer})
+    def create(self, request):
+        from members.paycodes import pay_code_issue
+
+        code, expires_at = pay_code_issue(customer=self.customer)
+        return Response(
+            PayCodeSerializer({"code": code, "expires_at": expires_at}).data, status=status.HTTP_201_CREATED
+        )
+
+
 router.register("customer/sign-in", CustomerSignInViewSet, basename="customer-sign-in")
 router.register("customer/recharge", CustomerRechargeViewSet, basename="customer-recharge")
 router.register("customer/me", CustomerMeViewSet, basename="customer-me")
@@ -312,3 +342,4 @@ router.register("customer/points", CustomerPointsViewSet, basename="customer-poi
 router.register("customer/coupons", CustomerCouponViewSet, basename="customer-coupons")
 router.register("customer/orders", CustomerOrderViewSet, basename="customer-orders")
 router.register("customer/feedback", CustomerFeedbackViewSet, basename="customer-feedback")
+router.register("customer/pay-code", CustomerPayCodeViewSet, basename="customer-pay-code")

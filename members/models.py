@@ -341,3 +341,25 @@ class PromotionUse(models.Model):
 
     def __str__(self):
         return f"{self.promotion_id} → {self.order_id}"
+
+
+class PayCode(models.Model):
+    """A member's consent to pay at a till with their wallet balance or points: a short-lived,
+    single-use code the app shows (as digits and a barcode) and the clerk scans or types. Only its
+    hash is stored."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="pay_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_for = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("order")
+    )
+
+    class Meta:
+        verbose_name = _("payment code")
+        verbose_name_plural = _("payment codes")
+
+    def __str__(self):
+        return f"{self.customer_id} {self.created_at:%Y-%m-%d %H:%M}"

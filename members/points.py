@@ -21,16 +21,22 @@ class PointsProvider(PaymentProvider):
     def collect(self, *, payment, reference="", data=None):
         from django.core.exceptions import ValidationError
 
+        from members.paycodes import pay_code_required, pay_code_use
         from members.services import points_spend
 
         customer = payment.order.customer
         if customer is None:
             return ProviderResult(succeeded=False, message=str(_("Points need a signed-in customer.")))
+        at_till = pay_code_required(payment)
+        if at_till:  # the member consents with the payment code from their app
+            pay_code_use(code=reference, order=payment.order)
         try:
             entry = points_spend(
                 customer=customer, points=self._points(payment.amount), key=f"pay:{payment.pk}", order=payment.order
             )
         except ValidationError as error:
+            if at_till:
+                raise ValidationError({"method": error.messages}) from None
             return ProviderResult(succeeded=False, message=" ".join(error.messages))
         return ProviderResult(succeeded=True, reference=f"points-{entry.pk}")
 

@@ -35,7 +35,7 @@ def promotions_apply(*, order: Order, actor) -> list[PromotionUse]:
     now = timezone.now()
     uses = []
     with transaction.atomic():
-        locked = Order.objects.select_for_update().select_related("region").get(pk=order.pk)
+        locked = Order.objects.select_for_update(of=("self",)).select_related("region").get(pk=order.pk)
         if locked.status != OrderStatus.NEW or locked.paid_amount > 0:
             return []
         active = Promotion.objects.filter(

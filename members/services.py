@@ -21,8 +21,6 @@ from members.models import Customer, CustomerToken, Feedback, LoginCode, MemberL
 from orders.models import Order, OrderKind, OrderStatus
 
 CODE_TTL = datetime.timedelta(minutes=5)
-CODE_EVERY = datetime.timedelta(seconds=60)
-CODES_PER_HOUR = 5
 CODE_ATTEMPTS = 5
 
 
@@ -223,22 +221,54 @@ def _hash(value: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
-def login_code_request(*, phone: str) -> None:
-    """Send a 6-digit code by SMS: at most one a minute and five an hour per number; valid 5 minutes."""
-    from core.services import notification_send
+class SignInCodeLimited(Exception):
+    """A send limit refused the code: `message` is for the person asking, `retry_after` in seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+def _sign_in_sms_limits(*, phone: str, client_address: str) -> list[tuple[str, str, str]]:
+    """Per number, per client address, then for the whole deployment; most specific first, the
+    same order on every call (see `rate_take`)."""
+    limits = settings.SIGN_IN_SMS_LIMITS
+    rows = [("number", f"sign-in-sms:number:{rate}:{phone}", rate) for rate in limits.get("number", [])]
+    if client_address:
+        rows += [
+            ("address", f"sign-in-sms:address:{rate}:{client_address}", rate) for rate in limits.get("address", [])
+        ]
+    rows += [("global", f"sign-in-sms:global:{rate}", rate) for rate in limits.get("global", [])]
+    return rows
+
+
+def _limited_message(name: str) -> str:
+    if name == "number":
+        return _("Too many codes asked for this number. Try again later.")
+    if name == "address":
+        return _("Too many codes were asked from your network. Try again later.")
+    return _("We are sending too many sign-in codes right now. Try again in a few minutes.")
+
+
+def login_code_request(*, phone: str, client_address: str = "") -> None:
+    """Send a 6-digit code by SMS, valid 5 minutes, within the send limits per number, per client
+    address and in all (settings.SIGN_IN_SMS_LIMITS). Creates no customer: the code waits under
+    the number, and the customer is found or created only when the code is verified."""
+    from core.services import RateLimited, notification_send_to_address, rate_take
 
     phone = phone_normalise(phone)
     now = timezone.now()
-    recent = LoginCode.objects.filter(phone=phone, created_at__gte=now - datetime.timedelta(hours=1))
-    if recent.filter(created_at__gte=now - CODE_EVERY).exists():
-        raise ValidationError(_("A code was just sent. Wait a minute before asking for another."), code="throttled")
-    if recent.count() >= CODES_PER_HOUR:
-        raise ValidationError(_("Too many codes asked for this number. Try again later."), code="throttled")
     code = f"{secrets.randbelow(10**6):06d}"
-    with transaction.atomic():
-        customer = customer_by_phone(phone) or Customer.objects.create(phone=phone)
-        LoginCode.objects.create(phone=phone, code_hash=_hash(f"{phone}:{code}"), expires_at=now + CODE_TTL)
-        notification_send(template="customer_login_code", recipient=customer, channels=["sms"], secrets={"code": code})
+    try:
+        with transaction.atomic():
+            rate_take(limits=_sign_in_sms_limits(phone=phone, client_address=client_address))
+            LoginCode.objects.create(phone=phone, code_hash=_hash(f"{phone}:{code}"), expires_at=now + CODE_TTL)
+            notification_send_to_address(
+                template="customer_login_code", channel="sms", address=phone, secrets={"code": code}
+            )
+    except RateLimited as limited:
+        raise SignInCodeLimited(_limited_message(limited.name), limited.retry_after) from None
 
 
 def login_code_verify(*, phone: str, code: str) -> tuple[Customer, str]:
@@ -265,12 +295,22 @@ def login_code_verify(*, phone: str, code: str) -> tuple[Customer, str]:
         raise ValidationError({"code": _("The code is not right.")})
     if not LoginCode.objects.filter(pk=login.pk, used_at__isnull=True).update(used_at=now):
         raise ValidationError({"code": _("The code has expired. Ask for a new one.")})
-    customer = customer_by_phone(phone)
-    if customer is None or not customer.is_active:
+    customer = customer_by_phone(phone) or _customer_for_verified_phone(phone)
+    if not customer.is_active:
         raise ValidationError(_("This account is closed."))
     key = secrets.token_urlsafe(32)
     CustomerToken.objects.create(customer=customer, key_hash=hashlib.sha256(key.encode()).hexdigest())
     return customer, key
+
+
+def _customer_for_verified_phone(phone: str) -> Customer:
+    """The first sign-in of a number creates its customer, once: a parallel first sign-in with
+    another code of the same number finds the row the other one created."""
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(phone=phone)
+    except IntegrityError:
+        return customer_by_phone(phone)
 
 
 def customer_for_token(key: str) -> Customer | None:

@@ -102,3 +102,6 @@ class RefundViewSet(ScopedReadOnlyViewSet):
 router.register("orders", OrderViewSet)
 router.register("payments", PaymentViewSet)
 router.register("refunds", RefundViewSet)
+
+# The partner API registers its endpoints on the same router.
+from orders import partner_api  # noqa: E402,F401

@@ -8,5 +8,8 @@ class OrdersConfig(AppConfig):
 
     def ready(self):
         from orders import payments
+        from orders.events import listener_register
+        from orders.webhooks import webhook_on_order_changed
 
         payments.provider_register(payments.CashProvider())
+        listener_register(webhook_on_order_changed)

@@ -1,15 +1,46 @@
-"""Order history for the demo: a few weeks of vending and counter sales, mostly paid by cash."""
+"""Order history for the demo: a few weeks of vending and counter sales, mostly paid by cash; and
+an API partner (a courier) with a known demo key, printed by `make run`'s banner."""
 
 import datetime
 
 from django.utils import timezone
 
 from devices.models import Device
-from orders.models import Channel, Order, OrderEvent, OrderKind, OrderStatus, Payment
+from orders.models import Channel, Order, OrderEvent, OrderKind, OrderStatus, PartnerClient, Payment
+from orders.partners import SHOWN_PREFIX_LENGTH, key_hash, partner_client_create
 from orders.services import Actor, LineSpec, order_create, order_transition, payment_collect, refund_create
+
+# Known only because this is demo data, like the demo logins' password; a real key is random and
+# shown once.
+DEMO_PARTNER_KEY = "ptn_demo-courier-key-2026-not-for-production"
+DEMO_PARTNER_NAME = "Demo Courier (Shanghai)"
+
+
+def banner_lines() -> list[str]:
+    if not PartnerClient.objects.filter(name=DEMO_PARTNER_NAME, is_active=True).exists():
+        return []
+    return [f"Partner API key ({DEMO_PARTNER_NAME}): Authorization: Partner {DEMO_PARTNER_KEY}"]
+
+
+def _seed_partner(ctx):
+    shanghai = ctx["regions"]["demo-sh"]
+    sites = [s for s in ctx["sites"].values() if s.region_id == shanghai.pk and s.kind == s.Kind.STORE]
+    banks = [d for d in ctx["devices"] if d.kind == Device.Kind.LOCKER and d.site.region_id == shanghai.pk]
+    issued = partner_client_create(
+        actor=ctx["users"]["platform_admin"],
+        name=DEMO_PARTNER_NAME,
+        kind=PartnerClient.Kind.COURIER,
+        region=shanghai,
+        sites=sites,
+        banks=banks,
+    )
+    PartnerClient.objects.filter(pk=issued.client.pk).update(
+        key_hash=key_hash(DEMO_PARTNER_KEY), key_prefix=DEMO_PARTNER_KEY[:SHOWN_PREFIX_LENGTH]
+    )
 
 
 def seed(ctx):
+    _seed_partner(ctx)
     rnd = ctx["random"]
     products = ctx["products"]
     vending = [d for d in ctx["devices"] if d.kind == Device.Kind.VENDING]

@@ -4,7 +4,10 @@
   must happen together with the change or not at all (a paid vending sale gets its dispense
   command in the same commit, so no crash can leave it paid and never dispensed);
 - listeners run after commit (accounting, reports, notifications), and live pages get the change
-  through the channel layer."""
+  through the channel layer;
+- refund hooks, per order kind, run inside a refund's transaction, with the order row locked,
+  before the provider gives the money back: what the kind must take back together with the
+  refund (a refunded recharge leaves the wallet) or refuse it."""
 
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ class OrderChanged:
     # What listeners check before touching the database (None: unknown, look it up).
     customer_id: int | None = None
     discounted: bool | None = None
+    # The API partner that created the order; None for orders no partner made.
+    partner_id: int | None = None
 
 
 _LISTENERS: list[Callable[[OrderChanged], None]] = []
@@ -49,6 +54,23 @@ def transition_hook_register(hook: Callable) -> None:
 
 def transition_hooks() -> tuple[Callable, ...]:
     return tuple(_TRANSITION_HOOKS)
+
+
+_REFUND_HOOKS: dict[str, list[Callable]] = {}
+
+
+def refund_hook_register(kind: str, hook: Callable) -> None:
+    """`hook(order=order, refund=refund, actor=actor)` runs inside every refund of an order of
+    `kind`, with the order row locked and the refund row written, before the provider is asked.
+    Raising (a ValidationError with the reason) refuses the refund and writes nothing; if the
+    provider then fails, what the hook wrote is rolled back with it."""
+    hooks = _REFUND_HOOKS.setdefault(kind, [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def refund_hooks(kind: str) -> tuple[Callable, ...]:
+    return tuple(_REFUND_HOOKS.get(kind, ()))
 
 
 def listener_register(listener: Callable[[OrderChanged], None]) -> None:

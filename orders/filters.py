@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.filters import ScopedModelChoiceFilter
 from core.models import Region, Site
 from devices.models import Device
-from orders.models import Channel, Order, OrderKind, OrderStatus
+from orders.models import Channel, Order, OrderKind, OrderStatus, PartnerClient
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -18,6 +18,7 @@ class OrderFilter(django_filters.FilterSet):
     region = ScopedModelChoiceFilter(queryset=Region.objects.all(), method="in_region", label=_("Region"))
     site = ScopedModelChoiceFilter(queryset=Site.objects.all(), label=_("Site"))
     device = ScopedModelChoiceFilter(queryset=Device.objects.all(), label=_("Device"))
+    partner = ScopedModelChoiceFilter(queryset=PartnerClient.objects.all(), label=_("API partner"))
     product = django_filters.CharFilter(method="with_product", label=_("Product SKU"))
     since = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("From"))
     until = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("To"))
@@ -33,6 +34,7 @@ class OrderFilter(django_filters.FilterSet):
             "region",
             "site",
             "device",
+            "partner",
             "product",
             "since",
             "until",

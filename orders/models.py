@@ -56,6 +56,7 @@ class Channel(models.TextChoices):
     COUNTER = "counter", _("Store counter")
     CUSTOMER_APP = "app", _("Customer app")
     IMPORT = "import", _("Import")
+    PARTNER = "partner", _("Partner API")
 
 
 class Order(models.Model):
@@ -96,6 +97,16 @@ class Order(models.Model):
     external_reference = models.CharField(_("external reference"), max_length=64, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, null=True, blank=True, unique=True)
     note = models.TextField(_("note"), blank=True)
+    # The API partner that created it: a partner's key reaches its own orders only, and their
+    # status changes go to its webhook (docs/adr/0012-partner-api-keys-idempotency-webhooks.md).
+    partner = models.ForeignKey(
+        "orders.PartnerClient",
+        verbose_name=_("API partner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
 
     scope_region_path = "region__path"
     scope_site = "site"
@@ -161,6 +172,7 @@ class ActorKind(models.TextChoices):
     USER = "user", _("Staff")
     CUSTOMER = "customer", _("Customer")
     DEVICE = "device", _("Device")
+    PARTNER = "partner", _("API partner")
     SYSTEM = "system", _("System")
 
 
@@ -283,3 +295,119 @@ class OrderSequence(models.Model):
 
     def __str__(self):
         return f"{self.prefix}{self.day:%y%m%d}:{self.last}"
+
+
+# --- API partners (docs/adr/0012-partner-api-keys-idempotency-webhooks.md) -----------------------
+class PartnerClient(models.Model):
+    """An online shop, courier company or platform calling the partner API with its own key.
+
+    Not `accounting.Partner` (profit-sharing partners): this one is a machine client. Its key is
+    stored as a SHA-256 hash and shown once; the webhook secret is kept in clear because it signs
+    every webhook, and is shown once too."""
+
+    class Kind(models.TextChoices):
+        SHOP = "shop", _("Online shop")
+        COURIER = "courier", _("Courier company")
+        PLATFORM = "platform", _("Platform")
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SHOP)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="partner_clients"
+    )
+    key_prefix = models.CharField(_("key prefix"), max_length=16, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    sites = models.ManyToManyField(Site, verbose_name=_("stores and sites"), blank=True, related_name="+")
+    banks = models.ManyToManyField(Device, verbose_name=_("locker banks"), blank=True, related_name="+")
+    webhook_url = models.URLField(_("webhook URL"), max_length=500, blank=True)
+    webhook_secret = models.CharField(max_length=80, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    scope_region_path = "region__path"
+    scope_site = None
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("API partner")
+        verbose_name_plural = _("API partners")
+
+    def __str__(self):
+        return self.name
+
+
+class IdempotencyRecord(models.Model):
+    """One partner create request by its Idempotency-Key: written before the request runs (the
+    unique constraint stops a concurrent twin), completed with the answer it gave, replayed to
+    repeats with the same body and kept for a day."""
+
+    client = models.ForeignKey(PartnerClient, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "key"], name="idempotency_record_client_key")]
+
+    def __str__(self):
+        return f"{self.client_id}:{self.key}"
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or to be sent) to a partner's webhook URL, with its attempts."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    client = models.ForeignKey(
+        PartnerClient, verbose_name=_("API partner"), on_delete=models.PROTECT, related_name="deliveries"
+    )
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    event = models.CharField(_("event"), max_length=40)
+    payload = models.JSONField(_("payload"), default=dict)
+    url = models.URLField(_("URL"), max_length=500)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_status_code = models.PositiveSmallIntegerField(_("last response"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # Set while one worker is sending: another copy of the task does not send at the same time.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    scope_region_path = "client__region__path"
+    scope_site = None
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.event} → {self.client}"

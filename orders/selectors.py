@@ -14,7 +14,7 @@ def order_list(*, user, filters: dict | None = None):
 def order_detail(*, user, pk):
     return (
         Order.objects.restrict(user, "view")
-        .select_related("customer", "site", "device", "region", "created_by")
+        .select_related("customer", "site", "device", "region", "created_by", "partner")
         .prefetch_related("lines__product", "payments", "refunds", "events__actor_user")
         .get(pk=pk)
     )

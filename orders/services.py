@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import sql
-from orders.events import OrderChanged, announce, announce_money, transition_hooks
+from orders.events import OrderChanged, announce, announce_money, refund_hooks, transition_hooks
 from orders.models import (
     KIND_PREFIX,
     ZERO,
@@ -86,6 +86,8 @@ class Actor:
             return cls(kind=ActorKind.DEVICE, label=f"device:{who.serial_number}")
         if model_name == "customer":
             return cls(kind=ActorKind.CUSTOMER, label=f"customer:{who.phone}")
+        if model_name == "partnerclient":
+            return cls(kind=ActorKind.PARTNER, label=f"partner:{who.key_prefix}")
         return cls(kind=ActorKind.SYSTEM, label=str(who))
 
     @classmethod
@@ -183,6 +185,7 @@ def _announce_on_commit(order: Order, from_status: str, action: str) -> None:
         action=action,
         customer_id=order.customer_id,
         discounted=order.discount_total > 0,
+        partner_id=order.partner_id,
     )
     transaction.on_commit(lambda: announce(change), robust=True)
 
@@ -202,9 +205,11 @@ def order_create(
     note: str = "",
     discount: Decimal = ZERO,
     number: str | None = None,
+    partner=None,
 ) -> Order:
     """Create an order with its lines. With an idempotency key, a repeat returns the first order.
-    `number` is one the caller took from `order_number_next` beforehand (see vend_start)."""
+    `number` is one the caller took from `order_number_next` beforehand (see vend_start).
+    `partner` is the API partner creating it (it sees the order and gets its webhooks)."""
     actor = Actor.of(actor)
     if idempotency_key:
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
@@ -246,6 +251,7 @@ def order_create(
                 external_reference=external_reference,
                 idempotency_key=idempotency_key or None,
                 note=note,
+                partner=partner,
             )
             sql.insert(order)
             sql.insert(
@@ -630,7 +636,7 @@ def refund_create(
         idempotency_key=idempotency_key or None,
         shift=shift,
     )
-    result = provider_get(payment.provider).refund(refund=refund)
+    result = _refund_through(locked, refund, actor, provider_get(payment.provider))
     if not result.succeeded:
         refund.status = Refund.Status.FAILED
         refund.save(update_fields=["status"])
@@ -665,6 +671,31 @@ def refund_create(
     if locked.refunded_amount >= locked.paid_amount and transition_allowed(locked.status, S.REFUNDED):
         order_transition(order=locked, to_status=S.REFUNDED, actor=actor, reason=reason, locked=True)
     return refund
+
+
+class _ProviderRefused(Exception):
+    def __init__(self, result):
+        super().__init__(result.message)
+        self.result = result
+
+
+def _refund_through(order: Order, refund: Refund, actor: Actor, provider):
+    """The kind's refund hooks (a recharge takes its money out of the wallet), then the provider.
+    A hook's refusal refuses the refund; a provider's failure rolls back what the hooks wrote (the
+    one savepoint, only for kinds with hooks), so a failed refund has moved no money anywhere."""
+    hooks = refund_hooks(order.kind)
+    if not hooks:
+        return provider.refund(refund=refund)
+    try:
+        with transaction.atomic():
+            for hook in hooks:
+                hook(order=order, refund=refund, actor=actor)
+            result = provider.refund(refund=refund)
+            if not result.succeeded:
+                raise _ProviderRefused(result)
+    except _ProviderRefused as refused:
+        return refused.result
+    return result
 
 
 def _refundable_payment(order: Order, amount: Decimal) -> Payment:

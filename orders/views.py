@@ -1,5 +1,7 @@
 """Console pages of orders: the unified inquiry and the order page with its operation log."""
 
+from decimal import Decimal
+
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -89,7 +91,7 @@ def order_export(request):
                 value = display()
             elif hasattr(value, "isoformat"):
                 value = value.isoformat()
-            elif value is not None and not isinstance(value, int | str):
+            elif value is not None and not isinstance(value, int | str | Decimal):
                 value = str(value)
             row.append("" if value is None else value)
         rows.append(row)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import AppendOnlyAdmin
-from pickup.models import EntryLock, PickupAttempt, PickupCode
+from pickup.models import AttemptCounter, EntryLock, PhoneConfirmation, PickupAttempt, PickupCode
 
 
 @admin.register(PickupCode)
@@ -13,10 +13,21 @@ class PickupCodeAdmin(AppendOnlyAdmin):
 
 @admin.register(PickupAttempt)
 class PickupAttemptAdmin(AppendOnlyAdmin):
-    list_display = ["at", "device", "site", "succeeded", "refused_locked"]
-    list_filter = ["succeeded", "refused_locked"]
+    list_display = ["at", "device", "site", "source", "succeeded", "refused_locked", "confirmed_by_phone"]
+    list_filter = ["succeeded", "refused_locked", "confirmed_by_phone"]
 
 
 @admin.register(EntryLock)
 class EntryLockAdmin(AppendOnlyAdmin):
-    list_display = ["locked_at", "device", "site", "until", "wrong_codes"]
+    list_display = ["locked_at", "device", "site", "source", "until", "wrong_codes"]
+
+
+@admin.register(AttemptCounter)
+class AttemptCounterAdmin(AppendOnlyAdmin):
+    list_display = ["place", "site", "source", "window_start", "count", "locked_until"]
+
+
+@admin.register(PhoneConfirmation)
+class PhoneConfirmationAdmin(AppendOnlyAdmin):
+    list_display = ["place", "site", "phone", "created_at", "expires_at", "attempts", "used_at"]
+    exclude = ["code_hmac"]

@@ -57,6 +57,8 @@ class PickupAttempt(models.Model):
     succeeded = models.BooleanField(_("succeeded"), default=False)
     refused_locked = models.BooleanField(_("refused while locked"), default=False)
     code = models.ForeignKey(PickupCode, null=True, blank=True, on_delete=models.PROTECT, related_name="attempts")
+    source = models.CharField(_("source"), max_length=120, blank=True)
+    confirmed_by_phone = models.BooleanField(_("confirmed by phone"), default=False)
 
     scope_region_path = "site__region__path"
     scope_site = "site"
@@ -73,10 +75,12 @@ class PickupAttempt(models.Model):
 
 
 class EntryLock(models.Model):
-    """Code entry locked at a machine or counter after too many wrong codes."""
+    """Code entry locked after too many wrong codes: for one source (a keypad session, a clerk, an
+    API client) at a machine or counter, or, with `source` blank, for the whole machine or counter."""
 
     device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(_("source"), max_length=120, blank=True, help_text=_("Blank: the whole place."))
     locked_at = models.DateTimeField(_("locked"), auto_now_add=True)
     until = models.DateTimeField(_("until"))
     wrong_codes = models.PositiveIntegerField(_("wrong codes"))
@@ -91,4 +95,56 @@ class EntryLock(models.Model):
         verbose_name_plural = _("code entry locks")
 
     def __str__(self):
-        return f"{self.device or self.site} until {self.until:%H:%M}"
+        return f"{self.device or self.site} {self.source} until {self.until:%H:%M}".replace("  ", " ")
+
+
+class AttemptCounter(models.Model):
+    """Codes evaluated at a place (`device:<pk>` or `site:<pk>`) by one source within a rolling
+    window; the row with a blank source counts the whole place. A code is evaluated only after a
+    conditional UPDATE has taken a slot here (`count < limit`), so parallel tries cannot pass the
+    limit; right codes give their slot back."""
+
+    place = models.CharField(_("place"), max_length=40)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(_("source"), max_length=120, blank=True)
+    window_start = models.DateTimeField(_("window start"))
+    count = models.PositiveIntegerField(_("codes in window"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    scope_region_path = "site__region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["place", "source"], name="one_attempt_counter_per_source")]
+        verbose_name = _("code attempt counter")
+        verbose_name_plural = _("code attempt counters")
+
+    def __str__(self):
+        return f"{self.place} {self.source}: {self.count}"
+
+
+class PhoneConfirmation(models.Model):
+    """A one-time code sent by SMS to the phone of a customer whose parcel waits at a place, so
+    they can open with their pickup code even while code entry there is locked. Stored as an HMAC."""
+
+    place = models.CharField(_("place"), max_length=40)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    phone = models.CharField(_("phone"), max_length=20)
+    code_hmac = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    scope_region_path = "site__region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["place", "phone", "-created_at"])]
+        verbose_name = _("phone confirmation")
+        verbose_name_plural = _("phone confirmations")
+
+    def __str__(self):
+        return f"{self.place} {self.phone} {self.created_at:%Y-%m-%d %H:%M}"

@@ -3,9 +3,11 @@
 A code is drawn from the operating system's CSPRNG, shown once (to the customer's notification),
 and stored only as an HMAC keyed with `PICKUP_CODE_KEY`, so a database dump reveals no code. A
 code is unique among live codes, expires, and is used at most once (a conditional update decides
-between concurrent redemptions). Wrong codes are counted per machine or counter: too many within
-the window lock entry there for a while and alert staff. Every refusal says only "invalid or
-expired", whatever the reason.
+between concurrent redemptions). Codes are counted per source (a keypad session, a clerk, an API
+client) and per place (machine or counter) before they are looked at: a source that typed too
+many wrong codes is locked on its own; the whole place locks only at a larger ceiling, and staff
+are alerted. A customer with the right code and the one-time code sent to their phone opens even
+then (ADR 0010). Every refusal of a code says only "invalid or expired", whatever the reason.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from pickup.models import EntryLock, PickupAttempt, PickupCode
+from pickup.models import AttemptCounter, EntryLock, PhoneConfirmation, PickupAttempt, PickupCode
 
 logger = logging.getLogger(__name__)
 
@@ -74,58 +78,231 @@ def _where(device, site) -> dict:
     return {"device": device} if device is not None else {"site": site}
 
 
-def entry_locked(*, device=None, site=None) -> EntryLock | None:
-    return EntryLock.objects.filter(**_where(device, site), until__gt=timezone.now()).order_by("-until").first()
+def _place(device, site) -> str:
+    return f"device:{device.pk}" if device is not None else f"site:{site.pk}"
 
 
-def code_redeem(*, code: str, device=None, site=None, order_filter=None) -> PickupCode:
-    """Use a code at a machine (`device`) or a store counter (`site`). Exactly once."""
+def _window() -> datetime.timedelta:
+    return datetime.timedelta(minutes=settings.PICKUP_LOCK_WINDOW_MINUTES)
+
+
+def _not_locked(now) -> Q:
+    return Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+
+
+def _slot_take(place: str, source: str, limit: int, site) -> bool:
+    """Take one evaluation slot for (place, source), or say no: a single conditional UPDATE that
+    commits on its own before the code is looked at, so a parallel burst cannot read a count under
+    the limit and all go ahead. A window older than PICKUP_LOCK_WINDOW_MINUTES starts again at 1."""
+
+    def take() -> int:
+        now = timezone.now()
+        stale = Q(window_start__lte=now - _window())
+        return (
+            AttemptCounter.objects.filter(place=place, source=source)
+            .filter(_not_locked(now))
+            .filter(Q(count__lt=limit) | stale)
+            .update(
+                count=Case(When(stale, then=Value(1)), default=F("count") + 1),
+                window_start=Case(When(stale, then=Value(now)), default=F("window_start")),
+            )
+        )
+
+    if take():
+        return True
+    # Full, locked, or the first try from this source: make sure the row exists (a parallel first
+    # try may be making it too) and ask once more; that answer is the one that counts.
+    AttemptCounter.objects.bulk_create(
+        [AttemptCounter(place=place, site=site, source=source, window_start=timezone.now())], ignore_conflicts=True
+    )
+    return bool(take())
+
+
+def _slot_give_back(place: str, source: str) -> None:
+    AttemptCounter.objects.filter(place=place, source=source, count__gt=0).update(count=F("count") - 1)
+
+
+def _lock_when_full(*, place: str, source: str, limit: int, device, site) -> EntryLock | None:
+    """After a wrong code: if the counter is full, lock it for PICKUP_LOCK_MINUTES. The conditional
+    UPDATE lets exactly one caller create the lock (and raise the alert) per lock."""
+    now = timezone.now()
+    until = now + datetime.timedelta(minutes=settings.PICKUP_LOCK_MINUTES)
+    took = (
+        AttemptCounter.objects.filter(place=place, source=source, count__gte=limit)
+        .filter(_not_locked(now))
+        .update(locked_until=until)
+    )
+    if not took:
+        return None
+    return EntryLock.objects.create(**_where(device, site), source=source, until=until, wrong_codes=limit)
+
+
+def _find_live(code: str, order_filter: dict | None) -> PickupCode | None:
+    code = (code or "").strip()
+    if not (code.isdigit() and 6 <= len(code) <= 12):
+        return None
+    query = PickupCode.objects.select_related("order").filter(
+        code_hmac=code_hmac(code), status=PickupCode.Status.LIVE, expires_at__gt=timezone.now()
+    )
+    if order_filter:
+        query = query.filter(**order_filter)
+    return query.first()
+
+
+def _use(candidate: PickupCode | None, *, device, site) -> bool:
+    if candidate is None:
+        return False
+    return bool(
+        PickupCode.objects.filter(pk=candidate.pk, status=PickupCode.Status.LIVE).update(
+            status=PickupCode.Status.USED, used_at=timezone.now(), used_at_device=device, used_at_site=site
+        )
+    )
+
+
+LOCKED_MESSAGE = _lazy("Code entry is locked here for a while after too many wrong codes.")
+
+
+def code_redeem(*, code: str, device=None, site=None, order_filter=None, source: str = "") -> PickupCode:
+    """Use a code at a machine (`device`) or a store counter (`site`). Exactly once.
+
+    `source` says who is typing there: a keypad session of the machine, a clerk at the counter, an
+    API client. Each source may try PICKUP_MAX_WRONG_CODES codes per window; the whole place
+    PICKUP_PLACE_MAX_WRONG_CODES. A slot is taken (and committed) before the code is looked at;
+    a right code gives it back. A full source, or a full place, is refused with EntryLocked
+    without the code being looked at; the customer can still open with their phone
+    (`phone_confirmation_send` / `code_redeem_confirmed`)."""
     if (device is None) == (site is None):
         raise ValueError("redeem at a device or at a site")
     place_site = site or device.site
-    if entry_locked(device=device, site=site):
-        PickupAttempt.objects.create(device=device, site=place_site, refused_locked=True)
-        raise EntryLocked(_("Code entry is locked here for a while after too many wrong codes."), code="locked")
-    code = (code or "").strip()
-    now = timezone.now()
-    candidate = None
-    if code.isdigit() and 6 <= len(code) <= 12:
-        query = PickupCode.objects.select_related("order").filter(
-            code_hmac=code_hmac(code), status=PickupCode.Status.LIVE
-        )
-        if order_filter is not None:
-            query = query.filter(**order_filter)
-        candidate = query.first()
-    if candidate is not None and candidate.expires_at > now:
-        used = PickupCode.objects.filter(pk=candidate.pk, status=PickupCode.Status.LIVE).update(
-            status=PickupCode.Status.USED, used_at=now, used_at_device=device, used_at_site=site
-        )
-        if used:
-            PickupAttempt.objects.create(device=device, site=place_site, succeeded=True, code=candidate)
-            candidate.refresh_from_db()
-            return candidate
-    PickupAttempt.objects.create(device=device, site=place_site)
-    _maybe_lock(device=device, site=site, place_site=place_site)
+    place = _place(device, site)
+    source = (source or place)[:120]
+    if not _slot_take(place, source, settings.PICKUP_MAX_WRONG_CODES, place_site):
+        PickupAttempt.objects.create(device=device, site=place_site, source=source, refused_locked=True)
+        raise EntryLocked(LOCKED_MESSAGE, code="locked")
+    if not _slot_take(place, "", settings.PICKUP_PLACE_MAX_WRONG_CODES, place_site):
+        _slot_give_back(place, source)  # the place is full, not this source
+        PickupAttempt.objects.create(device=device, site=place_site, source=source, refused_locked=True)
+        raise EntryLocked(LOCKED_MESSAGE, code="locked")
+    candidate = _find_live(code, order_filter)
+    if _use(candidate, device=device, site=site):
+        _slot_give_back(place, source)
+        _slot_give_back(place, "")
+        PickupAttempt.objects.create(device=device, site=place_site, source=source, succeeded=True, code=candidate)
+        candidate.refresh_from_db()
+        return candidate
+    PickupAttempt.objects.create(device=device, site=place_site, source=source)
+    if _lock_when_full(place=place, source=source, limit=settings.PICKUP_MAX_WRONG_CODES, device=device, site=site):
+        logger.warning("Code entry locked for %s at %s", source, device or site)
+    place_lock = _lock_when_full(
+        place=place, source="", limit=settings.PICKUP_PLACE_MAX_WRONG_CODES, device=device, site=site
+    )
+    if place_lock is not None:
+        logger.warning("Code entry locked at %s after %s wrong codes", device or site, place_lock.wrong_codes)
+        _alert_staff(place_lock, place_site)
     raise InvalidCode(_("Invalid or expired code."), code="invalid")
 
 
-def _maybe_lock(*, device, site, place_site) -> None:
-    window = timezone.now() - datetime.timedelta(minutes=settings.PICKUP_LOCK_WINDOW_MINUTES)
-    where = {"device": device} if device is not None else {"site": site, "device__isnull": True}
-    wrong = PickupAttempt.objects.filter(**where, succeeded=False, refused_locked=False, at__gte=window)
-    since_lock = EntryLock.objects.filter(**_where(device, site)).order_by("-locked_at").first()
-    if since_lock:
-        wrong = wrong.filter(at__gt=since_lock.locked_at)
-    count = wrong.count()
-    if count < settings.PICKUP_MAX_WRONG_CODES:
-        return
-    lock = EntryLock.objects.create(
-        **_where(device, site),
-        until=timezone.now() + datetime.timedelta(minutes=settings.PICKUP_LOCK_MINUTES),
-        wrong_codes=count,
+# --- Opening with the right code and the customer's phone, even while entry is locked ----------
+PHONE_CODE_TTL = datetime.timedelta(minutes=5)
+PHONE_CODE_EVERY = datetime.timedelta(seconds=60)
+PHONE_CODES_PER_HOUR = 5
+PHONE_CODE_ATTEMPTS = 5
+
+
+def _phone_code_hmac(place: str, phone: str, otp: str) -> str:
+    return hmac.new(_key(), f"phone:{place}:{phone}:{otp}".encode(), hashlib.sha256).hexdigest()
+
+
+def _phone_filter(phone: str) -> dict:
+    from members.services import phone_variants
+
+    return {"order__customer__phone__in": phone_variants(phone)}
+
+
+def phone_confirmation_send(*, phone: str, device=None, site=None, order_filter=None) -> None:
+    """Send a one-time code by SMS to `phone` if a parcel for that number waits here. The answer
+    (and the throttle: one a minute, five an hour per number and place) is the same whether or not
+    a parcel waits, so the endpoint does not tell who has a parcel where."""
+    from core.services import notification_send
+    from members.services import phone_normalise
+
+    if (device is None) == (site is None):
+        raise ValueError("at a device or at a site")
+    phone = phone_normalise(phone)
+    place = _place(device, site)
+    now = timezone.now()
+    recent = PhoneConfirmation.objects.filter(
+        place=place, phone=phone, created_at__gte=now - datetime.timedelta(hours=1)
     )
-    logger.warning("Code entry locked at %s after %s wrong codes", device or site, count)
-    _alert_staff(lock, place_site)
+    if recent.filter(created_at__gte=now - PHONE_CODE_EVERY).exists():
+        raise ValidationError(_("A code was just sent. Wait a minute before asking for another."), code="throttled")
+    if recent.count() >= PHONE_CODES_PER_HOUR:
+        raise ValidationError(_("Too many codes asked for this number. Try again later."), code="throttled")
+    waiting = (
+        PickupCode.objects.select_related("order__customer")
+        .filter(status=PickupCode.Status.LIVE, expires_at__gt=now, **_phone_filter(phone), **(order_filter or {}))
+        .first()
+    )
+    otp = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        PhoneConfirmation.objects.create(
+            place=place,
+            site=site or device.site,
+            phone=phone,
+            code_hmac=_phone_code_hmac(place, phone, otp),
+            expires_at=now + PHONE_CODE_TTL,
+        )
+        if waiting is not None:
+            notification_send(
+                template="pickup_phone_code",
+                recipient=waiting.order.customer,
+                channels=["sms"],
+                region=waiting.order.region,
+                secrets={"code": otp},
+            )
+
+
+def code_redeem_confirmed(
+    *, code: str, phone: str, otp: str, device=None, site=None, order_filter=None, source: str = ""
+) -> PickupCode:
+    """The pickup code together with the one-time code sent to the order's phone: opens even while
+    entry is locked for the source or the whole place. Only codes of that phone's orders are looked
+    at, and at most PHONE_CODE_ATTEMPTS times per SMS (a slot is taken before comparing)."""
+    from members.services import phone_normalise
+
+    if (device is None) == (site is None):
+        raise ValueError("redeem at a device or at a site")
+    place_site = site or device.site
+    place = _place(device, site)
+    source = (source or place)[:120]
+    phone = phone_normalise(phone)
+    now = timezone.now()
+    sent = (
+        PhoneConfirmation.objects.filter(place=place, phone=phone, used_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at")
+        .first()
+    )
+    reserved = (
+        sent is not None
+        and PhoneConfirmation.objects.filter(pk=sent.pk, used_at__isnull=True, attempts__lt=PHONE_CODE_ATTEMPTS).update(
+            attempts=F("attempts") + 1
+        )
+        == 1
+    )
+    if not reserved:
+        raise InvalidCode(_("The confirmation code has expired. Ask for a new one."), code="expired")
+    if not hmac.compare_digest(sent.code_hmac, _phone_code_hmac(place, phone, (otp or "").strip())):
+        raise InvalidCode(_("The confirmation code is not right."), code="wrong_confirmation")
+    candidate = _find_live(code, {**_phone_filter(phone), **(order_filter or {})})
+    if _use(candidate, device=device, site=site):
+        PhoneConfirmation.objects.filter(pk=sent.pk).update(used_at=now)
+        PickupAttempt.objects.create(
+            device=device, site=place_site, source=source, succeeded=True, code=candidate, confirmed_by_phone=True
+        )
+        candidate.refresh_from_db()
+        return candidate
+    PickupAttempt.objects.create(device=device, site=place_site, source=source, confirmed_by_phone=True)
+    raise InvalidCode(_("Invalid or expired code."), code="invalid")
 
 
 def _alert_staff(lock: EntryLock, place_site) -> None:
@@ -232,12 +409,39 @@ def pickup_ready_at_counter(*, order, actor) -> PickupCode:
         return row
 
 
+def _counter_source(site, actor) -> str:
+    return f"site:{site.pk}:user:{actor.pk}" if getattr(actor, "pk", None) else f"site:{site.pk}:counter"
+
+
 def counter_redeem(*, site, code: str, actor):
-    """A clerk takes the customer's code at the counter: the order is handed over, once."""
+    """A clerk takes the customer's code at the counter: the order is handed over, once. Wrong codes
+    are counted per clerk (one clerk's typos do not lock the store's other counters)."""
+    used = code_redeem(code=code, site=site, order_filter={"order__site": site}, source=_counter_source(site, actor))
+    return _hand_over(used, actor)
+
+
+def counter_phone_confirmation_send(*, site, phone: str) -> None:
+    phone_confirmation_send(phone=phone, site=site, order_filter={"order__site": site})
+
+
+def counter_redeem_confirmed(*, site, code: str, phone: str, otp: str, actor):
+    """The code with the one-time code the customer got on their phone: hands over even while code
+    entry is locked for this clerk or the whole store."""
+    used = code_redeem_confirmed(
+        code=code,
+        phone=phone,
+        otp=otp,
+        site=site,
+        order_filter={"order__site": site},
+        source=_counter_source(site, actor),
+    )
+    return _hand_over(used, actor)
+
+
+def _hand_over(used: PickupCode, actor):
     from orders.models import OrderStatus
     from orders.services import order_transition
 
-    used = code_redeem(code=code, site=site, order_filter={"order__site": site})
     order = used.order
     order_transition(order=order, to_status=OrderStatus.COMPLETED, actor=actor, action="pickup.handed_over")
     return order

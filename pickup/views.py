@@ -10,7 +10,14 @@ from django.views.decorators.http import require_POST
 from core.console import nav_register
 from core.models import Site
 from orders.models import Order
-from pickup.services import EntryLocked, InvalidCode, code_regenerate, counter_redeem
+from pickup.services import (
+    EntryLocked,
+    InvalidCode,
+    code_regenerate,
+    counter_phone_confirmation_send,
+    counter_redeem,
+    counter_redeem_confirmed,
+)
 
 
 class CounterForm(forms.Form):
@@ -26,22 +33,82 @@ class CounterForm(forms.Form):
         self.fields["site"].queryset = Site.objects.restrict(user, "view").filter(kind=Site.Kind.STORE)
 
 
+class PhoneConfirmForm(CounterForm):
+    """While code entry is locked: the code together with a one-time code sent to the customer's phone."""
+
+    phone = forms.CharField(label=_("Customer's phone"), max_length=32)
+    confirmation = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=12,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, sending: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.pop("autofocus", None)
+        if sending:
+            self.fields["code"].required = False
+        else:
+            self.fields["confirmation"].required = True
+
+
 def counter(request):
     if not request.user.is_authenticated:
         return redirect("staff:login")
     if not request.user.has_perm("pickup.change_pickupcode"):
         raise PermissionDenied
-    form = CounterForm(request.POST or None, user=request.user)
+    action = request.POST.get("action", "check") if request.method == "POST" else ""
+    form = CounterForm(request.POST if action == "check" else None, user=request.user)
+    phone_form = PhoneConfirmForm(
+        request.POST if action in ("send", "confirm") else None, user=request.user, sending=action == "send"
+    )
     handed = None
-    if request.method == "POST" and form.is_valid():
+    show_phone = action in ("send", "confirm")
+    if action == "check" and form.is_valid():
         try:
             handed = counter_redeem(site=form.cleaned_data["site"], code=form.cleaned_data["code"], actor=request.user)
-        except (InvalidCode, EntryLocked) as error:
+        except EntryLocked as error:
             form.add_error("code", error.messages[0])
+            show_phone = True
+        except InvalidCode as error:
+            form.add_error("code", error.messages[0])
+    elif action == "send" and phone_form.is_valid():
+        try:
+            counter_phone_confirmation_send(
+                site=phone_form.cleaned_data["site"], phone=phone_form.cleaned_data["phone"]
+            )
+        except ValidationError as error:
+            phone_form.add_error("phone", error.messages[0])
         else:
-            messages.success(request, _("Hand over order %(number)s.") % {"number": handed.number})
-            form = CounterForm(initial={"site": form.cleaned_data["site"]}, user=request.user)
-    return render(request, "pickup/counter.html", {"form": form, "handed": handed, "title": _("Pickup counter")})
+            messages.info(
+                request, _("If an order for this number waits here, a confirmation code was sent to it by SMS.")
+            )
+    elif action == "confirm" and phone_form.is_valid():
+        data = phone_form.cleaned_data
+        try:
+            handed = counter_redeem_confirmed(
+                site=data["site"], code=data["code"], phone=data["phone"], otp=data["confirmation"], actor=request.user
+            )
+        except ValidationError as error:
+            phone_form.add_error("confirmation", error.messages[0])
+    if handed is not None:
+        messages.success(request, _("Hand over order %(number)s.") % {"number": handed.number})
+        site = (form.cleaned_data if action == "check" else phone_form.cleaned_data)["site"]
+        form = CounterForm(initial={"site": site}, user=request.user)
+        phone_form = PhoneConfirmForm(user=request.user)
+        show_phone = False
+    return render(
+        request,
+        "pickup/counter.html",
+        {
+            "form": form,
+            "phone_form": phone_form,
+            "show_phone": show_phone,
+            "handed": handed,
+            "title": _("Pickup counter"),
+        },
+    )
 
 
 def qr(request, token):

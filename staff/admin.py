@@ -2,11 +2,16 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
+from core.admin_site import PlatformOnlyAdmin
 from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(PlatformOnlyAdmin, BaseUserAdmin):
+    """Accounts, their roles, permissions and passwords: platform administrators only. Regional
+    administrators and store managers manage store staff on the console (staff.services), which
+    checks scope, role and limits."""
+
     fieldsets = BaseUserAdmin.fieldsets + ((None, {"fields": ("phone", "gender", "language", "must_change_password")}),)
     list_display = ["username", "first_name", "last_name", "phone", "is_active", "is_staff"]
 
@@ -16,9 +21,18 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(StaffProfile)
 class StaffProfileAdmin(ScopedModelAdmin):
+    """Read-only: switches, limits and stores change on the clerk's console page, whose service
+    checks who may grant what and writes the change to the audit log."""
+
     list_display = ["user", "can_collect", "can_refund", "refund_limit", "refund_daily_limit", "reports"]
     filter_horizontal = ["sites"]
     raw_id_fields = ["user", "created_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -122,7 +122,12 @@ class CollectForm(forms.Form):
     method = forms.ChoiceField(label=_("Method"))
     amount = _money(_("Amount"), minimum=Decimal("0.01"))
     tendered = _money(_("Cash tendered"), required=False)
-    reference = forms.CharField(label=_("Terminal reference"), max_length=100, required=False)
+    reference = forms.CharField(
+        label=_("Reference or payment code"),
+        max_length=100,
+        required=False,
+        help_text=_("Card: the terminal's reference. Wallet or points: scan the payment code in the member's app."),
+    )
     offline_at = forms.DateTimeField(
         label=_("Collected while offline at"),
         required=False,

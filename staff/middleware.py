@@ -45,7 +45,8 @@ class RequireSecondFactorMiddleware:
                 from staff.otp import needs_second_factor
 
                 allowed = {reverse("staff:otp-verify"), reverse("staff:otp-setup"), reverse("staff:logout")}
-                if request.path not in allowed and needs_second_factor(user):
+                enrol = reverse("staff:otp-enrol", args=["-"]).removesuffix("-/")
+                if request.path not in allowed and not request.path.startswith(enrol) and needs_second_factor(user):
                     if request.path.startswith("/api/"):
                         return JsonResponse({"detail": "Two-factor verification required."}, status=403)
                     return redirect(f"{reverse('staff:otp-verify')}?{urlencode({'next': request.get_full_path()})}")

@@ -265,3 +265,27 @@ class StaffAlert(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class OtpEnrolment(models.Model):
+    """A one-time permission to set up a user's first two-factor device, sent to the user's own
+    email or phone (or issued by a platform administrator), so a password alone cannot enrol one.
+    Only the token's hash is stored; it works once, before it expires, for that user only."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="otp_enrolments", verbose_name=_("user"))
+    token_hash = models.CharField(max_length=64, unique=True)
+    sent_to = models.CharField(_("sent to"), max_length=254, blank=True)
+    issued_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("two-factor enrolment")
+        verbose_name_plural = _("two-factor enrolments")
+
+    def __str__(self):
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

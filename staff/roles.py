@@ -3,6 +3,12 @@
 Model permissions decide which kinds of objects a role may use at all; django-guardian grants on
 regions and sites (core.scoping) decide which rows. Entries are "app.codename", "app.*" (every
 permission of an app) or "app.view_*" (every view permission of an app).
+
+`PLATFORM_ONLY` lists the permissions that reach accounts, roles, grants and the platform's own
+machinery (users, groups, permissions, object grants, tokens, second-factor devices, lockouts,
+schedules, the region tree, member levels shared by every region). No role but the platform
+administrator ever holds one, whatever its patterns say: `role_permission_ids` drops them, and a
+test checks every role's synced group (ADR 8).
 """
 
 from __future__ import annotations
@@ -29,6 +35,28 @@ ROLE_LABELS = {
     FINANCE: _("Finance"),
 }
 
+PLATFORM_ONLY: tuple[str, ...] = (
+    "auth.*",
+    "contenttypes.*",
+    "sessions.*",
+    "admin.*",
+    "guardian.*",
+    "authtoken.*",
+    "axes.*",
+    "django_otp.*",
+    "otp_totp.*",
+    "otp_static.*",
+    "django_celery_beat.*",
+    "staff.*_user",
+    "core.scope_all",
+    "core.add_region",
+    "core.change_region",
+    "core.delete_region",
+    "members.*_memberlevel",
+    "members.*_customertoken",
+    "members.*_logincode",
+)
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     PLATFORM_ADMIN: ["*.*"],
     REGIONAL_ADMIN: [
@@ -52,14 +80,37 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "wallet.change_bonustier",
         "accounting.view_*",
         "reports.*",
-        "staff.*",
+        # Store staff of their regions, through the console services (which check scope and role);
+        # never the user accounts themselves.
+        "staff.view_staffprofile",
+        "staff.add_staffprofile",
+        "staff.change_staffprofile",
+        "staff.use_cashier",
+        "staff.view_performance",
+        "staff.view_shift",
+        "staff.add_shift",
+        "staff.change_shift",
+        "staff.view_refundapproval",
+        "staff.add_refundapproval",
+        "staff.change_refundapproval",
+        "staff.view_anomalyrule",
+        "staff.add_anomalyrule",
+        "staff.change_anomalyrule",
+        "staff.delete_anomalyrule",
+        "staff.view_staffalert",
+        "staff.change_staffalert",
     ],
     STORE_MANAGER: [
         "core.view_site",
         "catalog.view_*",
         "inventory.view_*",
         "devices.view_*",
-        "orders.view_*",
+        # Not the API partners and their webhook log: those are the administrators'.
+        "orders.view_order",
+        "orders.view_orderline",
+        "orders.view_orderevent",
+        "orders.view_payment",
+        "orders.view_refund",
         "orders.add_order",
         "orders.change_order",
         "orders.add_payment",
@@ -130,7 +181,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     FINANCE: [
         "core.view_region",
         "core.view_site",
-        "orders.view_*",
+        # Not the API partners and their webhook log: those are the administrators'.
+        "orders.view_order",
+        "orders.view_orderline",
+        "orders.view_orderevent",
+        "orders.view_payment",
+        "orders.view_refund",
         "wallet.view_*",
         "accounting.*",
         "reports.*",
@@ -148,12 +204,17 @@ def _matches(pattern: str, app_label: str, codename: str) -> bool:
     return fnmatch(app_label, app_pattern) and fnmatch(codename, code_pattern)
 
 
+def is_platform_only(app_label: str, codename: str) -> bool:
+    return any(_matches(p, app_label, codename) for p in PLATFORM_ONLY)
+
+
 def role_permission_ids(role: str, permissions) -> list[int]:
     patterns = ROLE_PERMISSIONS[role]
     return [
         perm.pk
         for perm in permissions
         if any(_matches(p, perm.content_type.app_label, perm.codename) for p in patterns)
+        and (role == PLATFORM_ADMIN or not is_platform_only(perm.content_type.app_label, perm.codename))
     ]
 
 

@@ -35,6 +35,8 @@ PROFILE_FIELDS = (
     "can_manage_members",
     "can_change_settings",
 )
+LIMIT_FIELDS = ("refund_limit", "refund_daily_limit")
+SWITCH_FIELDS = ("can_collect", "can_refund", "can_manage_members", "can_change_settings")
 
 
 @transaction.atomic
@@ -96,6 +98,75 @@ def _check_actor_may_staff(actor, *, role: str, sites) -> None:
             raise ValidationError({"sites": _("You cannot add staff to %(site)s.") % {"site": site}})
 
 
+def _refuse(actor, *, action: str, obj, errors, region=None):
+    """Write the refused attempt to the audit log, then raise it as a validation error (a 400 in
+    the API, form errors on pages). Called before the service's transaction, so the trace stays."""
+    error = ValidationError(errors)
+    detail = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+    audit_record(actor=actor, action=f"denied.{action}", obj=obj, changes={"errors": detail}, region=region)
+    raise error
+
+
+def _check_actor_may_manage(actor, user: User, *, action: str) -> None:
+    """Store staff are managed by those above them; accounts of administrators (and anyone who is
+    not store staff) only by a platform administrator (ADR 8)."""
+    from staff.policies import has_role
+
+    if has_role(actor, PLATFORM_ADMIN):
+        return
+    roles = set(user.role_names)
+    if user.is_superuser or not roles or not roles <= set(STORE_ROLES):
+        _refuse(actor, action=action, obj=user, errors=_("Only a platform administrator may change this account."))
+    if STORE_MANAGER in roles and not has_role(actor, REGIONAL_ADMIN):
+        _refuse(actor, action=action, obj=user, errors=_("Only an administrator may change a store manager."))
+
+
+def _own_grants(actor) -> dict | None:
+    """What the actor holds and so may give: None for administrators, who act under no profile."""
+    from staff.policies import is_store_role, profile_of
+
+    if not is_store_role(actor):
+        return None
+    profile = profile_of(actor)
+    if profile is None:  # a store manager without a profile may collect, and nothing more
+        return {
+            "can_collect": True,
+            **dict.fromkeys(("can_refund", "can_manage_members", "can_change_settings"), False),
+            **dict.fromkeys(LIMIT_FIELDS, Decimal("0.00")),
+            "reports": StaffProfile.Reports.OWN,
+        }
+    return {field: getattr(profile, field) for field in PROFILE_FIELDS}
+
+
+def _check_grants(actor, *, before: dict | None, after: dict) -> dict:
+    """Nobody grants more than they hold: no switch they lack, no limit above their own, and no
+    unlimited refunds unless they are unlimited themselves. Only what changes is a grant."""
+    own = _own_grants(actor)
+    if own is None:
+        return {}
+    errors = {}
+
+    def granted(field):
+        return before is None or before[field] != after[field]
+
+    for field in SWITCH_FIELDS:
+        if after[field] and granted(field) and not own[field]:
+            errors[field] = _("You may not give a permission you do not have yourself.")
+    if after["reports"] == StaffProfile.Reports.STORE and granted("reports") and own["reports"] != after["reports"]:
+        errors["reports"] = _("You may not give a permission you do not have yourself.")
+    refunds_turned_on = after["can_refund"] and (before is None or not before["can_refund"])
+    for field in LIMIT_FIELDS:
+        if not after["can_refund"] or not (granted(field) or refunds_turned_on) or own[field] is None:
+            continue
+        if after[field] is None:
+            errors[field] = _("You may not give unlimited refunds: your own limit is %(limit)s.") % {
+                "limit": own[field]
+            }
+        elif Decimal(after[field]) > own[field]:
+            errors[field] = _("You may not give a limit above your own, %(limit)s.") % {"limit": own[field]}
+    return errors
+
+
 def clerk_create(
     *,
     actor,
@@ -129,6 +200,10 @@ def clerk_create(
     unknown = set(switches) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"Unknown profile fields {sorted(unknown)}")
+    defaults = {field: StaffProfile._meta.get_field(field).get_default() for field in PROFILE_FIELDS}
+    errors = _check_grants(actor, before=None, after={**defaults, **switches})
+    if errors:
+        _refuse(actor, action="staff.create", obj=None, errors=errors, region=sites[0].region)
     password = password_generate()
     first_name, _sep, last_name = name.strip().partition(" ")
     with transaction.atomic():
@@ -181,6 +256,18 @@ def staff_profile_update(*, actor, profile: StaffProfile, sites=None, photo=None
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"Unknown profile fields {sorted(unknown)}")
+    if getattr(actor, "pk", None) == profile.user_id:
+        _refuse(
+            actor,
+            action="staff.update",
+            obj=profile.user,
+            errors=_("Nobody changes their own limits, permissions or stores; ask whoever manages you."),
+        )
+    _check_actor_may_manage(actor, profile.user, action="staff.update")
+    current = {field: getattr(profile, field) for field in PROFILE_FIELDS}
+    errors = _check_grants(actor, before=current, after={**current, **changes})
+    if errors:
+        _refuse(actor, action="staff.update", obj=profile.user, errors=errors)
     limits = {
         "refund_limit": changes.get("refund_limit", profile.refund_limit),
         "refund_daily_limit": changes.get("refund_daily_limit", profile.refund_daily_limit),
@@ -216,7 +303,10 @@ def staff_profile_update(*, actor, profile: StaffProfile, sites=None, photo=None
         profile.user.__dict__.pop("_staff_profile", None)
         forget_grants(profile.user)
         if diff:
-            audit_record(actor=actor, action="staff.update", obj=profile.user, changes=diff)
+            site = next(iter(profile.sites.all()), None)
+            audit_record(
+                actor=actor, action="staff.update", obj=profile.user, changes=diff, region=site.region if site else None
+            )
     return profile
 
 
@@ -224,6 +314,7 @@ def staff_set_active(*, actor, user: User, active: bool, reason: str = "") -> Us
     """Deactivate (or reactivate) an account. Everything the user did stays attributed to them."""
     if getattr(actor, "pk", None) == user.pk and not active:
         raise ValidationError(_("You cannot deactivate your own account."))
+    _check_actor_may_manage(actor, user, action="staff.activate" if active else "staff.deactivate")
     if user.is_active == active:
         return user
     User.objects.filter(pk=user.pk).update(is_active=active)
@@ -246,6 +337,8 @@ def _close_user_sockets(user_id: int) -> None:
 
 def staff_password_reset(*, actor, user: User, send_by: str = Notification.Channel.SMS) -> None:
     """A new random password, sent like the first one; the change is forced again."""
+    if getattr(actor, "pk", None) != user.pk:
+        _check_actor_may_manage(actor, user, action="staff.password_reset")
     if send_by == Notification.Channel.SMS and not user.phone:
         raise ValidationError(_("This user has no phone number; send the password by email."))
     if send_by == Notification.Channel.EMAIL and not user.email:

@@ -143,7 +143,10 @@ class ClerkDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["form"] = kwargs.get("form") or ProfileSwitchesForm(instance=self.object, user=self.request.user)
-        context["can_change"] = self.request.user.has_perm("staff.change_staffprofile")
+        # One's own switches and limits are set by whoever manages you, never by yourself.
+        context["can_change"] = (
+            self.request.user.has_perm("staff.change_staffprofile") and self.object.user_id != self.request.user.pk
+        )
         context["roles"] = self.object.user.role_names
         return context
 
@@ -171,13 +174,20 @@ class ClerkDetailView(ScopedDetailView):
                 data = form.cleaned_data
                 outside = set(profile.sites.all()) - set(form.fields["sites"].queryset)
                 profile.refresh_from_db()  # the form's save is not used: the service keeps the grants in step
-                staff_profile_update(
-                    actor=request.user,
-                    profile=profile,
-                    sites=[*data["sites"], *outside],
-                    photo=data.get("photo") or None,
-                    **{field: data[field] for field in PROFILE_FIELDS},
-                )
+                try:
+                    staff_profile_update(
+                        actor=request.user,
+                        profile=profile,
+                        sites=[*data["sites"], *outside],
+                        photo=data.get("photo") or None,
+                        **{field: data[field] for field in PROFILE_FIELDS},
+                    )
+                except ValidationError as error:
+                    if profile.user_id == request.user.pk:  # no form on one's own page: say it above
+                        raise
+                    profile.refresh_from_db()
+                    _form_errors(form, error)
+                    return self.render_to_response(self.get_context_data(form=form))
                 messages.success(request, _("Saved."))
         except ValidationError as error:
             _errors(request, error)

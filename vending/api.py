@@ -1,19 +1,32 @@
 """Vending API: slots (the planogram) for staff, and sales for machines.
 
 A machine starts a sale with its own request id (`POST /api/v1/device/vends/`); repeating the
-request returns the same order. Payment then goes through the order's payment endpoints, and the
-dispense command reaches the machine through `/api/v1/device/commands/`.
+request returns the same order. The machine then reports what its coin mech, bill validator or
+card reader took, or asks for an online payment and shows the QR code it gets back
+(`POST /api/v1/device/vends/<request id>/pay/`); the provider's callback pays that one. Once paid,
+the dispense command reaches the machine through `/api/v1/device/commands/`, and its result
+completes the sale or refunds it.
 """
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from core.api import ScopedReadOnlyViewSet, router
 from devices.api import DeviceTokenAuthentication, IsDevice
 from vending.models import Slot
-from vending.services import vend_start
+from vending.services import (
+    HARDWARE_METHODS,
+    ONLINE_METHODS,
+    slot_app_code,
+    vend_cancel,
+    vend_for_request,
+    vend_pay,
+    vend_start,
+)
 
 
 class SlotSerializer(serializers.ModelSerializer):
@@ -41,18 +54,80 @@ class VendRequestSerializer(serializers.Serializer):
     )
 
 
+class VendPaymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    method = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    reference = serializers.CharField()
+    qr = serializers.SerializerMethodField(help_text=_("What to show on the screen: a QR code string or payment link."))
+
+    def get_method(self, payment) -> str:
+        return (payment.data or {}).get("method") or payment.provider
+
+    def get_qr(self, payment) -> str | None:
+        if payment.status != "pending":
+            return None
+        return (payment.data or {}).get("qr")
+
+
 class VendSerializer(serializers.Serializer):
     order = serializers.IntegerField(source="order.pk")
     number = serializers.CharField(source="order.number")
     status = serializers.CharField(source="order.status")
     total = serializers.DecimalField(source="order.total", max_digits=14, decimal_places=2)
+    paid = serializers.DecimalField(source="order.paid_amount", max_digits=14, decimal_places=2)
     slot = serializers.CharField(source="slot.code")
     request_id = serializers.CharField()
+    dispense_command = serializers.SerializerMethodField(
+        help_text=_("The id of the dispense command this sale gets once paid.")
+    )
+    payment = serializers.SerializerMethodField()
+
+    def get_dispense_command(self, vend) -> str | None:
+        return str(vend.command_id) if vend.order.paid_amount >= vend.order.total else None
+
+    @extend_schema_field(VendPaymentSerializer(allow_null=True))
+    def get_payment(self, vend):
+        payment = self.context.get("payment") or vend.order.payments.order_by("-created_at", "-pk").first()
+        return VendPaymentSerializer(payment).data if payment else None
+
+
+class VendPayRequestSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(
+        choices=[*HARDWARE_METHODS, *ONLINE_METHODS],
+        help_text=_(
+            "coin, bill or card: what the machine's own hardware took; alipay, wechat or stripe: "
+            "an online payment whose QR code the machine shows."
+        ),
+    )
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        help_text=_("What the hardware took (must equal the price). Online methods take the price from the server."),
+    )
+    reference = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text=_("The card reader's approval reference.")
+    )
+    attempt = serializers.IntegerField(
+        min_value=1, max_value=99, default=1, help_text=_("Raise it to try again after a payment failed.")
+    )
 
 
 class DeviceVendViewSet(viewsets.ViewSet):
+    """A machine's sales, named by the machine's own request id: start, pay, follow, cancel."""
+
     authentication_classes = [DeviceTokenAuthentication]
     permission_classes = [IsDevice]
+    lookup_field = "request_id"
+    lookup_value_regex = "[A-Za-z0-9._:-]{1,64}"
+
+    def _vend(self, request, request_id):
+        vend = vend_for_request(request.auth, request_id)
+        if vend is None:
+            raise NotFound(_("This machine has no sale with that request id."))
+        return vend
 
     @extend_schema(request=VendRequestSerializer, responses={201: VendSerializer})
     def create(self, request):
@@ -66,6 +141,68 @@ class DeviceVendViewSet(viewsets.ViewSet):
         )
         return Response(VendSerializer(vend).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={200: VendSerializer})
+    def retrieve(self, request, request_id=None):
+        """The sale, its payment (with the QR code to show while it waits) and its dispense command."""
+        return Response(VendSerializer(self._vend(request, request_id)).data)
+
+    @extend_schema(request=VendPayRequestSerializer, responses={200: VendSerializer})
+    @action(detail=True, methods=["post"])
+    def pay(self, request, request_id=None):
+        """Report what the machine's hardware took, or ask for an online payment to show as a QR
+        code. Repeating the same request returns the same payment."""
+        vend = self._vend(request, request_id)
+        serializer = VendPayRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        payment = vend_pay(
+            vend=vend,
+            method=data["method"],
+            amount=data.get("amount"),
+            reference=data.get("reference", ""),
+            attempt=data["attempt"],
+        )
+        vend.order.refresh_from_db()
+        return Response(VendSerializer(vend, context={"payment": payment}).data)
+
+    @extend_schema(request=None, responses={200: VendSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, request_id=None):
+        """The buyer walked away before paying: the sale closes and the item goes back."""
+        vend = self._vend(request, request_id)
+        if vend.order.status != "cancelled":
+            vend_cancel(vend=vend, actor=request.auth, reason=str(_("cancelled at the machine")))
+        vend.order.refresh_from_db()
+        return Response(VendSerializer(vend).data)
+
+
+class DeviceSlotSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    product = serializers.CharField(source="product.name")
+    price = serializers.DecimalField(source="sale_price", max_digits=14, decimal_places=2)
+    quantity = serializers.IntegerField(source="level.quantity")
+    app_code = serializers.SerializerMethodField(
+        help_text=_("Show it as a QR code: a member scans it to buy this slot in the app.")
+    )
+
+    def get_app_code(self, slot) -> str:
+        return slot_app_code(slot)
+
+
+class DeviceSlotViewSet(viewsets.ViewSet):
+    authentication_classes = [DeviceTokenAuthentication]
+    permission_classes = [IsDevice]
+
+    @extend_schema(responses=DeviceSlotSerializer(many=True))
+    def list(self, request):
+        """This machine's planogram: what each slot sells, its price and stock, and its app code."""
+        slots = Slot.objects.filter(device=request.auth, is_active=True).select_related("product", "level")
+        return Response(DeviceSlotSerializer(slots.order_by("code"), many=True).data)
+
 
 router.register("slots", SlotViewSet)
+router.register("device/slots", DeviceSlotViewSet, basename="device-slots")
 router.register("device/vends", DeviceVendViewSet, basename="device-vends")
+
+
+import vending.customer_api  # noqa: E402,F401  (registers the customers' endpoints)

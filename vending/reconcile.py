@@ -1,8 +1,9 @@
 """DEX reconciliation: what a machine's audit says it vended per selection since its previous
 read, against the vending orders the platform completed for that machine and slot in the same
 period. A positive difference is vends the platform never saw (cash sales, a sale made offline);
-a negative one is sales the machine does not count. Accepting a difference writes it as a stock
-adjustment on the slot, once, with the reason and the actor."""
+a negative one is sales the machine does not count. Periods run in the machine's own read time
+(ADR 0009). Accepting a difference writes it as a stock adjustment on the slot, once, with the
+reason and the actor."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from gateway.models import DexRead
+from gateway.services import dex_read_previous
 from inventory.services import stock_move
 from orders.models import OrderStatus
 from vending.models import DexAdjustment, Slot, Vend
@@ -34,10 +36,10 @@ class Line:
 
 
 def period_of(read: DexRead):
-    previous = (
-        DexRead.objects.filter(device=read.device, received_at__lt=read.received_at).order_by("-received_at").first()
-    )
-    return (previous.received_at if previous else None), read.received_at
+    """From the previous audit to this one, in the machine's own time: a read delivered days late
+    still covers the days before it was taken, not the days before it arrived."""
+    previous = dex_read_previous(read)
+    return (previous.taken_at if previous else None), read.taken_at
 
 
 def reconcile(read: DexRead) -> list[Line]:

@@ -290,3 +290,188 @@ def vend_on_dispense_result(command: DeviceCommand) -> None:
 
 def vend_for(order: Order) -> Vend | None:
     return Vend.objects.filter(order=order).first()
+
+
+# --- Paid at the machine ----------------------------------------------------------------------
+# What a machine's own hardware took (MDB coin mech, bill validator, cashless reader) is recorded
+# as the provider that settles it; online methods show a QR code or payment link on the screen.
+HARDWARE_METHODS = {"coin": "cash", "bill": "cash", "card": "card"}
+ONLINE_METHODS = ("alipay", "wechat", "stripe")
+
+
+def vend_pay(*, vend: Vend, method: str, amount=None, reference: str = "", attempt: int = 1):
+    """Take the payment for a machine's sale: the machine reports what its coin mech, bill
+    validator or card reader took, or asks for an online payment and shows the QR code it gets
+    back. Idempotent on (sale, method, reference, attempt): a machine that retries after a lost
+    reply gets the same payment back. A sale takes one payment: while one is settled or waiting,
+    another method is refused. Once paid, the dispense command follows (vend_dispense_on_paid)."""
+    from orders.models import Payment
+    from orders.payments import UnknownProvider, provider_get
+    from orders.services import money, payment_collect
+
+    if method not in HARDWARE_METHODS and method not in ONLINE_METHODS:
+        raise ValidationError({"method": _("Unknown payment method %(method)s.") % {"method": method}})
+    provider_code = HARDWARE_METHODS.get(method, method)
+    try:
+        provider = provider_get(provider_code)
+    except UnknownProvider:
+        provider = None
+    if provider is None or not provider.available():
+        raise ValidationError({"method": _("This machine cannot take %(method)s payments here.") % {"method": method}})
+    reference = (reference or "").strip()
+    if method == "card" and not reference:
+        raise ValidationError({"reference": _("Send the card reader's approval reference.")})
+    order = vend.order
+    key = f"vend-pay:{vend.pk}:{method}:{attempt}:{reference}"[:100]
+    existing = Payment.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        if amount is not None and money(amount) != existing.amount:
+            raise ValidationError({"amount": _("This payment was already reported with a different amount.")})
+        return existing
+    device_actor = Actor.of(vend.device)
+    with transaction.atomic():
+        order = lock_order(vend.order_id)
+        if order.status != S.NEW:
+            raise ValidationError(
+                _("Sale %(number)s is %(status)s and takes no payment.")
+                % {"number": order.number, "status": order.get_status_display()}
+            )
+        due = order.balance_due
+        if method in ONLINE_METHODS:
+            amount = due if amount is None else money(amount)
+        elif amount is None:
+            raise ValidationError({"amount": _("Send the amount the machine took.")})
+        else:
+            amount = money(amount)
+        if amount != due:
+            raise ValidationError(
+                {
+                    "amount": _("The sale costs %(due)s; the machine reported %(amount)s.")
+                    % {"due": due, "amount": amount}
+                }
+            )
+        waiting = order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED]).first()
+        if waiting is not None:
+            raise ValidationError(
+                _("This sale already has a %(method)s payment that is %(status)s.")
+                % {"method": waiting.provider, "status": waiting.get_status_display()},
+                code="payment_exists",
+            )
+        return payment_collect(
+            order=order,
+            provider=provider_code,
+            amount=amount,
+            actor=device_actor,
+            reference=reference,
+            idempotency_key=key,
+            data={"machine": vend.device.serial_number, "method": method},
+        )
+
+
+def vend_for_request(device: Device, request_id: str) -> Vend | None:
+    """The sale `device` made under its own `request_id` (never another machine's)."""
+    return _vend_for_request(device, (request_id or "").strip())
+
+
+# --- Bought from the customer app -------------------------------------------------------------
+# The machine shows a QR code per slot; it carries the machine and slot, signed so that nobody can
+# make one up for another machine. A member scans it, sees their price and pays in the app.
+APP_CODE_SALT = "vending.slot-code"
+APP_METHODS = ("wallet", "points", *ONLINE_METHODS)
+
+
+def slot_app_code(slot: Slot) -> str:
+    from django.core import signing
+
+    return signing.dumps({"d": slot.device_id, "s": slot.code}, salt=APP_CODE_SALT, compress=True)
+
+
+def slot_for_app_code(code: str) -> Slot:
+    """The active slot a scanned code names; a forged, altered or unknown code is refused."""
+    from django.core import signing
+
+    try:
+        data = signing.loads(code or "", salt=APP_CODE_SALT)
+        device_pk, slot_code = int(data["d"]), str(data["s"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise ValidationError({"code": _("This is not a code of one of our machines.")}) from None
+    slot = Slot.objects.select_related("device", "product", "level").filter(device_id=device_pk, code=slot_code).first()
+    if slot is None or not slot.is_active or not slot.device.is_active:
+        raise ValidationError({"code": _("This slot is not selling any more.")})
+    return slot
+
+
+def member_price(*, customer, slot: Slot):
+    """The price a member pays for one item of `slot` before coupons: their level's discount off."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from members.models import MemberLevel
+
+    price = slot.sale_price
+    level = MemberLevel.objects.filter(level=customer.level).first()
+    if level is None or level.discount_percent <= 0:
+        return price
+    off = (price * level.discount_percent / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return price - off
+
+
+def vend_buy_in_app(*, customer, code: str, request_id: str, method: str, coupon: str = ""):
+    """A member buys one item at a machine from the app: the sale is started for them (stock
+    taken), their level discount, promotions and the coupon they chose are applied once, and
+    the payment is taken by wallet balance or points (at once) or an online provider (a QR code
+    or link to pay). Once paid, the machine dispenses. The same request id returns the same sale."""
+    from orders.models import OrderEvent, Payment
+    from orders.payments import provider_get
+    from orders.services import order_note, payment_collect
+
+    if method not in APP_METHODS:
+        raise ValidationError({"method": _("Unknown payment method %(method)s.") % {"method": method}})
+    if not provider_get(method).available():
+        raise ValidationError({"method": _("This payment method is not offered here.")})
+    request_id = (request_id or "").strip()
+    if not request_id or len(request_id) > 40:
+        raise ValidationError({"request_id": _("Give the app's request id (at most 40 characters).")})
+    slot = slot_for_app_code(code)
+    vend = vend_start(
+        device=slot.device,
+        slot_code=slot.code,
+        request_id=f"app:{customer.pk}:{request_id}",
+        actor=customer,
+        customer=customer,
+        channel=Channel.CUSTOMER_APP,
+    )
+    with transaction.atomic():
+        order = lock_order(vend.order_id)
+        if order.status == S.NEW and not OrderEvent.objects.filter(order=order, action="app.priced").exists():
+            from members.coupons import coupon_apply
+            from members.promotions import promotions_apply
+
+            promotions_apply(order=order, actor=customer)
+            if coupon.strip():
+                coupon_apply(order=order, code=coupon, actor=customer, customer=customer)
+            order_note(order=order, actor=customer, action="app.priced")
+    order = vend.order = Order.objects.get(pk=vend.order_id)
+    payment = order.payments.filter(idempotency_key=f"app-vend:{order.pk}:{method}").first()
+    if payment is None and order.status == S.NEW:
+        if order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED]).exists():
+            raise ValidationError(_("This sale is already being paid another way."), code="payment_exists")
+        payment = payment_collect(
+            order=order,
+            provider=method,
+            amount=order.balance_due,
+            actor=customer,
+            idempotency_key=f"app-vend:{order.pk}:{method}",
+            data={"machine": slot.device.serial_number, "method": method},
+        )
+        if payment.status == Payment.Status.FAILED:
+            # Not enough balance or points: the sale gives its item back rather than waiting.
+            reason = (
+                OrderEvent.objects.filter(order=order, action="payment.failed")
+                .order_by("-pk")
+                .values_list("reason", flat=True)
+                .first()
+            )
+            vend_cancel(vend=vend, actor=customer, reason=str(_("the payment failed")))
+            raise ValidationError({"method": reason or _("The payment failed.")})
+    vend.order.refresh_from_db()
+    return vend, payment

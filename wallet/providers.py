@@ -13,18 +13,25 @@ class WalletProvider(PaymentProvider):
 
     code = "wallet"
     label = _("Wallet balance")
+    at_counter = True  # with the member's payment code from their app (members.paycodes)
 
     def collect(self, *, payment, reference="", data=None):
+        from members.paycodes import pay_code_required, pay_code_use
         from wallet.services import InsufficientFunds, wallet_pay
 
         customer = payment.order.customer
         if customer is None:
             return ProviderResult(succeeded=False, message=str(_("Wallet payments need a customer on the order.")))
+        at_till = pay_code_required(payment)
+        if at_till:
+            pay_code_use(code=reference, order=payment.order)
         try:
             record = wallet_pay(
                 customer=customer, amount=payment.amount, key=f"order-payment:{payment.pk}", order=payment.order
             )
         except InsufficientFunds as error:
+            if at_till:  # the clerk is told, and the member's code stays unused
+                raise ValidationError({"method": error.messages}) from None
             return ProviderResult(succeeded=False, message=" ".join(error.messages))
         return ProviderResult(succeeded=True, reference=f"wallet-{record.pk}")
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from orders.events import OrderChanged
 from orders.models import Order, OrderKind, OrderStatus, Payment
-from orders.services import LineSpec, order_create, order_transition, refund_create
+from orders.services import LineSpec, lock_order, order_create, order_transition, refund_create
 from wallet import services
 from wallet.models import Recharge
 
@@ -44,52 +44,81 @@ def recharge_start(*, customer, amount, actor, site=None, region=None, channel: 
 
 
 def recharge_on_paid(change: OrderChanged) -> None:
-    """Order listener: a paid recharge order credits the wallet once and completes."""
+    """Order listener: a paid recharge order credits the wallet once and completes.
+
+    Locks in the global order of ADR 3: the order row, then the recharge row (only that row:
+    `of=("self",)`, never the customer's), then the customer's accounts."""
     if change.kind != OrderKind.RECHARGE or change.to_status != OrderStatus.PAID:
         return
     with transaction.atomic():
-        recharge = (
-            Recharge.objects.select_for_update().select_related("order", "customer").get(order_id=change.order_id)
-        )
+        order = lock_order(change.order_id)
+        recharge = Recharge.objects.select_for_update(of=("self",)).select_related("customer").get(order_id=order.pk)
         if recharge.credited_id:
             return
-        payment = recharge.order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("pk").first()
+        payment = order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("pk").first()
         record = services.recharge_credit(
             customer=recharge.customer,
             amount=recharge.amount,
             bonus=recharge.bonus,
             provider=payment.provider if payment else "unknown",
-            key=f"recharge:{recharge.order_id}",
-            order=recharge.order,
+            key=f"recharge:{order.pk}",
+            order=order,
         )
         recharge.credited = record
         recharge.save(update_fields=["credited"])
-        order_transition(order=recharge.order, to_status=OrderStatus.COMPLETED, actor=None, action="recharge.credited")
+        if order.status == OrderStatus.PAID:
+            order_transition(
+                order=order, to_status=OrderStatus.COMPLETED, actor=None, action="recharge.credited", locked=True
+            )
 
 
 def recharge_refund(*, recharge: Recharge, actor, reason: str) -> Recharge:
-    """Refund a recharge: the money goes back through the provider that took it, the paid balance
-    comes out of the wallet (it must still be there) and the bonus it earned is clawed back."""
+    """Refund a recharge in full: the money goes back through the provider that took it, the paid
+    balance comes out of the wallet (it must still be there) and the bonus it earned is clawed
+    back. The same as refunding the recharge order anywhere (the till, the console): the wallet
+    part is the order kind's refund hook, `recharge_refund_hook`."""
     with transaction.atomic():
-        recharge = Recharge.objects.select_for_update().select_related("order", "customer").get(pk=recharge.pk)
+        order = lock_order(recharge.order_id)
+        recharge = Recharge.objects.select_for_update(of=("self",)).get(pk=recharge.pk)
         if recharge.refunded_id:
             return recharge
-        if not recharge.credited_id:
-            raise ValidationError(_("This recharge was never credited; cancel the order instead."))
-        payment = recharge.order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("pk").first()
-        record = services.recharge_reverse(
-            customer=recharge.customer,
-            amount=recharge.amount,
-            bonus=recharge.bonus,
-            provider=payment.provider,
-            key=f"recharge-refund:{recharge.order_id}",
-            order=recharge.order,
-            actor=actor,
-        )
-        refund_create(order=recharge.order, amount=recharge.amount, actor=actor, reason=reason, payment=payment)
-        recharge.refunded = record
-        recharge.save(update_fields=["refunded"])
+        refund_create(order=order, amount=recharge.amount, actor=actor, reason=reason)
+        recharge.refresh_from_db(fields=["refunded"])
         return recharge
+
+
+def recharge_refund_hook(*, order: Order, refund, actor) -> None:
+    """Refund hook of recharge orders, inside the refund's transaction with the order row locked:
+    the refunded recharge leaves the wallet, or the refund is refused and nothing moves.
+
+    Lock order (ADR 3): order (held by the caller) → recharge row alone → the customer's accounts
+    in key order → system accounts. The customer row itself is never locked: a payment of the same
+    customer inserts rows that reference it (a key-share lock), and a `FOR UPDATE` on it here, taken
+    before the accounts, is what made refunds and payments deadlock."""
+    recharge = (
+        Recharge.objects.select_for_update(of=("self",)).select_related("customer").filter(order_id=order.pk).first()
+    )
+    if recharge is None:
+        return
+    if recharge.refunded_id:
+        raise ValidationError(_("This recharge was already refunded."))
+    if not recharge.credited_id:
+        raise ValidationError(_("This recharge was never credited; cancel the order instead."))
+    if refund.amount != recharge.amount:
+        raise ValidationError(
+            {"amount": _("A recharge is refunded in full: %(amount)s.") % {"amount": recharge.amount}}
+        )
+    actor_user = getattr(actor, "user", actor)
+    recharge.refunded = services.recharge_reverse(
+        customer=recharge.customer,
+        amount=recharge.amount,
+        bonus=recharge.bonus,
+        provider=refund.payment.provider,
+        key=f"recharge-refund:{order.pk}",
+        order=order,
+        actor=actor_user if actor_user is not None else getattr(actor, "label", None),
+    )
+    recharge.save(update_fields=["refunded"])
 
 
 def recharge_for(order: Order) -> Recharge | None:

@@ -140,7 +140,7 @@ def _post(
                 reverses=reverses,
                 actor_label=_label(actor),
             )
-            for account, delta in sorted(lines, key=lambda line: line[0].pk):
+            for account, delta in sorted(lines, key=_lock_rank):
                 _move(account, delta)
                 Entry.objects.create(transaction=record, account=account, amount=delta)
     except IntegrityError:
@@ -149,6 +149,14 @@ def _post(
             return existing
         raise
     return record
+
+
+def _lock_rank(line: tuple[Account, Decimal]) -> tuple[bool, int]:
+    """The global lock order of ADR 3 within a posting: the customer's accounts first, in key
+    order, then the system accounts, in key order. A payment locks its customer's accounts before
+    it adds to revenue, so a refund (which takes from revenue) must not lock revenue first."""
+    account = line[0]
+    return (account.customer_id is None, account.pk)
 
 
 def _move(account: Account, delta: Decimal) -> None:

@@ -32,7 +32,7 @@ def test_with_nothing_set_it_runs_embedded(tmp_path):
     assert probe["db"] == "django.db.backends.sqlite3"
     assert probe["layer"] == "channels.layers.InMemoryChannelLayer"
     assert probe["cache"] == "django.core.cache.backends.locmem.LocMemCache"
-    assert probe["broker"] == "filesystem://"
+    assert probe["broker"] == f"sqlasafe+sqlite:///{tmp_path}/celery-broker.sqlite3"
     assert (probe["tz"], probe["currency"]) == ("Asia/Shanghai", "CNY")
 
 

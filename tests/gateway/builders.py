@@ -2,7 +2,7 @@
 
 import pathlib
 
-from gateway.models import DexRead
+from gateway.models import DexRead, LockBoard
 from gateway.services import dex_import
 from tests.factories import DeviceFactory, SiteFactory
 
@@ -14,4 +14,8 @@ def _read_in(region):
     return read
 
 
-SCOPED_BUILDERS = {DexRead: _read_in}
+def _lock_board_in(region):
+    return LockBoard.objects.create(device=DeviceFactory(kind="locker", site=SiteFactory(region=region)))
+
+
+SCOPED_BUILDERS = {DexRead: _read_in, LockBoard: _lock_board_in}

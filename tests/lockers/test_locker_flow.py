@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from devices.services import device_event_record, device_pair
 from lockers.models import Compartment, LockerOrder, ReturnTask
 from lockers.services import locker_assign, locker_pickup, lockers_expire
 from orders.models import OrderStatus
-from pickup.models import EntryLock, PickupCode
+from pickup.models import AttemptCounter, EntryLock, PickupAttempt, PickupCode
 from pickup.services import InvalidCode
 from tests.devices.helpers import answer_pending
 
@@ -74,6 +75,9 @@ def test_door_closed_makes_it_ready_the_code_opens_once_and_closing_completes(
 def test_ten_thousand_guesses_open_nothing_and_entry_locks(
     bank, paid_order, api_client, django_capture_on_commit_callbacks, world
 ):
+    """10,000 guesses from one keypad session: five are looked at, then that session is locked; a
+    new session of an attacker each five guesses gets no further than the bank-wide ceiling, which
+    locks the bank and alerts staff."""
     from core.services import scope_grant
 
     scope_grant(actor=None, user=world.service, target=bank.site.region, action="view")
@@ -81,20 +85,27 @@ def test_ten_thousand_guesses_open_nothing_and_entry_locks(
     _bank, token = device_pair(serial_number=bank.serial_number)
     api_client.credentials(HTTP_AUTHORIZATION=f"Device {token}")
     rnd = random.Random(7)
-    statuses = []
-    for _ in range(10_000):
-        guess = f"{rnd.randrange(10**8):08d}"
-        if guess == code:
-            continue
-        statuses.append(api_client.post("/api/v1/device/pickup/", {"code": guess}, format="json").status_code)
+    guesses = (guess for guess in (f"{rnd.randrange(10**8):08d}" for _ in iter(int, 1)) if guess != code)
+    statuses = [
+        api_client.post("/api/v1/device/pickup/", {"code": next(guesses), "session": "one"}, format="json").status_code
+        for _ in range(10_000)
+    ]
     assert statuses[:5] == [400] * 5 and set(statuses[5:]) == {423}
     assert EntryLock.objects.filter(device=bank).count() == 1
+    # Rotating sessions: at most the bank-wide ceiling of codes is ever looked at.
+    for n in range(200):
+        api_client.post("/api/v1/device/pickup/", {"code": next(guesses), "session": f"s{n // 5}"}, format="json")
+    looked_at = PickupAttempt.objects.filter(device=bank, succeeded=False, refused_locked=False).count()
+    assert looked_at == settings.PICKUP_PLACE_MAX_WRONG_CODES
+    assert EntryLock.objects.filter(device=bank, source="").count() == 1
     alerted = Notification.objects.filter(template="pickup_entry_locked").values_list("recipient_id", flat=True)
     assert world.service.pk in set(alerted)
     assert not DeviceCommand.objects.filter(device=bank, payload__purpose="pickup").exists()
-    # After the lock passes, the right code opens exactly one compartment, exactly once.
-    EntryLock.objects.update(until=timezone.now() - datetime.timedelta(seconds=1))
-    right = api_client.post("/api/v1/device/pickup/", {"code": code}, format="json")
+    # After the locks pass, the right code opens exactly one compartment, exactly once.
+    past = timezone.now() - datetime.timedelta(minutes=settings.PICKUP_LOCK_MINUTES + 1)
+    EntryLock.objects.update(until=past)
+    AttemptCounter.objects.update(locked_until=past, window_start=past)
+    right = api_client.post("/api/v1/device/pickup/", {"code": code, "session": "one"}, format="json")
     assert right.status_code == 200 and right.json()["door"] == locker_order.compartment.door
     assert api_client.post("/api/v1/device/pickup/", {"code": code}, format="json").status_code == 400
     assert DeviceCommand.objects.filter(device=bank, payload__purpose="pickup").count() == 1

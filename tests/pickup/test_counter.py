@@ -40,16 +40,18 @@ def test_the_clerk_hands_over_once_and_only_at_the_right_store(world, client, dj
     assert b"Invalid or expired code." in again.content
 
 
-def test_five_wrong_codes_lock_the_counter(world, django_capture_on_commit_callbacks):
-    _order, code = _ready_order(world.east_store, django_capture_on_commit_callbacks)
+def test_five_wrong_codes_lock_the_clerk_at_the_counter(world, client, django_capture_on_commit_callbacks):
+    order, code = _ready_order(world.east_store, django_capture_on_commit_callbacks)
+    client.force_login(world.clerk)
     for wrong in ["00000001", "00000002", "00000003", "00000004", "00000005"]:
-        with pytest.raises(InvalidCode):
-            counter_redeem(site=world.east_store, code=wrong, actor=None)
-    assert EntryLock.objects.filter(site=world.east_store).exists()
-    from pickup.services import EntryLocked
-
-    with pytest.raises(EntryLocked):
-        counter_redeem(site=world.east_store, code=code, actor=None)
+        if wrong != code:
+            page = client.post("/pickup/counter/", {"site": world.east_store.pk, "code": wrong})
+            assert b"Invalid or expired code." in page.content
+    assert EntryLock.objects.filter(site=world.east_store, source__endswith=f"user:{world.clerk.pk}").exists()
+    page = client.post("/pickup/counter/", {"site": world.east_store.pk, "code": code})
+    assert b"Code entry is locked here for a while after too many wrong codes." in page.content
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FULFILLING
 
 
 def test_a_regenerated_code_replaces_the_old_one_at_once(world, django_capture_on_commit_callbacks):

@@ -143,7 +143,9 @@ def test_repeated_failed_logins_lock_the_account_for_the_configured_time(world, 
     assert response.status_code == 302 and "_auth_user_id" in client.session
 
 
-def test_administrators_must_set_up_and_use_a_second_factor(world, client, settings):
+def test_administrators_must_set_up_and_use_a_second_factor(
+    world, client, settings, django_capture_on_commit_callbacks
+):
     settings.STAFF_OTP_REQUIRED = True
     assert (
         client.post(reverse("staff:login"), {"username": world.regional.username, "password": PASSWORD}).status_code
@@ -153,6 +155,13 @@ def test_administrators_must_set_up_and_use_a_second_factor(world, client, setti
     assert response.status_code == 302 and response["Location"].startswith(reverse("staff:otp-verify"))
     assert client.get("/api/v1/orders/").status_code == 403
     assert client.get(reverse("staff:otp-verify"))["Location"] == reverse("staff:otp-setup")
+    # The first device needs the one-time link sent to the user's own email, not only the password.
+    assert client.get(reverse("staff:otp-setup")).status_code == 200
+    assert not TOTPDevice.objects.filter(user=world.regional).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("staff:otp-setup"))
+    link = mail.outbox[-1].body.split("account: ")[1].split()[0]
+    assert client.get(link)["Location"] == reverse("staff:otp-setup")
     assert client.get(reverse("staff:otp-setup")).status_code == 200
     device = TOTPDevice.objects.get(user=world.regional)
     wrong = f"{(totp(device.bin_key) + 1) % 10**6:06d}"

@@ -2,6 +2,7 @@ import pytest
 
 from devices.models import Device
 from tests.factories import DeviceFactory, ProductFactory
+from tests.wallet.test_online_providers import keys  # noqa: F401  (payment providers with local keys)
 from vending.services import slot_create
 
 

@@ -1,9 +1,12 @@
 """DEX reconciliation against the real rhevendors audit: selection 1 sold 3 since the previous
 read, the platform saw 1 of them; selection 2 sold 4 and the platform saw 4."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from gateway.services import dex_import
 from inventory.models import StockMovement
@@ -17,11 +20,14 @@ from vending.services import slot_create
 pytestmark = pytest.mark.django_db
 
 
+def taken(content: bytes, when) -> bytes:
+    """The file as if the machine had read it at `when` (its ID5, in the machine's local time)."""
+    return content.replace(b"ID5*231127*1011", timezone.localtime(when).strftime("ID5*%Y%m%d*%H%M").encode())
+
+
 def _later():
-    return (
-        RHEVENDORS.replace(b"PA2*602*29790*600*29790", b"PA2*605*29940*603*29940")
-        .replace(b"PA2*1176*70440*1175*70440", b"PA2*4*240*4*240")
-        .replace(b"ID5*231127*1011", b"ID5*231128*0900")
+    return RHEVENDORS.replace(b"PA2*602*29790*600*29790", b"PA2*605*29940*603*29940").replace(
+        b"PA2*1176*70440*1175*70440", b"PA2*4*240*4*240"
     )
 
 
@@ -32,11 +38,13 @@ def test_differences_are_listed_and_accepted_once_as_stock_adjustments(
     two = slot_create(device=machine, code="2", product=ProductFactory(), capacity=50)
     for slot in (one, two):
         stock_move(level=slot.level, quantity=20, reason="restock")
-    dex_import(device=machine, content=RHEVENDORS, source="upload")  # the baseline
+    dex_import(device=machine, content=taken(RHEVENDORS, timezone.now() - timedelta(hours=1)), source="upload")
     _buy(one, "s1", django_capture_on_commit_callbacks)
     for n in range(4):
         _buy(two, f"s2-{n}", django_capture_on_commit_callbacks)
-    read, _created = dex_import(device=machine, content=_later(), source="gateway")
+    read, _created = dex_import(
+        device=machine, content=taken(_later(), timezone.now() + timedelta(minutes=1)), source="gateway"
+    )
     lines = {line.selection: line for line in reconcile(read)}
     assert (lines["1"].dex_count, lines["1"].platform_count, lines["1"].difference) == (3, 1, 2)
     assert lines["2"].difference == 0

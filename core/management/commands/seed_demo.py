@@ -5,7 +5,7 @@ order (which is the dependency order), sharing `ctx`. Running it again changes n
 import importlib
 import random
 
-from django.conf import settings
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -32,7 +32,8 @@ class Command(BaseCommand):
             "stdout": self.stdout,
         }
         with transaction.atomic():
-            for app_name in settings.INSTALLED_APPS:
+            # The apps' module names, in INSTALLED_APPS order (which may name AppConfig classes).
+            for app_name in (app_config.name for app_config in apps.get_app_configs()):
                 try:
                     module = importlib.import_module(f"{app_name}.demo")
                 except ModuleNotFoundError as exc:
