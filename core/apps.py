@@ -7,6 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from core import lookups
         from core.openapi import install_enum_overrides
 
         install_enum_overrides()
+        lookups.install()
