@@ -33,6 +33,7 @@ from django.urls import Resolver404, resolve
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+
 def _default_examples() -> str:
     from django.db import connection
 
