@@ -5,7 +5,7 @@ from inventory.services import stock_move
 from vending.services import slot_create
 
 
-def seed(ctx):
+def _planograms(ctx):
     rnd = ctx["random"]
     products = [p for p in ctx["products"] if p.is_active]
     for machine in [d for d in ctx["devices"] if d.kind == Device.Kind.VENDING]:
@@ -19,3 +19,45 @@ def seed(ctx):
                 low_threshold=3,
             )
             stock_move(level=slot.level, quantity=rnd.randrange(1, 13), reason="restock", actor="demo")
+
+
+def _app_purchases(ctx):
+    """Members who bought from the app at the machines, in every state a sale can be in: dispensed
+    (points earned), failed and refunded to the wallet, waiting for the machine, and given up."""
+    from decimal import Decimal
+
+    from devices.models import DeviceCommand
+    from devices.services import command_acknowledge, command_report
+    from vending.models import Slot
+    from vending.services import slot_app_code, vend_buy_in_app, vend_cancel
+    from wallet.services import recharge_credit
+
+    slots = list(Slot.objects.filter(level__quantity__gt=2).select_related("device", "level")[:8])
+    members = ctx["customers"][:4]
+    if not slots or not members:
+        return
+    for member in members:
+        recharge_credit(customer=member, amount=Decimal("100.00"), provider="cash", key=f"demo-app-top-up:{member.pk}")
+    outcomes = ["dispensed", "dispensed", "failed", "waiting", "abandoned", "dispensed"]
+    for index, outcome in enumerate(outcomes):
+        slot, member = slots[index % len(slots)], members[index % len(members)]
+        method = "points" if outcome == "abandoned" else "wallet"
+        try:
+            vend, _payment = vend_buy_in_app(
+                customer=member, code=slot_app_code(slot), request_id=f"demo-{index}", method=method
+            )
+        except Exception:  # not enough points for the abandoned one: it is cancelled by the service
+            continue
+        command = DeviceCommand.objects.filter(command_id=vend.command_id).first()
+        if command is None:
+            if vend.order.status == "new":
+                vend_cancel(vend=vend, actor=member, reason="walked away (demo)")
+            continue
+        if outcome in ("dispensed", "failed"):
+            command_acknowledge(command_id=command.command_id, device=slot.device)
+            command_report(command_id=command.command_id, device=slot.device, succeeded=outcome == "dispensed")
+
+
+def seed(ctx):
+    _planograms(ctx)
+    _app_purchases(ctx)

@@ -10,8 +10,9 @@ def _counts():
 
 
 @pytest.mark.django_db
-def test_seed_demo_loads_every_role_and_is_idempotent():
-    call_command("seed_demo", days=2, orders_per_day=3, verbosity=0)
+def test_seed_demo_loads_every_role_and_is_idempotent(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # as seed_demo's own commit runs them
+        call_command("seed_demo", days=2, orders_per_day=3, verbosity=0)
     first = _counts()
     assert first["core.Region"] >= 3 and first["core.Site"] >= 10
     assert first["devices.Device"] >= 30 and first["catalog.Product"] >= 60
@@ -21,5 +22,12 @@ def test_seed_demo_loads_every_role_and_is_idempotent():
     users = get_user_model().objects
     for role in ("platform_admin", "regional_admin", "store_manager", "clerk", "service_staff", "supplier", "finance"):
         assert users.filter(groups__name=role).exists(), role
+    # Members bought from the app at machines, in every state, and rented power banks.
+    from leasing.models import Lease
+    from orders.models import Order
+
+    app_sales = Order.objects.filter(kind="vending", channel="app")
+    assert {"completed", "refunded", "fulfilling"} <= set(app_sales.values_list("status", flat=True))
+    assert {"in_use", "returned", "cancelled"} <= set(Lease.objects.values_list("stage", flat=True))
     call_command("seed_demo", days=2, orders_per_day=3, verbosity=0)
     assert _counts() == first
