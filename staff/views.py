@@ -323,7 +323,7 @@ def cashier(request):
         except ValidationError as error:
             _form_errors(enrol_form, error)
         except PermissionDenied as error:
-            enrol_form.add_error(None, str(error))
+            messages.error(request, str(error))  # the switch is off: the form is not on the page
         else:
             messages.success(request, _("%(phone)s is now a member.") % {"phone": customer.phone})
             return redirect("staff:cashier")
@@ -340,7 +340,7 @@ def cashier(request):
         except ValidationError as error:
             _form_errors(points_form, error)
         except PermissionDenied as error:
-            points_form.add_error(None, str(error))
+            messages.error(request, str(error))
         else:
             messages.success(request, _("Points changed by %(points)d.") % {"points": data["points"]})
             return redirect("staff:cashier")

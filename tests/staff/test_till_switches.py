@@ -1,0 +1,139 @@
+"""Each collection switch of a clerk (seed 004), on and off, through the API and the page: the
+service refuses what the switch forbids with a clear message (and changes nothing), and the page
+shows no button for it."""
+
+from decimal import Decimal as D
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from core.models import AuditEntry
+from members.models import Customer
+from orders.models import Order, Payment
+from staff.models import StaffProfile
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+SALES = "/api/v1/counter-orders/"
+
+
+def _clerk(world, **switches):
+    StaffProfile.objects.filter(user=world.clerk).update(**switches)
+    api = APIClient()
+    api.force_authenticate(world.clerk)
+    return api
+
+
+def _service_sale(api, world, price="30.00"):
+    response = api.post(
+        SALES,
+        {"site": world.east_store.pk, "lines": [{"description": "Repair", "unit_price": price}]},
+        format="json",
+    )
+    return response
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_card_collection_switch(world, client, allowed):
+    methods = ["cash", "card"] if allowed else ["cash"]
+    api = _clerk(world, collect_methods=methods)
+    order_id = _service_sale(api, world).json()["id"]
+    response = api.post(f"{SALES}{order_id}/collect/", {"method": "card", "reference": "T-1"}, format="json")
+    client.force_login(world.clerk)
+    page = client.get(reverse("staff:cashier-order", args=[order_id])).content.decode()
+    if allowed:
+        assert response.status_code == 200 and Order.objects.get(pk=order_id).status == "paid"
+    else:
+        assert response.status_code == 403 and "You may not collect with" in response.json()["detail"]
+        assert not Payment.objects.filter(order_id=order_id).exists()
+        assert AuditEntry.objects.filter(action="denied.collect.method").exists()
+        assert 'value="card"' not in page and 'value="cash"' in page
+
+
+@pytest.mark.parametrize("limit", [None, D("20.00")])
+def test_maximum_per_collection(world, client, limit):
+    api = _clerk(world, collect_limit=limit)
+    order_id = _service_sale(api, world).json()["id"]
+    response = api.post(f"{SALES}{order_id}/collect/", {"method": "card", "reference": "T-2"}, format="json")
+    if limit is None:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 403 and "above your limit of 20.00" in response.json()["detail"]
+        assert not Payment.objects.filter(order_id=order_id).exists()
+        client.force_login(world.clerk)
+        page = client.post(
+            reverse("staff:cashier-order", args=[order_id]),
+            {"form": "collect", "method": "card", "amount": "30.00", "reference": "T-3"},
+            follow=True,
+        )
+        assert "above your limit of 20.00" in page.content.decode()
+        assert not Payment.objects.filter(order_id=order_id).exists()
+
+
+@pytest.mark.parametrize("daily", [None, D("50.00")])
+def test_maximum_per_day(world, daily):
+    api = _clerk(world, collect_daily_limit=daily)
+    first = _service_sale(api, world).json()["id"]
+    second = _service_sale(api, world).json()["id"]
+    assert api.post(f"{SALES}{first}/collect/", {"method": "card", "reference": "A"}, format="json").status_code == 200
+    response = api.post(f"{SALES}{second}/collect/", {"method": "card", "reference": "B"}, format="json")
+    if daily is None:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 403 and "20.00 left today" in response.json()["detail"]
+        assert not Payment.objects.filter(order_id=second).exists()
+        assert AuditEntry.objects.filter(action="denied.collect.daily_limit").exists()
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_free_text_lines_for_services(world, client, allowed):
+    api = _clerk(world, can_sell_services=allowed)
+    response = _service_sale(api, world)
+    client.force_login(world.clerk)
+    page = client.get(reverse("staff:cashier")).content.decode()
+    if allowed:
+        assert response.status_code == 201 and 'id="sale-form"' in page
+    else:
+        assert response.status_code == 403
+        assert "not in the catalog" in response.json()["detail"] and not Order.objects.exists()
+        assert 'id="sale-form"' not in page and 'id="till-form"' in page
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_members_at_the_till(world, client, allowed):
+    api = _clerk(world, can_manage_members=allowed)
+    member = CustomerFactory(phone="+8613800000001", points=10)
+    enrol = api.post(
+        "/api/v1/till-members/enrol/", {"site": world.east_store.pk, "phone": "13912345678"}, format="json"
+    )
+    points = api.post(
+        "/api/v1/till-members/points/",
+        {"site": world.east_store.pk, "customer": member.pk, "points": 5, "reason": "Goodwill"},
+        format="json",
+    )
+    client.force_login(world.clerk)
+    page = client.get(reverse("staff:cashier")).content.decode()
+    member.refresh_from_db()
+    if allowed:
+        assert enrol.status_code == 201 and points.status_code == 201 and member.points == 15
+        assert AuditEntry.objects.filter(action="member.enrol").exists()
+        assert AuditEntry.objects.filter(action="member.points_adjust", changes__reason="Goodwill").exists()
+        assert 'id="enrol-form"' in page and 'id="points-form"' in page
+        no_reason = api.post(
+            "/api/v1/till-members/points/",
+            {"site": world.east_store.pk, "customer": member.pk, "points": -50, "reason": "x"},
+            format="json",
+        )
+        assert no_reason.status_code == 400 and "only 15 points" in str(no_reason.json())
+    else:
+        assert enrol.status_code == 403 and "You may not manage members." in enrol.json()["detail"]
+        assert points.status_code == 403 and member.points == 10
+        assert not Customer.objects.filter(phone__endswith="13912345678").exists()
+        assert 'id="enrol-form"' not in page and 'id="points-form"' not in page
+        refused = client.post(
+            reverse("staff:cashier"),
+            {"form": "enrol", "site": world.east_store.pk, "phone": "13912345678"},
+        )
+        assert "You may not manage members." in refused.content.decode()
+        assert not Customer.objects.filter(phone__endswith="13912345678").exists()
