@@ -19,7 +19,7 @@ from orders.api import OrderDetailSerializer, PaymentSerializer, RefundSerialize
 from orders.models import Order, OrderKind
 from staff import counter
 from staff.anomalies import alert_acknowledge
-from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile, User
+from staff.models import COLLECT_KINDS, AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile, User
 from staff.roles import CLERK, STORE_MANAGER
 from staff.services import PROFILE_FIELDS, clerk_create, staff_profile_update, staff_set_active
 
@@ -56,6 +56,7 @@ def _need(request, permission: str) -> None:
 
 # --- Clerks ----------------------------------------------------------------------------------
 class StaffProfileSerializer(serializers.ModelSerializer):
+    collect_methods = serializers.ListField(child=serializers.ChoiceField(choices=COLLECT_KINDS), read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
     name = serializers.CharField(source="user.get_full_name", read_only=True)
     phone = serializers.CharField(source="user.phone", read_only=True)
@@ -70,6 +71,9 @@ class StaffProfileSerializer(serializers.ModelSerializer):
 
 class StaffProfileUpdateSerializer(serializers.ModelSerializer):
     sites = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all(), many=True, required=False)
+    collect_methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=COLLECT_KINDS), required=False, allow_empty=True
+    )
 
     class Meta:
         model = StaffProfile
@@ -98,6 +102,19 @@ class ClerkCreateSerializer(serializers.Serializer):
     reports = serializers.ChoiceField(choices=StaffProfile.Reports.choices, default=StaffProfile.Reports.OWN)
     can_manage_members = serializers.BooleanField(default=False)
     can_change_settings = serializers.BooleanField(default=False)
+    collect_methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=COLLECT_KINDS),
+        required=False,
+        allow_empty=True,
+        default=list(COLLECT_KINDS),
+    )
+    collect_limit = serializers.DecimalField(
+        **MONEY, required=False, allow_null=True, default=None, min_value=Decimal("0")
+    )
+    collect_daily_limit = serializers.DecimalField(
+        **MONEY, required=False, allow_null=True, default=None, min_value=Decimal("0")
+    )
+    can_sell_services = serializers.BooleanField(default=True)
 
 
 class DecisionReasonSerializer(serializers.Serializer):
@@ -599,7 +616,43 @@ class StaffAlertViewSet(DecisionActionsMixin, ViewScopedMixin, viewsets.ReadOnly
         return Response(StaffAlertSerializer(alert_acknowledge(actor=request.user, alert=self.get_object())).data)
 
 
+class PerformanceRowSerializer(serializers.Serializer):
+    clerk = serializers.CharField()
+    user = serializers.IntegerField(source="user.pk")
+    collections = serializers.IntegerField()
+    collected_amount = serializers.DecimalField(**MONEY)
+    refunds = serializers.IntegerField()
+    refunded_amount = serializers.DecimalField(**MONEY)
+    voids = serializers.IntegerField()
+
+
+class PerformanceViewSet(viewsets.ViewSet):
+    """Clerk performance over a period: a clerk with "own" reports sees their own row, with
+    "store" reports their stores' clerks, without reports nothing (403)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str), OpenApiParameter("site", int)],
+        responses=PerformanceRowSerializer(many=True),
+    )
+    def list(self, request):
+        _need(request, "staff.view_performance")
+        from staff.forms import PeriodForm
+        from staff.selectors import performance_rows
+        from staff.views import _period
+
+        form = PeriodForm(request.query_params or None, user=request.user)
+        if form.is_bound and not form.is_valid():
+            raise exceptions.ValidationError(form.errors)
+        start, end = _period(form)
+        site = form.cleaned_data.get("site") if form.is_bound else None
+        rows = performance_rows(viewer=request.user, start=start, end=end, site=site)
+        return Response(PerformanceRowSerializer(rows, many=True).data)
+
+
 router.register("staff-profiles", StaffProfileViewSet)
+router.register("clerk-performance", PerformanceViewSet, basename="clerk-performance")
 router.register("counter-orders", CounterOrderViewSet, basename="counter-order")
 router.register("till-members", TillMembersViewSet, basename="till-member")
 router.register("shifts", ShiftViewSet)

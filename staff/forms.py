@@ -38,12 +38,33 @@ class StoreChoiceMixin:
                 self.initial[field] = only_one[0].pk
 
 
+def _collect_kind_choices():
+    return [
+        ("cash", _("Cash")),
+        ("card", _("Card")),
+        ("qr", _("QR code")),
+        ("wallet", _("Member's wallet")),
+        ("points", _("Points")),
+    ]
+
+
 class ProfileSwitchesForm(StoreChoiceMixin, forms.ModelForm):
+    collect_methods = forms.MultipleChoiceField(
+        label=_("Methods they may collect"),
+        choices=_collect_kind_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     class Meta:
         model = StaffProfile
         fields = [
             "sites",
             "can_collect",
+            "collect_methods",
+            "collect_limit",
+            "collect_daily_limit",
+            "can_sell_services",
             "can_refund",
             "refund_limit",
             "refund_daily_limit",

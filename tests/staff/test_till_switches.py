@@ -137,3 +137,67 @@ def test_members_at_the_till(world, client, allowed):
         )
         assert "You may not manage members." in refused.content.decode()
         assert not Customer.objects.filter(phone__endswith="13912345678").exists()
+
+
+def _colleague_collects(world):
+    from core.services import scope_grant
+    from tests.factories import UserFactory, _profile
+
+    colleague = UserFactory(role="clerk", first_name="Colleague", last_name="Clerk")
+    scope_grant(actor=None, user=colleague, target=world.east_store, action="view")
+    _profile(colleague, world.east_store)
+    api = APIClient()
+    api.force_authenticate(colleague)
+    order_id = _service_sale(api, world, price="7.00").json()["id"]
+    assert api.post(f"{SALES}{order_id}/collect/", {"method": "card", "reference": "C"}, format="json").status_code == 200
+    return colleague
+
+
+@pytest.mark.parametrize("reports", ["store", "own", "none"])
+def test_report_viewing_own_or_whole_store(world, client, reports):
+    colleague = _colleague_collects(world)
+    api = _clerk(world, reports=reports)
+    own_order = _service_sale(api, world, price="9.00").json()["id"]
+    api.post(f"{SALES}{own_order}/collect/", {"method": "card", "reference": "M"}, format="json")
+    response = api.get("/api/v1/clerk-performance/")
+    client.force_login(world.clerk)
+    page = client.get(reverse("staff:performance"))
+    if reports == "none":
+        assert response.status_code == 403 and "You may not view reports." in response.json()["detail"]
+        assert page.status_code == 403
+        return
+    clerks = {row["user"]: row["collected_amount"] for row in response.json()}
+    html = page.content.decode()
+    if reports == "store":
+        assert clerks == {world.clerk.pk: "9.00", colleague.pk: "7.00"}
+        assert "Colleague Clerk" in html
+    else:
+        assert clerks == {world.clerk.pk: "9.00"}
+        assert "Colleague Clerk" not in html
+
+
+def test_the_owner_sets_the_collection_switches_and_cannot_give_what_they_lack(world, client):
+    api = APIClient()
+    api.force_authenticate(world.manager)
+    profile = StaffProfile.objects.get(user=world.clerk)
+    response = api.patch(
+        f"/api/v1/staff-profiles/{profile.pk}/",
+        {"collect_methods": ["cash", "qr"], "collect_limit": "100.00", "collect_daily_limit": "300.00"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    profile.refresh_from_db()
+    assert profile.collect_methods == ["cash", "qr"] and profile.collect_limit == D("100.00")
+    StaffProfile.objects.filter(user=world.manager).update(collect_methods=["cash"])
+    world.manager.__dict__.pop("_staff_profile", None)
+    refused = api.patch(f"/api/v1/staff-profiles/{profile.pk}/", {"collect_methods": ["cash", "card"]}, format="json")
+    assert refused.status_code in (400, 403) and "payment method" in str(refused.json())
+    profile.refresh_from_db()
+    assert profile.collect_methods == ["cash", "qr"]
+    bad = api.patch(
+        f"/api/v1/staff-profiles/{profile.pk}/", {"collect_limit": "500.00", "collect_daily_limit": "100.00"}, format="json"
+    )
+    assert bad.status_code == 400 and "lower than the limit per collection" in str(bad.json())
+    client.force_login(world.manager)
+    page = client.get(reverse("staff:clerk-detail", args=[profile.pk])).content.decode()
+    assert 'name="collect_methods"' in page and 'name="collect_limit"' in page
