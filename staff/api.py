@@ -454,6 +454,31 @@ class CounterOrderViewSet(ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
         return Response(body, status=status.HTTP_202_ACCEPTED if outcome.needs_approval else status.HTTP_201_CREATED)
 
 
+class StoreHoursSerializer(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
+    opening_time = serializers.TimeField(allow_null=True)
+    closing_time = serializers.TimeField(allow_null=True)
+
+
+class TillSettingsViewSet(viewsets.ViewSet):
+    """The store's settings changed from the till (the clerk's "settings" switch)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=StoreHoursSerializer, responses=StoreHoursSerializer)
+    @action(detail=False, methods=["post"])
+    def hours(self, request):
+        _need(request, "staff.use_cashier")
+        serializer = StoreHoursSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        site = counter.store_hours_set(actor=request.user, **serializer.validated_data)
+        return Response(
+            StoreHoursSerializer(
+                {"site": site, "opening_time": site.opening_time, "closing_time": site.closing_time}
+            ).data
+        )
+
+
 class TillMembersViewSet(viewsets.ViewSet):
     """Member management at the till (the clerk's "members" switch): enrol, adjust points."""
 
@@ -655,6 +680,7 @@ router.register("staff-profiles", StaffProfileViewSet)
 router.register("clerk-performance", PerformanceViewSet, basename="clerk-performance")
 router.register("counter-orders", CounterOrderViewSet, basename="counter-order")
 router.register("till-members", TillMembersViewSet, basename="till-member")
+router.register("till-settings", TillSettingsViewSet, basename="till-settings")
 router.register("shifts", ShiftViewSet)
 router.register("refund-approvals", RefundApprovalViewSet)
 router.register("anomaly-rules", AnomalyRuleViewSet)

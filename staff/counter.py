@@ -823,3 +823,28 @@ def member_points_adjust(*, actor, site, customer, points: int, reason: str):
             region=site.region,
         )
     return entry
+
+
+# --- The store's settings at the till --------------------------------------------------------
+def store_hours_set(*, actor, site, opening_time, closing_time):
+    """The store's opening hours (what "activity outside opening hours" is judged by), changed
+    from the till by staff with the "settings" switch. Audited."""
+    from core.services import audit_record
+
+    policies.require(actor, policies.SETTINGS, site)
+    if (opening_time is None) != (closing_time is None):
+        raise ValidationError({"closing_time": _("Give both the opening and the closing time, or neither.")})
+    if opening_time is not None and opening_time >= closing_time:
+        raise ValidationError({"closing_time": _("The store must close after it opens.")})
+    before = {"opens": str(site.opening_time or ""), "closes": str(site.closing_time or "")}
+    with transaction.atomic():
+        type(site).objects.filter(pk=site.pk).update(opening_time=opening_time, closing_time=closing_time)
+        site.opening_time, site.closing_time = opening_time, closing_time
+        audit_record(
+            actor=actor,
+            action="store.hours",
+            obj=site,
+            changes={"before": before, "after": {"opens": str(opening_time or ""), "closes": str(closing_time or "")}},
+            region=site.region,
+        )
+    return site

@@ -188,6 +188,20 @@ class PointsAdjustForm(StoreChoiceMixin, forms.Form):
         return SaleForm.clean_customer_phone(self, field="phone")
 
 
+class StoreHoursForm(StoreChoiceMixin, forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Store"))
+    opening_time = forms.TimeField(
+        label=_("Opens at"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    closing_time = forms.TimeField(
+        label=_("Closes at"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_sites(user, "site")
+
+
 class CollectForm(forms.Form):
     method = forms.ChoiceField(label=_("Method"))
     amount = _money(_("Amount"), minimum=Decimal("0.01"))

@@ -36,6 +36,7 @@ from staff.forms import (
     SaleForm,
     ShiftCloseForm,
     ShiftOpenForm,
+    StoreHoursForm,
     TillForm,
     VoidForm,
 )
@@ -281,6 +282,17 @@ def cashier(request):
     may_members = policies.allowed(request.user, policies.MEMBERS, shift.site if shift else None)
     enrol_form = EnrolForm(request.POST if posted == "enrol" else None, user=request.user, initial=initial)
     points_form = PointsAdjustForm(request.POST if posted == "points" else None, user=request.user, initial=initial)
+    hours_form = StoreHoursForm(request.POST if posted == "hours" else None, user=request.user, initial=initial)
+    if posted == "hours" and hours_form.is_valid():
+        try:
+            counter.store_hours_set(actor=request.user, **hours_form.cleaned_data)
+        except ValidationError as error:
+            _form_errors(hours_form, error)
+        except PermissionDenied as error:
+            messages.error(request, str(error))  # the switch is off: the form is not on the page
+        else:
+            messages.success(request, _("The store's opening hours are saved."))
+            return redirect("staff:cashier")
     if posted == "till" and till_form.is_valid():
         try:
             order = counter.counter_sale_create(
@@ -378,6 +390,8 @@ def cashier(request):
             "may_members": may_members,
             "enrol_form": enrol_form,
             "points_form": points_form,
+            "hours_form": hours_form,
+            "may_settings": policies.allowed(request.user, policies.SETTINGS, shift.site if shift else None),
             "till_labels": till_labels,
             "open_form": ShiftOpenForm(user=request.user, auto_id="shift_%s"),
             "close_form": ShiftCloseForm(),

@@ -149,7 +149,9 @@ def _colleague_collects(world):
     api = APIClient()
     api.force_authenticate(colleague)
     order_id = _service_sale(api, world, price="7.00").json()["id"]
-    assert api.post(f"{SALES}{order_id}/collect/", {"method": "card", "reference": "C"}, format="json").status_code == 200
+    assert (
+        api.post(f"{SALES}{order_id}/collect/", {"method": "card", "reference": "C"}, format="json").status_code == 200
+    )
     return colleague
 
 
@@ -195,9 +197,46 @@ def test_the_owner_sets_the_collection_switches_and_cannot_give_what_they_lack(w
     profile.refresh_from_db()
     assert profile.collect_methods == ["cash", "qr"]
     bad = api.patch(
-        f"/api/v1/staff-profiles/{profile.pk}/", {"collect_limit": "500.00", "collect_daily_limit": "100.00"}, format="json"
+        f"/api/v1/staff-profiles/{profile.pk}/",
+        {"collect_limit": "500.00", "collect_daily_limit": "100.00"},
+        format="json",
     )
     assert bad.status_code == 400 and "lower than the limit per collection" in str(bad.json())
     client.force_login(world.manager)
     page = client.get(reverse("staff:clerk-detail", args=[profile.pk])).content.decode()
     assert 'name="collect_methods"' in page and 'name="collect_limit"' in page
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_store_settings_switch(world, client, allowed):
+    api = _clerk(world, can_change_settings=allowed)
+    response = api.post(
+        "/api/v1/till-settings/hours/",
+        {"site": world.east_store.pk, "opening_time": "08:00", "closing_time": "21:30"},
+        format="json",
+    )
+    client.force_login(world.clerk)
+    page = client.get(reverse("staff:cashier")).content.decode()
+    world.east_store.refresh_from_db()
+    if allowed:
+        assert response.status_code == 200 and str(world.east_store.closing_time) == "21:30:00"
+        assert AuditEntry.objects.filter(action="store.hours").exists()
+        assert 'id="hours-form"' in page
+        backwards = client.post(
+            reverse("staff:cashier"),
+            {"form": "hours", "site": world.east_store.pk, "opening_time": "22:00", "closing_time": "08:00"},
+        )
+        assert "close after it opens" in backwards.content.decode()
+        world.east_store.refresh_from_db()
+        assert str(world.east_store.opening_time) == "08:00:00"
+    else:
+        assert response.status_code == 403 and "You may not change settings." in response.json()["detail"]
+        assert world.east_store.closing_time is None and 'id="hours-form"' not in page
+        refused = client.post(
+            reverse("staff:cashier"),
+            {"form": "hours", "site": world.east_store.pk, "opening_time": "08:00", "closing_time": "20:00"},
+            follow=True,
+        )
+        assert "You may not change settings." in refused.content.decode()
+        world.east_store.refresh_from_db()
+        assert world.east_store.closing_time is None
