@@ -278,11 +278,19 @@ def cashier(request):
     posted = request.POST.get("form") if request.method == "POST" else None
     initial = {"site": shift.site_id if shift else None}
     sale_form = SaleForm(request.POST if posted == "sale" else None, user=request.user, initial=initial)
-    till_form = TillForm(request.POST if posted == "till" else None, user=request.user, initial=initial)
+    till_form = TillForm(
+        request.POST if posted == "till" else None, user=request.user, initial=initial, auto_id="till_%s"
+    )
     may_members = policies.allowed(request.user, policies.MEMBERS, shift.site if shift else None)
-    enrol_form = EnrolForm(request.POST if posted == "enrol" else None, user=request.user, initial=initial)
-    points_form = PointsAdjustForm(request.POST if posted == "points" else None, user=request.user, initial=initial)
-    hours_form = StoreHoursForm(request.POST if posted == "hours" else None, user=request.user, initial=initial)
+    enrol_form = EnrolForm(
+        request.POST if posted == "enrol" else None, user=request.user, initial=initial, auto_id="enrol_%s"
+    )
+    points_form = PointsAdjustForm(
+        request.POST if posted == "points" else None, user=request.user, initial=initial, auto_id="points_%s"
+    )
+    hours_form = StoreHoursForm(
+        request.POST if posted == "hours" else None, user=request.user, initial=initial, auto_id="hours_%s"
+    )
     if posted == "hours" and hours_form.is_valid():
         try:
             counter.store_hours_set(actor=request.user, **hours_form.cleaned_data)
