@@ -151,6 +151,10 @@
   async function lookup(code) {
     try {
       const found = await get("scan", { code });
+      if (found.status === 400) {
+        say(Object.values(found.body).flat().join(" ")); // e.g. choose a store first
+        return;
+      }
       if (found.ok) {
         results.replaceChildren();
         add(found.body);

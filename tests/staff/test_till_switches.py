@@ -240,3 +240,27 @@ def test_store_settings_switch(world, client, allowed):
         assert "You may not change settings." in refused.content.decode()
         world.east_store.refresh_from_db()
         assert world.east_store.closing_time is None
+
+
+PROVIDER_OF_KIND = {"cash": "cash", "card": "card", "wallet": "wallet", "points": "points", "qr": "stripe"}
+
+
+@pytest.mark.parametrize("kind", sorted(PROVIDER_OF_KIND))
+@pytest.mark.parametrize("allowed", [True, False])
+def test_each_method_switch_shows_and_takes_only_what_is_allowed(world, client, settings, kind, allowed):
+    settings.PAYMENT_PROVIDERS = {"stripe": {"secret_key": "sk_test_x", "webhook_secret": "whsec_x"}}
+    others = [k for k in PROVIDER_OF_KIND if k != kind]
+    api = _clerk(world, collect_methods=[*others, kind] if allowed else others)
+    order_id = _service_sale(api, world).json()["id"]
+    client.force_login(world.clerk)
+    page = client.get(reverse("staff:cashier-order", args=[order_id])).content.decode()
+    option = f'value="{PROVIDER_OF_KIND[kind]}"'
+    if allowed:
+        assert option in page
+        return
+    assert option not in page
+    response = api.post(
+        f"{SALES}{order_id}/collect/", {"method": PROVIDER_OF_KIND[kind], "reference": "123456"}, format="json"
+    )
+    assert response.status_code == 403 and "You may not collect with" in response.json()["detail"]
+    assert not Payment.objects.filter(order_id=order_id).exists()
