@@ -244,6 +244,7 @@ class ProductHitSerializer(serializers.Serializer):
     barcode = serializers.CharField()
     price = serializers.DecimalField(**MONEY)
     on_shelf = serializers.IntegerField()
+    exact = serializers.BooleanField(help_text=_("The query is this product's barcode or SKU (a scan)."))
 
 
 class EnrolSerializer(serializers.Serializer):

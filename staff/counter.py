@@ -182,6 +182,7 @@ def products_search(*, site, query: str, limit: int = 20) -> list[dict]:
         .distinct()
         .order_by("name")[:limit]
     )
+    exact = product_find(query)
     shelf = shelf_of(site)
     stock = dict(
         StockLevel.objects.filter(location=shelf, product__in=[p.pk for p in found]).values_list(
@@ -196,6 +197,7 @@ def products_search(*, site, query: str, limit: int = 20) -> list[dict]:
             "barcode": product.barcode,
             "price": str(product.sale_price),
             "on_shelf": stock.get(product.pk, 0),
+            "exact": exact is not None and exact.pk == product.pk,
         }
         for product in found
     ]

@@ -148,20 +148,20 @@
     }
   }
 
+  // One request per scan: the search answers exact barcode/SKU matches first-class, so a scan
+  // adds at once and a name shows the choices (no 404s for the console to report).
   async function lookup(code) {
     try {
-      const found = await get("scan", { code });
-      if (found.status === 400) {
-        say(Object.values(found.body).flat().join(" ")); // e.g. choose a store first
-        return;
-      }
-      if (found.ok) {
-        results.replaceChildren();
-        add(found.body);
-        return;
-      }
       const search = await get("products", { q: code });
-      if (search.ok && search.body.length) {
+      if (!search.ok) {
+        say(Object.values(search.body).flat().join(" ") || labels.offline);
+        return;
+      }
+      const exact = search.body.find((product) => product.exact);
+      if (exact) {
+        results.replaceChildren();
+        add(exact);
+      } else if (search.body.length) {
         showResults(search.body);
         say("");
       } else {
