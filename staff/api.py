@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
@@ -197,12 +198,32 @@ class SaleLineSerializer(serializers.Serializer):
         return data
 
 
+def _member_by_phone(phone: str):
+    """The active member with this phone (what the till asks for), None for an empty one."""
+    from members.services import phone_normalise
+
+    phone = (phone or "").strip()
+    if not phone:
+        return None
+    try:
+        normalised = phone_normalise(phone)
+    except DjangoValidationError:
+        raise serializers.ValidationError(_("Enter a valid phone number.")) from None
+    customer = Customer.objects.filter(phone__in=[normalised, phone], is_active=True).first()
+    if customer is None:
+        raise serializers.ValidationError(_("No member with this phone number."))
+    return customer
+
+
 class SaleSerializer(serializers.Serializer):
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
     lines = SaleLineSerializer(many=True, allow_empty=False)
-    customer = serializers.PrimaryKeyRelatedField(
-        queryset=Customer.objects.filter(is_active=True), required=False, allow_null=True, default=None
+    customer_phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, default="", help_text=_("The member's phone, if any.")
     )
+
+    def validate_customer_phone(self, phone):
+        return _member_by_phone(phone)
 
 
 class DiscountLineSerializer(serializers.Serializer):
@@ -255,7 +276,7 @@ class EnrolSerializer(serializers.Serializer):
 
 class PointsAdjustSerializer(serializers.Serializer):
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
-    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.filter(is_active=True))
+    phone = serializers.CharField(max_length=32, help_text=_("The member's phone."))
     points = serializers.IntegerField()
     reason = serializers.CharField(max_length=255)
 
@@ -393,7 +414,7 @@ class CounterOrderViewSet(ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
             actor=request.user,
             site=serializer.validated_data["site"],
             lines=lines,
-            customer=serializer.validated_data["customer"],
+            customer=serializer.validated_data["customer_phone"],
         )
         order = self.get_queryset().get(pk=order.pk)
         return Response(CounterOrderSerializer(order).data, status=status.HTTP_201_CREATED)
@@ -500,10 +521,11 @@ class TillMembersViewSet(viewsets.ViewSet):
         _need(request, "staff.use_cashier")
         serializer = PointsAdjustSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        entry = counter.member_points_adjust(actor=request.user, **data)
-        data["customer"].refresh_from_db(fields=["points"])
-        return Response({"entry": entry.pk, "points": data["customer"].points}, status=201)
+        data = dict(serializer.validated_data)
+        customer = _member_by_phone(data.pop("phone"))
+        entry = counter.member_points_adjust(actor=request.user, customer=customer, **data)
+        customer.refresh_from_db(fields=["points"])
+        return Response({"entry": entry.pk, "points": customer.points}, status=201)
 
 
 # --- Shifts ----------------------------------------------------------------------------------

@@ -165,3 +165,24 @@ def test_a_returned_item_goes_where_the_clerk_says(world, api, client, goods):
     )
     assert too_many.status_code == 400 and "Only 1" in str(too_many.json()) and _shelf(world, tea) == 3
     assert Order.objects.get(pk=order_id).refunded_amount == D("8.00")
+
+
+def test_the_member_discount_is_a_line_of_its_own(world, api, client, goods):
+    from members.models import MemberLevel
+    from tests.factories import CustomerFactory
+
+    MemberLevel.objects.create(level=2, name="Gold", min_spend=D("0"), discount_percent=D("10"))
+    member = CustomerFactory(level=2, home_region=world.east)
+    tea = goods[0]
+    response = api.post(
+        SALES,
+        {"site": world.east_store.pk, "customer_phone": member.phone, "lines": [{"product": tea.pk, "quantity": 5}]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["discounts"] == [{"kind": "member", "description": "Member discount (Gold)", "amount": "-2.00"}]
+    assert (body["subtotal"], body["total"]) == ("20.00", "18.00")
+    client.force_login(world.clerk)
+    page = client.get(reverse("staff:cashier-order", args=[body["id"]])).content.decode()
+    assert 'data-discount="member"' in page and "Member discount (Gold)" in page
