@@ -264,3 +264,47 @@ def test_each_method_switch_shows_and_takes_only_what_is_allowed(world, client, 
     )
     assert response.status_code == 403 and "You may not collect with" in response.json()["detail"]
     assert not Payment.objects.filter(order_id=order_id).exists()
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_collect_switch(world, client, allowed):
+    api = _clerk(world, can_collect=allowed)
+    response = _service_sale(api, world)
+    client.force_login(world.clerk)
+    page = client.get(reverse("staff:cashier")).content.decode()
+    if allowed:
+        assert response.status_code == 201 and 'id="till-form"' in page
+    else:
+        assert response.status_code == 403 and "You may not collect payments." in response.json()["detail"]
+        assert not Order.objects.exists() and 'id="till-form"' not in page and 'id="sale-form"' not in page
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_refund_switch_covers_returns(world, client, allowed):
+    from tests.factories import ProductFactory, stock_shelf
+
+    tea = ProductFactory(name="Oolong", sale_price=D("6.00"))
+    stock_shelf(world.east_store, tea, 2)
+    api = _clerk(world, can_refund=True)
+    order_id = api.post(SALES, {"site": world.east_store.pk, "lines": [{"product": tea.pk}]}, format="json").json()[
+        "id"
+    ]
+    assert (
+        api.post(f"{SALES}{order_id}/collect/", {"method": "card", "reference": "R"}, format="json").status_code == 200
+    )
+    StaffProfile.objects.filter(user=world.clerk).update(can_refund=allowed)
+    world.clerk.__dict__.pop("_staff_profile", None)  # a new request reads the profile afresh
+    line = Order.objects.get(pk=order_id).lines.get()
+    response = api.post(
+        f"{SALES}{order_id}/return/",
+        {"line": line.pk, "quantity": 1, "destination": "shelf", "reason": "Wrong tea"},
+        format="json",
+    )
+    client.force_login(world.clerk)
+    page = client.get(reverse("staff:cashier-order", args=[order_id])).content.decode()
+    if allowed:
+        assert response.status_code == 201 and Order.objects.get(pk=order_id).refunded_amount == D("6.00")
+    else:
+        assert response.status_code == 403 and "You may not refund." in response.json()["detail"]
+        assert Order.objects.get(pk=order_id).refunded_amount == 0
+        assert "return-form" not in page and 'id="refund-form"' not in page
