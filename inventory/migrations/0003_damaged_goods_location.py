@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0002_low_since'),
+        ("inventory", "0002_low_since"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='stocklocation',
-            name='kind',
-            field=models.CharField(choices=[('warehouse', 'Warehouse'), ('shelf', 'Store shelf'), ('slot', 'Machine slot'), ('compartment', 'Locker compartment'), ('vehicle', 'Service vehicle'), ('damaged', 'Damaged goods')], max_length=20, verbose_name='kind'),
+            model_name="stocklocation",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("warehouse", "Warehouse"),
+                    ("shelf", "Store shelf"),
+                    ("slot", "Machine slot"),
+                    ("compartment", "Locker compartment"),
+                    ("vehicle", "Service vehicle"),
+                    ("damaged", "Damaged goods"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]
