@@ -22,6 +22,7 @@ class StockLocation(models.Model):
         SLOT = "slot", _("Machine slot")
         COMPARTMENT = "compartment", _("Locker compartment")
         VEHICLE = "vehicle", _("Service vehicle")
+        DAMAGED = "damaged", _("Damaged goods")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=120)

@@ -88,3 +88,36 @@ def promotion_on_order_changed(change) -> None:
         PromotionUse.objects.filter(order_id=change.order_id, status=PromotionUse.Status.APPLIED).update(
             status=PromotionUse.Status.RELEASED
         )
+
+
+DISCOUNT_ACTIONS = ("promotion.applied", "member.discount", "coupon.applied")
+
+
+def discount_lines(order: Order) -> list[dict]:
+    """The order's discounts as lines of their own (what the receipt prints under the goods):
+    one per promotion, member benefit or coupon, read from the operation log that recorded each.
+    They add up to `order.discount_total`, which stays the single figure totals are built from."""
+    from django.utils.translation import gettext as _
+
+    from members.models import MemberLevel
+
+    events = [e for e in order.events.all() if e.action in DISCOUNT_ACTIONS and (e.data or {}).get("discount")]
+    promotion_names = dict(
+        Promotion.objects.filter(
+            pk__in=[e.data.get("promotion") for e in events if e.data.get("promotion")]
+        ).values_list("pk", "name")
+    )
+    level_names = dict(MemberLevel.objects.values_list("level", "name"))
+    lines = []
+    for event in events:
+        data = event.data
+        if event.action == "promotion.applied":
+            label = promotion_names.get(data.get("promotion")) or _("Promotion")
+        elif event.action == "member.discount":
+            label = _("Member discount (%(level)s)") % {"level": level_names.get(data.get("level"), data.get("level"))}
+        else:
+            label = _("Coupon %(code)s") % {"code": data.get("coupon", "")}
+        lines.append(
+            {"kind": event.action.split(".")[0], "description": str(label), "amount": -Decimal(data["discount"])}
+        )
+    return lines

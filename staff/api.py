@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from catalog.models import Product
 from core.api import ScopedMixin, router
 from core.models import Notification, Site
+from members.models import Customer
 from orders.api import OrderDetailSerializer, PaymentSerializer, RefundSerializer
 from orders.models import Order, OrderKind
 from staff import counter
 from staff.anomalies import alert_acknowledge
-from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile, User
+from staff.models import COLLECT_KINDS, AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile, User
 from staff.roles import CLERK, STORE_MANAGER
 from staff.services import PROFILE_FIELDS, clerk_create, staff_profile_update, staff_set_active
 
@@ -54,6 +57,7 @@ def _need(request, permission: str) -> None:
 
 # --- Clerks ----------------------------------------------------------------------------------
 class StaffProfileSerializer(serializers.ModelSerializer):
+    collect_methods = serializers.ListField(child=serializers.ChoiceField(choices=COLLECT_KINDS), read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
     name = serializers.CharField(source="user.get_full_name", read_only=True)
     phone = serializers.CharField(source="user.phone", read_only=True)
@@ -68,6 +72,9 @@ class StaffProfileSerializer(serializers.ModelSerializer):
 
 class StaffProfileUpdateSerializer(serializers.ModelSerializer):
     sites = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all(), many=True, required=False)
+    collect_methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=COLLECT_KINDS), required=False, allow_empty=True
+    )
 
     class Meta:
         model = StaffProfile
@@ -96,6 +103,19 @@ class ClerkCreateSerializer(serializers.Serializer):
     reports = serializers.ChoiceField(choices=StaffProfile.Reports.choices, default=StaffProfile.Reports.OWN)
     can_manage_members = serializers.BooleanField(default=False)
     can_change_settings = serializers.BooleanField(default=False)
+    collect_methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=COLLECT_KINDS),
+        required=False,
+        allow_empty=True,
+        default=list(COLLECT_KINDS),
+    )
+    collect_limit = serializers.DecimalField(
+        **MONEY, required=False, allow_null=True, default=None, min_value=Decimal("0")
+    )
+    collect_daily_limit = serializers.DecimalField(
+        **MONEY, required=False, allow_null=True, default=None, min_value=Decimal("0")
+    )
+    can_sell_services = serializers.BooleanField(default=True)
 
 
 class DecisionReasonSerializer(serializers.Serializer):
@@ -158,14 +178,107 @@ class StaffProfileViewSet(ViewScopedMixin, mixins.UpdateModelMixin, viewsets.Rea
 
 # --- The counter -----------------------------------------------------------------------------
 class SaleLineSerializer(serializers.Serializer):
-    description = serializers.CharField(max_length=200)
-    unit_price = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    """A catalog product (by id, or the barcode/SKU a scanner typed), or a free-text line (a
+    service: description and price, for clerks allowed to sell outside the catalog)."""
+
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.filter(is_active=True), required=False, allow_null=True, default=None
+    )
+    barcode = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    unit_price = serializers.DecimalField(
+        **MONEY, min_value=Decimal("0.01"), required=False, allow_null=True, default=None
+    )
     quantity = serializers.IntegerField(min_value=1, max_value=999, default=1)
+
+    def validate(self, data):
+        if data["product"] is None and not data["barcode"].strip():
+            if not data["description"].strip() or data["unit_price"] is None:
+                raise serializers.ValidationError(_("Give a product, a barcode, or a description with a price."))
+        return data
+
+
+def _member_by_phone(phone: str):
+    """The active member with this phone (what the till asks for), None for an empty one."""
+    from members.services import phone_normalise
+
+    phone = (phone or "").strip()
+    if not phone:
+        return None
+    try:
+        normalised = phone_normalise(phone)
+    except DjangoValidationError:
+        raise serializers.ValidationError(_("Enter a valid phone number.")) from None
+    customer = Customer.objects.filter(phone__in=[normalised, phone], is_active=True).first()
+    if customer is None:
+        raise serializers.ValidationError(_("No member with this phone number."))
+    return customer
 
 
 class SaleSerializer(serializers.Serializer):
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
     lines = SaleLineSerializer(many=True, allow_empty=False)
+    customer_phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, default="", help_text=_("The member's phone, if any.")
+    )
+
+    def validate_customer_phone(self, phone):
+        return _member_by_phone(phone)
+
+
+class DiscountLineSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY)
+
+
+class CounterOrderSerializer(OrderDetailSerializer):
+    """The order with its discounts as lines of their own (promotions, member benefit, coupons)."""
+
+    discounts = serializers.SerializerMethodField()
+
+    class Meta(OrderDetailSerializer.Meta):
+        fields = [*OrderDetailSerializer.Meta.fields, "discounts"]
+
+    @extend_schema_field(DiscountLineSerializer(many=True))
+    def get_discounts(self, order):
+        from members.promotions import discount_lines
+
+        return DiscountLineSerializer(discount_lines(order), many=True).data
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class ReturnSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1, max_value=999, default=1)
+    destination = serializers.ChoiceField(choices=counter.RETURN_DESTINATIONS)
+    reason = serializers.CharField(max_length=255)
+
+
+class ProductHitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    sku = serializers.CharField()
+    barcode = serializers.CharField()
+    price = serializers.DecimalField(**MONEY)
+    on_shelf = serializers.IntegerField()
+    exact = serializers.BooleanField(help_text=_("The query is this product's barcode or SKU (a scan)."))
+
+
+class EnrolSerializer(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
+    phone = serializers.CharField(max_length=20)
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class PointsAdjustSerializer(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
+    phone = serializers.CharField(max_length=32, help_text=_("The member's phone."))
+    points = serializers.IntegerField()
+    reason = serializers.CharField(max_length=255)
 
 
 class CollectSerializer(serializers.Serializer):
@@ -179,6 +292,7 @@ class CollectSerializer(serializers.Serializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["method"].choices = [code for code, _label in counter.counter_methods()]
+        # The clerk's own method switches are enforced (and a refusal logged) by counter_collect.
 
 
 class CollectionSerializer(serializers.Serializer):
@@ -220,10 +334,11 @@ class RefundOutcomeSerializer(serializers.Serializer):
 
 
 class CounterOrderViewSet(ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
-    """Counter orders of the caller's stores: walk-in sales, collecting, refund requests."""
+    """Counter orders of the caller's stores: walk-in sales of catalog products (scanned or
+    searched) and services, collecting, voiding an unpaid sale, returns and refund requests."""
 
     queryset = Order.objects.filter(kind=OrderKind.COUNTER)
-    serializer_class = OrderDetailSerializer
+    serializer_class = CounterOrderSerializer
     select_related = ("customer",)
 
     def get_queryset(self):
@@ -238,7 +353,48 @@ class CounterOrderViewSet(ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
         _need(request, "staff.use_cashier")
         return self.get_object()
 
-    @extend_schema(request=SaleSerializer, responses={201: OrderDetailSerializer})
+    def _site(self, request) -> Site:
+        try:
+            site_id = int(request.query_params.get("site", ""))
+        except ValueError:
+            raise exceptions.ValidationError({"site": [_("Choose a store.")]}) from None
+        site = Site.objects.restrict(request.user, "view").filter(pk=site_id).first()
+        if site is None:
+            raise exceptions.ValidationError({"site": [_("Choose one of your stores.")]})
+        return site
+
+    @extend_schema(
+        parameters=[OpenApiParameter("site", int, required=True), OpenApiParameter("q", str, required=True)],
+        responses=ProductHitSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"])
+    def products(self, request):
+        """Search the catalog by name, SKU or barcode, with what is on the store's shelf."""
+        _need(request, "staff.use_cashier")
+        site = self._site(request)
+        hits = counter.products_search(site=site, query=request.query_params.get("q", ""))
+        return Response(ProductHitSerializer(hits, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("site", int, required=True), OpenApiParameter("code", str, required=True)],
+        responses=ProductHitSerializer,
+    )
+    @action(detail=False, methods=["get"])
+    def scan(self, request):
+        """The product a scanned barcode (or a typed SKU) names; 404 with a message if none."""
+        _need(request, "staff.use_cashier")
+        site = self._site(request)
+        code = request.query_params.get("code", "").strip()
+        product = counter.product_find(code)
+        if product is None:
+            return Response(
+                {"detail": _("No product has the barcode or SKU %(code)s.") % {"code": code}},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        hits = [hit for hit in counter.products_search(site=site, query=product.sku) if hit["id"] == product.pk]
+        return Response(ProductHitSerializer(hits[0]).data)
+
+    @extend_schema(request=SaleSerializer, responses={201: CounterOrderSerializer})
     def create(self, request):
         _need(request, "staff.use_cashier")
         _need(request, "orders.add_order")
@@ -246,12 +402,22 @@ class CounterOrderViewSet(ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         lines = [
             counter.SaleLine(
-                product=None, description=line["description"], unit_price=line["unit_price"], quantity=line["quantity"]
+                product=line["product"],
+                code=line["barcode"],
+                description=line["description"],
+                unit_price=line["unit_price"],
+                quantity=line["quantity"],
             )
             for line in serializer.validated_data["lines"]
         ]
-        order = counter.counter_sale_create(actor=request.user, site=serializer.validated_data["site"], lines=lines)
-        return Response(OrderDetailSerializer(order).data, status=status.HTTP_201_CREATED)
+        order = counter.counter_sale_create(
+            actor=request.user,
+            site=serializer.validated_data["site"],
+            lines=lines,
+            customer=serializer.validated_data["customer_phone"],
+        )
+        order = self.get_queryset().get(pk=order.pk)
+        return Response(CounterOrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CollectSerializer, responses=CollectionSerializer)
     @action(detail=True, methods=["post"])
@@ -262,6 +428,37 @@ class CounterOrderViewSet(ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         collection = counter.counter_collect(actor=request.user, order=order, **serializer.validated_data)
         return Response(CollectionSerializer({"payment": collection.payment, "change": collection.change}).data)
+
+    @extend_schema(request=VoidSerializer, responses=CounterOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """Cancel an unpaid sale with a reason; its products go back on the shelf."""
+        order = self._counter_order(request, pk)
+        serializer = VoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        counter.counter_void(actor=request.user, order=order, reason=serializer.validated_data["reason"])
+        return Response(CounterOrderSerializer(self.get_queryset().get(pk=order.pk)).data)
+
+    @extend_schema(request=ReturnSerializer, responses={201: RefundOutcomeSerializer, 202: RefundOutcomeSerializer})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_line(self, request, pk=None):
+        """Items of a paid line come back: onto the shelf or into damaged goods; the line's share
+        is refunded within the clerk's limits (201) or waits for approval (202)."""
+        order = self._counter_order(request, pk)
+        _need(request, "orders.add_refund")
+        serializer = ReturnSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        outcome = counter.counter_return(
+            actor=request.user,
+            order=order,
+            line_id=data["line"],
+            quantity=data["quantity"],
+            destination=data["destination"],
+            reason=data["reason"],
+        )
+        body = RefundOutcomeSerializer({"refund": outcome.refund, "approval": outcome.approval}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED if outcome.needs_approval else status.HTTP_201_CREATED)
 
     @extend_schema(
         request=RefundRequestSerializer, responses={201: RefundOutcomeSerializer, 202: RefundOutcomeSerializer}
@@ -277,6 +474,58 @@ class CounterOrderViewSet(ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
         outcome = counter.refund_request(actor=request.user, order=order, **serializer.validated_data)
         body = RefundOutcomeSerializer({"refund": outcome.refund, "approval": outcome.approval}).data
         return Response(body, status=status.HTTP_202_ACCEPTED if outcome.needs_approval else status.HTTP_201_CREATED)
+
+
+class StoreHoursSerializer(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
+    opening_time = serializers.TimeField(allow_null=True)
+    closing_time = serializers.TimeField(allow_null=True)
+
+
+class TillSettingsViewSet(viewsets.ViewSet):
+    """The store's settings changed from the till (the clerk's "settings" switch)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=StoreHoursSerializer, responses=StoreHoursSerializer)
+    @action(detail=False, methods=["post"])
+    def hours(self, request):
+        _need(request, "staff.use_cashier")
+        serializer = StoreHoursSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        site = counter.store_hours_set(actor=request.user, **serializer.validated_data)
+        return Response(
+            StoreHoursSerializer(
+                {"site": site, "opening_time": site.opening_time, "closing_time": site.closing_time}
+            ).data
+        )
+
+
+class TillMembersViewSet(viewsets.ViewSet):
+    """Member management at the till (the clerk's "members" switch): enrol, adjust points."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=EnrolSerializer, responses={201: None})
+    @action(detail=False, methods=["post"])
+    def enrol(self, request):
+        _need(request, "staff.use_cashier")
+        serializer = EnrolSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        customer = counter.member_enrol(actor=request.user, **serializer.validated_data)
+        return Response({"id": customer.pk, "phone": customer.phone, "name": customer.name}, status=201)
+
+    @extend_schema(request=PointsAdjustSerializer, responses={201: None})
+    @action(detail=False, methods=["post"])
+    def points(self, request):
+        _need(request, "staff.use_cashier")
+        serializer = PointsAdjustSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        customer = _member_by_phone(data.pop("phone"))
+        entry = counter.member_points_adjust(actor=request.user, customer=customer, **data)
+        customer.refresh_from_db(fields=["points"])
+        return Response({"entry": entry.pk, "points": customer.points}, status=201)
 
 
 # --- Shifts ----------------------------------------------------------------------------------
@@ -415,8 +664,46 @@ class StaffAlertViewSet(DecisionActionsMixin, ViewScopedMixin, viewsets.ReadOnly
         return Response(StaffAlertSerializer(alert_acknowledge(actor=request.user, alert=self.get_object())).data)
 
 
+class PerformanceRowSerializer(serializers.Serializer):
+    clerk = serializers.CharField()
+    user = serializers.IntegerField(source="user.pk")
+    collections = serializers.IntegerField()
+    collected_amount = serializers.DecimalField(**MONEY)
+    refunds = serializers.IntegerField()
+    refunded_amount = serializers.DecimalField(**MONEY)
+    voids = serializers.IntegerField()
+
+
+class PerformanceViewSet(viewsets.ViewSet):
+    """Clerk performance over a period: a clerk with "own" reports sees their own row, with
+    "store" reports their stores' clerks, without reports nothing (403)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str), OpenApiParameter("site", int)],
+        responses=PerformanceRowSerializer(many=True),
+    )
+    def list(self, request):
+        _need(request, "staff.view_performance")
+        from staff.forms import PeriodForm
+        from staff.selectors import performance_rows
+        from staff.views import _period
+
+        form = PeriodForm(request.query_params or None, user=request.user)
+        if form.is_bound and not form.is_valid():
+            raise exceptions.ValidationError(form.errors)
+        start, end = _period(form)
+        site = form.cleaned_data.get("site") if form.is_bound else None
+        rows = performance_rows(viewer=request.user, start=start, end=end, site=site)
+        return Response(PerformanceRowSerializer(rows, many=True).data)
+
+
 router.register("staff-profiles", StaffProfileViewSet)
+router.register("clerk-performance", PerformanceViewSet, basename="clerk-performance")
 router.register("counter-orders", CounterOrderViewSet, basename="counter-order")
+router.register("till-members", TillMembersViewSet, basename="till-member")
+router.register("till-settings", TillSettingsViewSet, basename="till-settings")
 router.register("shifts", ShiftViewSet)
 router.register("refund-approvals", RefundApprovalViewSet)
 router.register("anomaly-rules", AnomalyRuleViewSet)

@@ -19,9 +19,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.services import notification_send
-from orders.models import ZERO, Channel, Order, OrderKind, Payment, Refund
+from inventory.models import StockLevel, StockLocation
+from inventory.services import InsufficientStock, stock_move
+from inventory.services import level_for as stock_level_for
+from orders.models import ZERO, Channel, Order, OrderKind, OrderStatus, Payment, Refund
 from orders.payments import provider_get
-from orders.services import LineSpec, money, order_create, order_note, payment_collect, refund_create
+from orders.services import (
+    LineSpec,
+    lock_order,
+    money,
+    order_create,
+    order_note,
+    order_transition,
+    payment_collect,
+    refund_create,
+)
 from staff import policies
 from staff.models import RefundApproval, Shift, StaffProfile, User
 from staff.roles import PLATFORM_ADMIN, REGIONAL_ADMIN, STORE_MANAGER
@@ -113,24 +125,129 @@ def _manages(user, site) -> bool:
 # --- Sales and collections -------------------------------------------------------------------
 @dataclass
 class SaleLine:
+    """A line of a walk-in sale: a catalog product (by object or a scanned code), or a free-text
+    line (a service) with a typed price, which needs the SELL_SERVICES switch."""
+
     product: object | None
     quantity: int = 1
     description: str = ""
     unit_price: Decimal | None = None
+    code: str = ""
+
+
+def product_find(code: str):
+    """The active product a scanned or typed code names: its barcode, an extra barcode or its SKU."""
+    from catalog.models import Product
+
+    code = (code or "").strip()
+    if not code:
+        return None
+    products = Product.objects.filter(is_active=True)
+    return (
+        products.filter(barcode=code).first()
+        or products.filter(barcodes__code=code).first()
+        or products.filter(sku__iexact=code).first()
+    )
+
+
+def shelf_of(site):
+    """The store's shelf: the stock location the till sells from (one per store, made on first use)."""
+    return _location(site, StockLocation.Kind.SHELF, _("Shelf"))
+
+
+def damaged_of(site):
+    """Where returned goods that cannot be sold again go."""
+    return _location(site, StockLocation.Kind.DAMAGED, _("Damaged goods"))
+
+
+def _location(site, kind, name):
+    location = (
+        StockLocation.objects.filter(site=site, kind=kind, device__isnull=True, is_active=True).order_by("pk").first()
+    )
+    if location is None:
+        location = StockLocation.objects.create(site=site, kind=kind, name=str(name)[:120])
+    return location
+
+
+def products_search(*, site, query: str, limit: int = 20) -> list[dict]:
+    """Products for the till's search box, by name, SKU or barcode, with what is on the shelf."""
+    from catalog.models import Product
+
+    query = (query or "").strip()
+    if not query:
+        return []
+    found = (
+        Product.objects.filter(is_active=True)
+        .filter(Q(name__icontains=query) | Q(sku__iexact=query) | Q(barcode=query) | Q(barcodes__code=query))
+        .distinct()
+        .order_by("name")[:limit]
+    )
+    exact = product_find(query)
+    shelf = shelf_of(site)
+    stock = dict(
+        StockLevel.objects.filter(location=shelf, product__in=[p.pk for p in found]).values_list(
+            "product_id", "quantity"
+        )
+    )
+    return [
+        {
+            "id": product.pk,
+            "name": product.name,
+            "sku": product.sku,
+            "barcode": product.barcode,
+            "price": str(product.sale_price),
+            "on_shelf": stock.get(product.pk, 0),
+            "exact": exact is not None and exact.pk == product.pk,
+        }
+        for product in found
+    ]
+
+
+def _resolve(lines: list[SaleLine], actor, site) -> list[SaleLine]:
+    """Scanned codes become products; the same product twice becomes one line (scan twice, two of it)."""
+    merged: dict[int, SaleLine] = {}
+    result: list[SaleLine] = []
+    for index, line in enumerate(lines, start=1):
+        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int) or line.quantity < 1:
+            raise ValidationError({"lines": _("Line %(n)d: the quantity must be at least 1.") % {"n": index}})
+        product = line.product
+        if product is None and line.code:
+            product = product_find(line.code)
+            if product is None:
+                raise ValidationError(
+                    {"lines": _("No product has the barcode or SKU %(code)s.") % {"code": line.code.strip()}},
+                    code="unknown_barcode",
+                )
+        if product is not None:
+            if not product.is_active:
+                raise ValidationError({"lines": _("%(product)s is no longer sold.") % {"product": product}})
+            if product.pk in merged:
+                merged[product.pk].quantity += line.quantity
+                continue
+            merged[product.pk] = SaleLine(product=product, quantity=line.quantity)
+            result.append(merged[product.pk])
+            continue
+        policies.require(actor, policies.SELL_SERVICES, site)
+        result.append(line)
+    return result
 
 
 def counter_sale_create(*, actor, site, lines: list[SaleLine], customer=None, note: str = "") -> Order:
-    """A walk-in sale at the counter: a COUNTER order for the listed products or amounts."""
+    """A walk-in sale at the counter: a COUNTER order for catalog products (priced from the catalog,
+    taken off the store's shelf in the same transaction, never below zero) and free-text lines.
+    Promotions and the member's discount are applied before anything is paid."""
     policies.require(actor, policies.COLLECT, site)
+    lines = _resolve(list(lines), actor, site)
     specs = []
     for index, line in enumerate(lines, start=1):
-        if line.quantity < 1:
-            raise ValidationError({"lines": _("Line %(n)d: the quantity must be at least 1.") % {"n": index}})
-        price = line.unit_price if line.unit_price is not None else getattr(line.product, "sale_price", None)
+        if line.product is not None:
+            price = line.product.sale_price
+        else:
+            price = line.unit_price
         if price is None or money(price) <= 0:
             raise ValidationError({"lines": _("Line %(n)d: enter a price above zero.") % {"n": index}})
-        description = line.description or (str(line.product) if line.product else "")
-        if not description.strip():
+        description = str(line.product) if line.product else line.description
+        if not (description or "").strip():
             raise ValidationError({"lines": _("Line %(n)d: describe what is sold.") % {"n": index}})
         specs.append(
             LineSpec(
@@ -143,26 +260,139 @@ def counter_sale_create(*, actor, site, lines: list[SaleLine], customer=None, no
         )
     if not specs:
         raise ValidationError({"lines": _("Add at least one item.")})
-    order = order_create(
-        kind=OrderKind.COUNTER,
-        actor=actor,
-        site=site,
-        customer=customer,
-        channel=Channel.COUNTER,
-        lines=specs,
-    )
-    if note:
-        Order.objects.filter(pk=order.pk).update(note=note)
     from members.promotions import promotions_apply
 
-    if promotions_apply(order=order, actor=actor):
-        order.refresh_from_db()
+    with transaction.atomic():
+        order = order_create(
+            kind=OrderKind.COUNTER,
+            actor=actor,
+            site=site,
+            customer=customer,
+            channel=Channel.COUNTER,
+            lines=specs,
+            note=note,
+        )
+        sold = [spec for spec in specs if spec.product is not None]
+        if sold:
+            shelf = shelf_of(site)
+            for spec in sorted(sold, key=lambda spec: spec.product.pk):  # one lock order for every till
+                level = stock_level_for(location=shelf, product=spec.product)
+                try:
+                    stock_move(level=level, quantity=-spec.quantity, reason="sale", actor=actor, reference=order.number)
+                except InsufficientStock:
+                    left = StockLevel.objects.filter(pk=level.pk).values_list("quantity", flat=True).first() or 0
+                    raise ValidationError(
+                        {
+                            "lines": _("Only %(left)d of %(product)s left on the shelf; %(wanted)d asked for.")
+                            % {"left": left, "product": spec.product, "wanted": spec.quantity}
+                        },
+                        code="not_enough_stock",
+                    ) from None
+        promotions_apply(order=order, actor=actor)
+    order.refresh_from_db()
     return order
 
 
-def counter_methods() -> list[tuple[str, str]]:
-    """What a till can take: in-person methods (cash, the card terminal) and providers that show
-    the customer a QR code to pay with their phone."""
+def _stock_back(order: Order, actor, *, line_quantities: list[tuple], location, reason: str) -> None:
+    for line, quantity in line_quantities:
+        level = stock_level_for(location=location, product=line.product)
+        stock_move(level=level, quantity=quantity, reason=reason, actor=actor, reference=order.number)
+
+
+def counter_void(*, actor, order: Order, reason: str) -> Order:
+    """Cancel an unpaid counter order, with the reason; what it took off the shelf goes back."""
+    order = Order.objects.select_related("site", "region").get(pk=order.pk)
+    policies.require(actor, policies.COLLECT, order.site, obj=order)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the order is voided.")})
+    with transaction.atomic():
+        locked = lock_order(order)
+        if locked.kind != OrderKind.COUNTER:
+            raise ValidationError(_("Only counter sales are voided here."))
+        if locked.status != OrderStatus.NEW or locked.paid_amount > 0:
+            raise ValidationError(_("Only an unpaid order can be voided; refund a paid one."))
+        if Payment.objects.filter(order=locked, status=Payment.Status.PENDING).exists():
+            raise ValidationError(_("A payment is still waiting for the customer; wait for it or let it expire."))
+        order_transition(
+            order=locked,
+            to_status=OrderStatus.CANCELLED,
+            actor=actor,
+            reason=reason[:255],
+            action="voided",
+            locked=True,
+        )
+        lines = [(line, line.quantity) for line in locked.lines.filter(product__isnull=False).select_related("product")]
+        if lines and locked.site_id:
+            _stock_back(locked, actor, line_quantities=lines, location=shelf_of(locked.site), reason="return")
+    return locked
+
+
+RETURN_DESTINATIONS = ("shelf", "damaged")
+
+
+def returned_quantity(order: Order, line) -> int:
+    return sum(
+        int(event.data.get("quantity", 0))
+        for event in order.events.filter(action="line.returned")
+        if event.data.get("line") == line.pk
+    )
+
+
+def counter_return(*, actor, order: Order, line_id: int, quantity: int, destination: str, reason: str) -> RefundOutcome:
+    """A customer brings back part of a paid line: the items go back on the shelf or into the
+    damaged-goods location (the clerk chooses), and the line's share of what was paid is refunded
+    under the clerk's refund limits (above them it waits for approval, as any refund)."""
+    order = Order.objects.select_related("site", "region").get(pk=order.pk)
+    policies.require(actor, policies.REFUND, order.site, obj=order)
+    if destination not in RETURN_DESTINATIONS:
+        raise ValidationError({"destination": _("Choose where the items go: the shelf or damaged goods.")})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the items are returned.")})
+    line = order.lines.select_related("product").filter(pk=line_id).first()
+    if line is None:
+        raise ValidationError({"line": _("This order has no such line.")})
+    if line.product_id is None:
+        raise ValidationError({"line": _("Only catalog products are returned; refund a service instead.")})
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise ValidationError({"quantity": _("Return at least one item.")})
+    if order.paid_amount <= 0 or order.site is None:
+        raise ValidationError(_("Only a paid store order takes returns."))
+    with transaction.atomic():
+        locked = lock_order(order)
+        left = line.quantity - returned_quantity(locked, line)
+        if quantity > left:
+            raise ValidationError({"quantity": _("Only %(left)d of this line can still be returned.") % {"left": left}})
+        share = line.unit_price * quantity
+        if locked.subtotal > 0 and locked.total != locked.subtotal:
+            share = share * locked.total / locked.subtotal
+        amount = min(money(share), locked.refundable_amount)
+        location = shelf_of(locked.site) if destination == "shelf" else damaged_of(locked.site)
+        _stock_back(locked, actor, line_quantities=[(line, quantity)], location=location, reason="return")
+        outcome = RefundOutcome()
+        if amount > 0:
+            outcome = refund_request(actor=actor, order=locked, amount=amount, reason=reason)
+        order_note(
+            order=locked,
+            actor=actor,
+            action="line.returned",
+            reason=reason.strip()[:255],
+            data={
+                "line": line.pk,
+                "quantity": quantity,
+                "destination": destination,
+                "amount": str(amount),
+                "refund": outcome.refund.pk if outcome.refund else None,
+                "approval": outcome.approval.pk if outcome.approval else None,
+            },
+        )
+    return outcome
+
+
+def counter_methods(user=None) -> list[tuple[str, str]]:
+    """What a till can take: in-person methods (cash, the card terminal), providers that show the
+    customer a QR code to pay with their phone, and the member's wallet and points. With `user`,
+    only the kinds their profile allows (seed 004: cash, card, QR, wallet, points per clerk)."""
     methods = []
     from orders.payments import provider_choices
 
@@ -173,8 +403,57 @@ def counter_methods() -> list[tuple[str, str]]:
             or getattr(provider, "shows_qr", False)
             or getattr(provider, "at_counter", False)
         ):
-            methods.append((code, label))
+            if user is None or policies.may_collect_with(user, code):
+                methods.append((code, label))
     return methods
+
+
+def collected_today_by(user) -> Decimal:
+    """What `user` collected today (succeeded, or pending with the customer)."""
+    total = Payment.objects.filter(
+        collected_by=user,
+        status__in=[Payment.Status.SUCCEEDED, Payment.Status.PENDING],
+        created_at__gte=_day_start(),
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or ZERO
+
+
+def _check_method_and_amount(actor, order: Order, method: str, amount: Decimal) -> None:
+    """The clerk's method switches and per-collection limit: refused (and logged) before anything."""
+    if not policies.may_collect_with(actor, method):
+        policies.deny(
+            user=actor,
+            action="collect.method",
+            message=_("You may not collect with %(method)s.") % {"method": dict(counter_methods()).get(method, method)},
+            obj=order,
+            data={"method": method},
+        )
+    per_collection, _per_day = policies.collect_limits(actor)
+    if per_collection is not None and amount > per_collection:
+        policies.deny(
+            user=actor,
+            action="collect.limit",
+            message=_("%(amount)s is above your limit of %(limit)s per collection.")
+            % {"amount": amount, "limit": per_collection},
+            obj=order,
+            data={"amount": str(amount)},
+        )
+
+
+def _check_daily_limit(actor, amount: Decimal) -> None:
+    """Inside the collection's transaction: the day's total is read under a lock on the clerk's
+    profile, so two tills cannot both take the last of it."""
+    _per_collection, per_day = policies.collect_limits(actor)
+    if per_day is None:
+        return
+    profile = policies.profile_of(actor)
+    StaffProfile.objects.select_for_update().filter(pk=profile.pk).first()
+    already = collected_today_by(actor)
+    if already + amount > per_day:
+        raise policies.StaffPermissionDenied(
+            _("%(amount)s would take you over your limit of %(limit)s a day (%(left)s left today).")
+            % {"amount": amount, "limit": per_day, "left": max(per_day - already, ZERO)}
+        )
 
 
 @dataclass
@@ -207,6 +486,7 @@ def counter_collect(
         raise ValidationError({"method": _("Unknown payment method.")})
     provider = provider_get(method)
     amount = money(amount) if amount not in (None, "") else order.balance_due
+    _check_method_and_amount(actor, order, method, amount)
     shift = shift_current(actor, site)
     change = ZERO
     data: dict = {}
@@ -234,18 +514,28 @@ def counter_collect(
         if offline_at < now - OFFLINE_MAX_AGE:
             raise ValidationError({"offline_at": _("Collections older than 7 days cannot be entered here.")})
         data["offline"] = True
-    payment = payment_collect(
-        order=order,
-        provider=method,
-        amount=amount,
-        actor=actor,
-        reference=reference.strip(),
-        idempotency_key=idempotency_key,
-        data=data,
-        shift=shift,
-        collected_at=offline_at,
-        offline=offline_at is not None,
-    )
+    # A repeated idempotency key returns the first payment and takes nothing more.
+    repeat = bool(idempotency_key) and Payment.objects.filter(idempotency_key=idempotency_key).exists()
+    try:
+        with transaction.atomic():
+            if not repeat:
+                _check_daily_limit(actor, amount)
+            payment = payment_collect(
+                order=order,
+                provider=method,
+                amount=amount,
+                actor=actor,
+                reference=reference.strip(),
+                idempotency_key=idempotency_key,
+                data=data,
+                shift=shift,
+                collected_at=offline_at,
+                offline=offline_at is not None,
+            )
+    except policies.StaffPermissionDenied as refusal:
+        policies.deny(
+            user=actor, action="collect.daily_limit", message=refusal.message, obj=order, data={"amount": str(amount)}
+        )
     if payment.status == Payment.Status.SUCCEEDED:
         from staff.anomalies import anomaly_check_later
 
@@ -474,3 +764,89 @@ def refund_approval_decide(*, actor, approval: RefundApproval, approve: bool, re
 
             anomaly_check_later("refund", locked.refund.pk)
     return locked
+
+
+# --- Members at the till ---------------------------------------------------------------------
+def member_enrol(*, actor, site, phone: str, name: str = ""):
+    """Enrol a walk-in customer as a member, at the till (the MEMBERS switch). Audited."""
+    from core.services import audit_record
+    from members.models import Customer
+    from members.services import customer_by_phone, phone_normalise
+
+    policies.require(actor, policies.MEMBERS, site)
+    e164 = phone_normalise(phone)
+    if customer_by_phone(e164) is not None:
+        raise ValidationError({"phone": _("%(phone)s is already a member.") % {"phone": e164}})
+    with transaction.atomic():
+        customer = Customer.objects.create(phone=e164, name=(name or "").strip()[:100], home_region=site.region)
+        audit_record(
+            actor=actor,
+            action="member.enrol",
+            obj=customer,
+            changes={"phone": e164, "site": site.pk},
+            region=site.region,
+        )
+    return customer
+
+
+def member_points_adjust(*, actor, site, customer, points: int, reason: str):
+    """Add or take away a member's points with a reason (the MEMBERS switch); never below zero.
+    Audited, and a points entry like every other change of points."""
+    import uuid
+
+    from django.db.models import F
+
+    from core.services import audit_record
+    from members.models import Customer, PointsEntry
+
+    policies.require(actor, policies.MEMBERS, site)
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0:
+        raise ValidationError({"points": _("Give a whole, non-zero number of points.")})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the points change.")})
+    with transaction.atomic():
+        changed = Customer.objects.filter(pk=customer.pk, points__gte=max(-points, 0)).update(
+            points=F("points") + points
+        )
+        if not changed:
+            current = Customer.objects.filter(pk=customer.pk).values_list("points", flat=True).first() or 0
+            raise ValidationError(
+                {"points": _("%(name)s has only %(points)d points.") % {"name": customer, "points": current}}
+            )
+        entry = PointsEntry.objects.create(
+            customer=customer, delta=points, reason="adjusted", key=f"adjust:{uuid.uuid4().hex}"
+        )
+        audit_record(
+            actor=actor,
+            action="member.points_adjust",
+            obj=customer,
+            changes={"points": points, "reason": reason[:255], "site": site.pk},
+            region=site.region,
+        )
+    return entry
+
+
+# --- The store's settings at the till --------------------------------------------------------
+def store_hours_set(*, actor, site, opening_time, closing_time):
+    """The store's opening hours (what "activity outside opening hours" is judged by), changed
+    from the till by staff with the "settings" switch. Audited."""
+    from core.services import audit_record
+
+    policies.require(actor, policies.SETTINGS, site)
+    if (opening_time is None) != (closing_time is None):
+        raise ValidationError({"closing_time": _("Give both the opening and the closing time, or neither.")})
+    if opening_time is not None and opening_time >= closing_time:
+        raise ValidationError({"closing_time": _("The store must close after it opens.")})
+    before = {"opens": str(site.opening_time or ""), "closes": str(site.closing_time or "")}
+    with transaction.atomic():
+        type(site).objects.filter(pk=site.pk).update(opening_time=opening_time, closing_time=closing_time)
+        site.opening_time, site.closing_time = opening_time, closing_time
+        audit_record(
+            actor=actor,
+            action="store.hours",
+            obj=site,
+            changes={"before": before, "after": {"opens": str(opening_time or ""), "closes": str(closing_time or "")}},
+            region=site.region,
+        )
+    return site

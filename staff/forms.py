@@ -38,12 +38,33 @@ class StoreChoiceMixin:
                 self.initial[field] = only_one[0].pk
 
 
+def _collect_kind_choices():
+    return [
+        ("cash", _("Cash")),
+        ("card", _("Card")),
+        ("qr", _("QR code")),
+        ("wallet", _("Member's wallet")),
+        ("points", _("Points")),
+    ]
+
+
 class ProfileSwitchesForm(StoreChoiceMixin, forms.ModelForm):
+    collect_methods = forms.MultipleChoiceField(
+        label=_("Methods they may collect"),
+        choices=_collect_kind_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     class Meta:
         model = StaffProfile
         fields = [
             "sites",
             "can_collect",
+            "collect_methods",
+            "collect_limit",
+            "collect_daily_limit",
+            "can_sell_services",
             "can_refund",
             "refund_limit",
             "refund_daily_limit",
@@ -101,11 +122,11 @@ class SaleForm(StoreChoiceMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.limit_sites(user, "site")
 
-    def clean_customer_phone(self):
+    def clean_customer_phone(self, field="customer_phone"):
         from members.models import Customer
         from members.services import phone_normalise
 
-        phone = self.cleaned_data.get("customer_phone", "").strip()
+        phone = self.cleaned_data.get(field, "").strip()
         if not phone:
             return None
         try:
@@ -116,6 +137,69 @@ class SaleForm(StoreChoiceMixin, forms.Form):
         if customer is None:
             raise forms.ValidationError(_("No member with this phone number."))
         return customer
+
+
+class TillForm(SaleForm):
+    """The till's cart: catalog products (repeated `product` and `quantity` fields the page's
+    script fills from scans and searches), the store and the member."""
+
+    description = None
+    amount = None
+    quantity = None
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(label=_("Why is it voided?"), max_length=255)
+
+
+class ReturnForm(forms.Form):
+    line = forms.IntegerField(widget=forms.HiddenInput)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=999, initial=1)
+    destination = forms.ChoiceField(
+        label=_("The items go"),
+        choices=[("shelf", _("Back on the shelf")), ("damaged", _("To damaged goods"))],
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+
+
+class EnrolForm(StoreChoiceMixin, forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Store"))
+    phone = forms.CharField(label=_("Mobile number"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_sites(user, "site")
+
+
+class PointsAdjustForm(StoreChoiceMixin, forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Store"))
+    phone = forms.CharField(
+        label=_("Member's phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    points = forms.IntegerField(label=_("Points (negative to take away)"))
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_sites(user, "site")
+
+    def clean_phone(self):
+        return SaleForm.clean_customer_phone(self, field="phone")
+
+
+class StoreHoursForm(StoreChoiceMixin, forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Store"))
+    opening_time = forms.TimeField(
+        label=_("Opens at"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    closing_time = forms.TimeField(
+        label=_("Closes at"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_sites(user, "site")
 
 
 class CollectForm(forms.Form):
@@ -136,11 +220,12 @@ class CollectForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         from staff.counter import counter_methods
 
-        self.fields["method"].choices = counter_methods()
+        # Only the methods the clerk may collect get a button (the service refuses the others).
+        self.fields["method"].choices = counter_methods(user)
 
 
 class RefundRequestForm(forms.Form):

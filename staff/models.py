@@ -36,6 +36,13 @@ class User(AbstractUser):
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
+# What a till can take, by kind (seed 004): each clerk may be allowed some of them.
+COLLECT_KINDS = ("cash", "card", "qr", "wallet", "points")
+
+
+def all_collect_kinds() -> list[str]:
+    return list(COLLECT_KINDS)
+
 
 class StaffProfile(models.Model):
     """What a store employee may do beyond their role: the permission switches and refund limits
@@ -50,6 +57,31 @@ class StaffProfile(models.Model):
     sites = models.ManyToManyField("core.Site", related_name="staff_profiles", verbose_name=_("stores"), blank=True)
     photo = models.ImageField(_("photo"), upload_to="staff/photos/", blank=True)
     can_collect = models.BooleanField(_("collect payments"), default=True)
+    collect_methods = models.JSONField(
+        _("methods they may collect"),
+        default=all_collect_kinds,
+        blank=True,
+        help_text=_("Any of cash, card, qr, wallet, points."),
+    )
+    collect_limit = models.DecimalField(
+        _("maximum per collection"),
+        null=True,
+        blank=True,
+        help_text=_("A larger collection is refused. Empty means no limit."),
+        **MONEY,
+    )
+    collect_daily_limit = models.DecimalField(
+        _("maximum collected per day"),
+        null=True,
+        blank=True,
+        help_text=_("Collections beyond this total in a day are refused. Empty means no limit."),
+        **MONEY,
+    )
+    can_sell_services = models.BooleanField(
+        _("sell free-text lines"),
+        default=True,
+        help_text=_("Services and other items that are not in the catalog, with a price typed in."),
+    )
     can_refund = models.BooleanField(_("refund"), default=False)
     refund_limit = models.DecimalField(
         _("maximum per refund"),
@@ -94,6 +126,14 @@ class StaffProfile(models.Model):
             models.CheckConstraint(
                 condition=Q(refund_daily_limit__isnull=True) | Q(refund_daily_limit__gte=0),
                 name="staff_refund_daily_limit_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(collect_limit__isnull=True) | Q(collect_limit__gte=0),
+                name="staff_collect_limit_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(collect_daily_limit__isnull=True) | Q(collect_daily_limit__gte=0),
+                name="staff_collect_daily_limit_not_negative",
             ),
         ]
 

@@ -22,6 +22,7 @@ MEMBERS = "members"
 SETTINGS = "settings"
 REPORTS_OWN = "reports_own"
 REPORTS_STORE = "reports_store"
+SELL_SERVICES = "sell_services"
 
 
 class StaffPermissionDenied(PermissionDenied):
@@ -94,7 +95,7 @@ def allowed(user, capability: str, site=None) -> bool:
         return True
     profile = profile_of(user)
     if profile is None:
-        return capability in (COLLECT, REPORTS_OWN) and has_role(user, STORE_MANAGER)
+        return capability in (COLLECT, REPORTS_OWN, SELL_SERVICES) and has_role(user, STORE_MANAGER)
     return {
         COLLECT: profile.can_collect,
         REFUND: profile.can_refund,
@@ -102,6 +103,7 @@ def allowed(user, capability: str, site=None) -> bool:
         SETTINGS: profile.can_change_settings,
         REPORTS_OWN: profile.reports in (profile.Reports.OWN, profile.Reports.STORE),
         REPORTS_STORE: profile.reports == profile.Reports.STORE,
+        SELL_SERVICES: profile.can_collect and profile.can_sell_services,
     }[capability]
 
 
@@ -112,6 +114,7 @@ CAPABILITY_MESSAGES = {
     SETTINGS: gettext_lazy("You may not change settings."),
     REPORTS_OWN: gettext_lazy("You may not view reports."),
     REPORTS_STORE: gettext_lazy("You may not view the whole store's reports."),
+    SELL_SERVICES: gettext_lazy("You may not sell items that are not in the catalog."),
 }
 
 
@@ -136,3 +139,34 @@ def refund_limits(user) -> tuple[Decimal | None, Decimal | None]:
     if profile is None:
         return Decimal("0.00"), Decimal("0.00")
     return profile.refund_limit, profile.refund_daily_limit
+
+
+def method_kind(code: str) -> str:
+    """The kind of a till payment method (cash, card, qr, wallet, points) a clerk may be allowed."""
+    from orders.payments import provider_get
+
+    if code in ("cash", "card", "wallet", "points"):
+        return code
+    if getattr(provider_get(code), "shows_qr", False):
+        return "qr"
+    return code
+
+
+def may_collect_with(user, code: str) -> bool:
+    """Whether the clerk's profile lets them take this method (users without a profile: yes)."""
+    if not is_store_role(user):
+        return True
+    profile = profile_of(user)
+    if profile is None:
+        return True
+    return method_kind(code) in (profile.collect_methods or [])
+
+
+def collect_limits(user) -> tuple[Decimal | None, Decimal | None]:
+    """(per collection, per day) for users acting under a profile; None means no limit."""
+    if not is_store_role(user):
+        return None, None
+    profile = profile_of(user)
+    if profile is None:
+        return None, None
+    return profile.collect_limit, profile.collect_daily_limit

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from core.models import Notification
 from core.scoping import forget_grants
 from core.services import audit_record, model_changes, notification_send, scope_grant, scope_revoke
-from staff.models import StaffProfile, User
+from staff.models import COLLECT_KINDS, StaffProfile, User
 from staff.roles import CLERK, PLATFORM_ADMIN, REGIONAL_ADMIN, ROLE_PERMISSIONS, SERVICE_STAFF, STORE_MANAGER
 
 PHONE_RE = re.compile(r"^\+?[0-9]{6,15}$")
@@ -34,9 +34,14 @@ PROFILE_FIELDS = (
     "reports",
     "can_manage_members",
     "can_change_settings",
+    "collect_methods",
+    "collect_limit",
+    "collect_daily_limit",
+    "can_sell_services",
 )
 LIMIT_FIELDS = ("refund_limit", "refund_daily_limit")
-SWITCH_FIELDS = ("can_collect", "can_refund", "can_manage_members", "can_change_settings")
+COLLECT_LIMIT_FIELDS = ("collect_limit", "collect_daily_limit")
+SWITCH_FIELDS = ("can_collect", "can_refund", "can_manage_members", "can_change_settings", "can_sell_services")
 
 
 @transaction.atomic
@@ -131,8 +136,11 @@ def _own_grants(actor) -> dict | None:
     if profile is None:  # a store manager without a profile may collect, and nothing more
         return {
             "can_collect": True,
+            "can_sell_services": True,
             **dict.fromkeys(("can_refund", "can_manage_members", "can_change_settings"), False),
             **dict.fromkeys(LIMIT_FIELDS, Decimal("0.00")),
+            **dict.fromkeys(COLLECT_LIMIT_FIELDS, None),
+            "collect_methods": list(COLLECT_KINDS),
             "reports": StaffProfile.Reports.OWN,
         }
     return {field: getattr(profile, field) for field in PROFILE_FIELDS}
@@ -164,7 +172,36 @@ def _check_grants(actor, *, before: dict | None, after: dict) -> dict:
             }
         elif Decimal(after[field]) > own[field]:
             errors[field] = _("You may not give a limit above your own, %(limit)s.") % {"limit": own[field]}
+    if granted("collect_methods") and set(after["collect_methods"] or []) - set(own["collect_methods"] or []):
+        errors["collect_methods"] = _("You may not give a payment method you may not collect yourself.")
+    for field in COLLECT_LIMIT_FIELDS:
+        if not granted(field) or own[field] is None:
+            continue
+        if after[field] is None:
+            errors[field] = _("You may not give unlimited collections: your own limit is %(limit)s.") % {
+                "limit": own[field]
+            }
+        elif Decimal(after[field]) > own[field]:
+            errors[field] = _("You may not give a limit above your own, %(limit)s.") % {"limit": own[field]}
     return errors
+
+
+def _check_collect_switches(changes: dict) -> None:
+    """The methods are among the till's kinds; limits are not negative, the daily one not below
+    the one per collection."""
+    errors = {}
+    methods = changes.get("collect_methods")
+    if methods is not None:
+        if not isinstance(methods, list | tuple) or set(methods) - set(COLLECT_KINDS):
+            errors["collect_methods"] = _("Choose among %(kinds)s.") % {"kinds": ", ".join(COLLECT_KINDS)}
+    per_collection, per_day = changes.get("collect_limit"), changes.get("collect_daily_limit")
+    for name, value in (("collect_limit", per_collection), ("collect_daily_limit", per_day)):
+        if value is not None and Decimal(value) < 0:
+            errors[name] = _("A limit cannot be negative.")
+    if per_collection is not None and per_day is not None and Decimal(per_collection) > Decimal(per_day):
+        errors["collect_daily_limit"] = _("The daily limit cannot be lower than the limit per collection.")
+    if errors:
+        raise ValidationError(errors)
 
 
 def clerk_create(
@@ -194,6 +231,7 @@ def clerk_create(
     if send_by == Notification.Channel.EMAIL and not email:
         raise ValidationError({"email": _("Enter an email address to send the password by email.")})
     _check_limits(switches.get("refund_limit"), switches.get("refund_daily_limit"))
+    _check_collect_switches(switches)
     _check_actor_may_staff(actor, role=role, sites=sites)
     if User.objects.filter(username=phone).exists():
         raise ValidationError({"phone": _("Someone already logs in with this phone number.")})
@@ -273,6 +311,7 @@ def staff_profile_update(*, actor, profile: StaffProfile, sites=None, photo=None
         "refund_daily_limit": changes.get("refund_daily_limit", profile.refund_daily_limit),
     }
     _check_limits(limits["refund_limit"], limits["refund_daily_limit"])
+    _check_collect_switches({field: changes.get(field, getattr(profile, field)) for field in PROFILE_FIELDS})
     role = STORE_MANAGER if profile.user.groups.filter(name=STORE_MANAGER).exists() else CLERK
     new_sites = list(sites) if sites is not None else None
     if new_sites is not None:

@@ -19,25 +19,32 @@ from django.views.decorators.http import require_POST
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
 from core.models import AuditEntry
+from members.promotions import discount_lines
 from orders.models import Order, OrderEvent, Payment, Refund
-from staff import counter
+from staff import counter, policies
 from staff.forms import (
     AnomalyRuleForm,
     ClerkCreateForm,
     CollectForm,
     CustomerRatingForm,
     DecisionForm,
+    EnrolForm,
     EvaluationForm,
     GrantForm,
     PeerRatingForm,
     PeriodForm,
+    PointsAdjustForm,
     ProfileSwitchesForm,
     RefundRequestForm,
+    ReturnForm,
     RewardPenaltyForm,
     SaleForm,
     ShiftCloseForm,
     ShiftOpenForm,
+    StoreHoursForm,
+    TillForm,
     TrainingForm,
+    VoidForm,
 )
 from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile
 from staff.services import (
@@ -378,16 +385,75 @@ def grant_user(request, pk):
 
 
 # --- Cashier console -------------------------------------------------------------------------
+def _cart(request) -> list[counter.SaleLine]:
+    """The till's cart as posted: repeated product ids with their quantities, and scanned codes
+    (a scanner in keyboard mode without the script posts `barcode`; each scan is one more)."""
+    lines = []
+    products = request.POST.getlist("product")
+    quantities = request.POST.getlist("quantity")
+    from catalog.models import Product
+
+    for index, product_id in enumerate(products):
+        try:
+            quantity = int(quantities[index]) if index < len(quantities) else 1
+            product = Product.objects.filter(pk=int(product_id), is_active=True).first()
+        except ValueError:
+            raise ValidationError(_("The cart is not readable; scan the items again.")) from None
+        if product is None:
+            raise ValidationError(_("A product in the cart is no longer sold."))
+        lines.append(counter.SaleLine(product=product, quantity=quantity))
+    for code in request.POST.getlist("barcode"):
+        if code.strip():
+            lines.append(counter.SaleLine(product=None, code=code.strip()))
+    return lines
+
+
 def cashier(request):
-    """The till: the clerk's shift, a walk-in sale, finding an order by number."""
+    """The till: the clerk's shift, the cart (scan or search the catalog), a service sold by
+    description, members at the till, finding an order by number."""
     _need(request, "staff.use_cashier")
     shift = counter.shift_current(request.user)
-    sale_form = SaleForm(
-        request.POST if request.POST.get("form") == "sale" else None,
-        user=request.user,
-        initial={"site": shift.site_id if shift else None},
+    posted = request.POST.get("form") if request.method == "POST" else None
+    initial = {"site": shift.site_id if shift else None}
+    sale_form = SaleForm(request.POST if posted == "sale" else None, user=request.user, initial=initial)
+    till_form = TillForm(
+        request.POST if posted == "till" else None, user=request.user, initial=initial, auto_id="till_%s"
     )
-    if request.method == "POST" and request.POST.get("form") == "sale" and sale_form.is_valid():
+    may_members = policies.allowed(request.user, policies.MEMBERS, shift.site if shift else None)
+    enrol_form = EnrolForm(
+        request.POST if posted == "enrol" else None, user=request.user, initial=initial, auto_id="enrol_%s"
+    )
+    points_form = PointsAdjustForm(
+        request.POST if posted == "points" else None, user=request.user, initial=initial, auto_id="points_%s"
+    )
+    hours_form = StoreHoursForm(
+        request.POST if posted == "hours" else None, user=request.user, initial=initial, auto_id="hours_%s"
+    )
+    if posted == "hours" and hours_form.is_valid():
+        try:
+            counter.store_hours_set(actor=request.user, **hours_form.cleaned_data)
+        except ValidationError as error:
+            _form_errors(hours_form, error)
+        except PermissionDenied as error:
+            messages.error(request, str(error))  # the switch is off: the form is not on the page
+        else:
+            messages.success(request, _("The store's opening hours are saved."))
+            return redirect("staff:cashier")
+    if posted == "till" and till_form.is_valid():
+        try:
+            order = counter.counter_sale_create(
+                actor=request.user,
+                site=till_form.cleaned_data["site"],
+                lines=_cart(request),
+                customer=till_form.cleaned_data.get("customer_phone"),
+            )
+        except ValidationError as error:
+            _form_errors(till_form, error)
+        except PermissionDenied as error:
+            till_form.add_error(None, str(error))
+        else:
+            return redirect("staff:cashier-order", pk=order.pk)
+    if posted == "sale" and sale_form.is_valid():
         data = sale_form.cleaned_data
         try:
             order = counter.counter_sale_create(
@@ -409,6 +475,33 @@ def cashier(request):
             sale_form.add_error(None, str(error))
         else:
             return redirect("staff:cashier-order", pk=order.pk)
+    if posted == "enrol" and enrol_form.is_valid():
+        try:
+            customer = counter.member_enrol(actor=request.user, **enrol_form.cleaned_data)
+        except ValidationError as error:
+            _form_errors(enrol_form, error)
+        except PermissionDenied as error:
+            messages.error(request, str(error))  # the switch is off: the form is not on the page
+        else:
+            messages.success(request, _("%(phone)s is now a member.") % {"phone": customer.phone})
+            return redirect("staff:cashier")
+    if posted == "points" and points_form.is_valid():
+        data = points_form.cleaned_data
+        try:
+            counter.member_points_adjust(
+                actor=request.user,
+                site=data["site"],
+                customer=data["phone"],
+                points=data["points"],
+                reason=data["reason"],
+            )
+        except ValidationError as error:
+            _form_errors(points_form, error)
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Points changed by %(points)d.") % {"points": data["points"]})
+            return redirect("staff:cashier")
     number = request.GET.get("number", "").strip()
     if number:
         found = Order.objects.restrict(request.user).filter(number__iexact=number).first()
@@ -421,6 +514,15 @@ def cashier(request):
         .distinct()
         .order_by("-created_at")[:10]
     )
+    till_labels = {
+        "unknown": _("No product has the barcode or SKU %(code)s."),
+        "sold_out": _("Only %(left)d of %(product)s left on the shelf."),
+        "remove": _("Remove"),
+        "on_shelf": _("on the shelf"),
+        "empty": _("Scan or search for products."),
+        "none_found": _("Nothing found."),
+        "offline": _("The till cannot reach the server; try again."),
+    }
     return render(
         request,
         "staff/cashier.html",
@@ -428,6 +530,15 @@ def cashier(request):
             "shift": shift,
             "expected": counter.shift_expected(shift) if shift else None,
             "sale_form": sale_form,
+            "till_form": till_form,
+            "may_sell_services": policies.allowed(request.user, policies.SELL_SERVICES, shift.site if shift else None),
+            "may_collect": policies.allowed(request.user, policies.COLLECT, shift.site if shift else None),
+            "may_members": may_members,
+            "enrol_form": enrol_form,
+            "points_form": points_form,
+            "hours_form": hours_form,
+            "may_settings": policies.allowed(request.user, policies.SETTINGS, shift.site if shift else None),
+            "till_labels": till_labels,
             "open_form": ShiftOpenForm(user=request.user, auto_id="shift_%s"),
             "close_form": ShiftCloseForm(),
             "recent": recent,
@@ -493,13 +604,37 @@ def cashier_order(request, pk):
     collect_form = CollectForm(
         request.POST if request.POST.get("form") == "collect" else None,
         initial={"amount": order.balance_due, "method": "cash"},
+        user=request.user,
     )
+    void_form = VoidForm(request.POST if request.POST.get("form") == "void" else None)
+    return_form = ReturnForm(request.POST if request.POST.get("form") == "return" else None)
     refund_form = RefundRequestForm(
         request.POST if request.POST.get("form") == "refund" else None, initial={"amount": order.refundable_amount}
     )
     if request.method == "POST":
-        _need(request, "orders.add_refund" if request.POST.get("form") == "refund" else "orders.add_payment")
+        _need(
+            request, "orders.add_refund" if request.POST.get("form") in ("refund", "return") else "orders.add_payment"
+        )
         try:
+            if request.POST.get("form") == "void" and void_form.is_valid():
+                counter.counter_void(actor=request.user, order=order, reason=void_form.cleaned_data["reason"])
+                messages.success(request, _("The order was voided; its items are back on the shelf."))
+                return redirect("staff:cashier-order", pk=order.pk)
+            if request.POST.get("form") == "return" and return_form.is_valid():
+                data = return_form.cleaned_data
+                outcome = counter.counter_return(
+                    actor=request.user,
+                    order=order,
+                    line_id=data["line"],
+                    quantity=data["quantity"],
+                    destination=data["destination"],
+                    reason=data["reason"],
+                )
+                if outcome.needs_approval:
+                    messages.warning(request, _("The items are back; the refund waits for approval."))
+                else:
+                    messages.success(request, _("The items are back and the refund is made."))
+                return redirect("staff:cashier-order", pk=order.pk)
             if request.POST.get("form") == "collect" and collect_form.is_valid():
                 data = collect_form.cleaned_data
                 offline_at = data.get("offline_at")
@@ -550,7 +685,7 @@ def cashier_order(request, pk):
                     messages.error(request, _("The refund failed."))
                 return redirect("staff:cashier-order", pk=order.pk)
         except ValidationError as error:
-            if request.POST.get("form") == "coupon":
+            if request.POST.get("form") in ("coupon", "void", "return"):
                 _errors(request, error)
             else:
                 _form_errors(collect_form if request.POST.get("form") == "collect" else refund_form, error)
@@ -574,6 +709,17 @@ def cashier_order(request, pk):
             "events": order.events.all(),
             "shift": counter.shift_current(request.user),
             "waiting": waiting,
+            "void_form": void_form,
+            "return_form": return_form,
+            "discounts": discount_lines(order),
+            "may_collect": policies.allowed(request.user, policies.COLLECT, order.site),
+            "may_refund": policies.allowed(request.user, policies.REFUND, order.site),
+            "returnable": [
+                (line, line.quantity - counter.returned_quantity(order, line))
+                for line in order.lines.filter(product__isnull=False)
+            ]
+            if order.paid_amount > 0
+            else [],
         },
     )
 
@@ -686,7 +832,14 @@ def receipt(request, pk):
     return render(
         request,
         "staff/receipt.html",
-        {"order": order, "payments": payments, "refunds": refunds, "rating_qr": rating_qr, "rating_link": rating_link},
+        {
+            "order": order,
+            "payments": payments,
+            "refunds": refunds,
+            "discounts": discount_lines(order),
+            "rating_qr": rating_qr,
+            "rating_link": rating_link,
+        },
     )
 
 

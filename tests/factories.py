@@ -234,3 +234,13 @@ def _collect_app_builders() -> None:
 
 
 _collect_app_builders()
+
+
+def stock_shelf(site: Site, product, quantity: int):
+    """Put `quantity` of `product` on the store's shelf (what the till sells from)."""
+    from inventory.services import level_for, stock_move
+    from staff.counter import shelf_of
+
+    level = level_for(location=shelf_of(site), product=product)
+    stock_move(level=level, quantity=quantity, reason="restock", actor="test")
+    return level

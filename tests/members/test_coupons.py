@@ -133,6 +133,9 @@ def test_promotions_apply_at_the_till_and_are_counted_when_paid(world, django_ca
     )
     percent = promotion_in(world.root, percent=D("10"))  # set on the parent region, applies below
     promotion_in(world.west, percent=D("50"))  # another region's: not applied
+    from tests.factories import stock_shelf
+
+    stock_shelf(world.east_store, water, 7)
     order = counter_sale_create(actor=world.clerk, site=world.east_store, lines=[SaleLine(product=water, quantity=7)])
     # 7 bottles at 2.00 = 14.00; buy 2 get 1: two bundles → 4.00 off; then 10 % of 10.00 → 1.00 off.
     assert (order.subtotal, order.discount_total, order.total) == (D("14.00"), D("5.00"), D("9.00"))

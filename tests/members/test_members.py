@@ -205,6 +205,9 @@ def test_a_member_takes_a_product_for_points_at_the_till(world, django_capture_o
     assert "points" in [code for code, _label in counter_methods()]
     member = CustomerFactory(home_region=world.east, points=500)
     gift = ProductFactory(sale_price=D("3.00"))
+    from tests.factories import stock_shelf
+
+    stock_shelf(world.east_store, gift, 2)
     order = counter_sale_create(
         actor=world.clerk, site=world.east_store, lines=[SaleLine(product=gift)], customer=member
     )

@@ -20,7 +20,7 @@ from staff.counter import (
 )
 from staff.models import RefundApproval, StaffProfile
 from staff.policies import StaffPermissionDenied
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import ProductFactory, UserFactory, stock_shelf
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -64,11 +64,9 @@ def test_cash_needs_an_open_shift_and_enough_tendered(world):
 
 
 def test_card_needs_the_terminal_reference(world):
-    order = counter_sale_create(
-        actor=world.clerk,
-        site=world.east_store,
-        lines=[SaleLine(product=ProductFactory(sale_price=D("3.50")), quantity=2)],
-    )
+    product = ProductFactory(sale_price=D("3.50"))
+    stock_shelf(world.east_store, product, 2)
+    order = counter_sale_create(actor=world.clerk, site=world.east_store, lines=[SaleLine(product=product, quantity=2)])
     assert order.total == D("7.00")
     with pytest.raises(ValidationError, match="reference"):
         counter_collect(actor=world.clerk, order=order, method="card")
