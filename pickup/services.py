@@ -418,10 +418,10 @@ def pickup_ready_at_counter(*, order, actor) -> PickupCode:
     """A paid pickup order (an online order, or a sale paid at the counter and collected later) is
     ready at its store: the customer gets a code by SMS and its QR."""
     from orders.models import OrderStatus
-    from orders.services import lock_order, order_transition
+    from orders.services import order_transition
 
     with transaction.atomic():
-        order = lock_order(order)
+        order.refresh_from_db(fields=["status"])
         if order.kind not in COUNTER_KINDS or order.site_id is None:
             raise ValidationError(_("Only a pickup order or a counter sale of a store can be collected at a counter."))
         if order.status != OrderStatus.PAID:
@@ -431,7 +431,8 @@ def pickup_ready_at_counter(*, order, actor) -> PickupCode:
             )
         if order.customer_id is None:
             raise ValidationError(_("Order %(number)s has no customer to send the code to.") % {"number": order.number})
-        order_transition(order=order, to_status=OrderStatus.FULFILLING, actor=actor, action="pickup.ready", locked=True)
+        # Locks the row and checks the status again: of two clerks issuing at once, one wins.
+        order_transition(order=order, to_status=OrderStatus.FULFILLING, actor=actor, action="pickup.ready")
         row, code = code_issue(order=order)
         notify_code(order, code, row, order.site.name)
         return row
