@@ -250,11 +250,13 @@ def phone_confirmation_send(*, phone: str, device=None, site=None, order_filter=
     waiting = (
         PickupCode.objects.select_related("order__customer")
         .filter(
-            status=PickupCode.Status.LIVE,
-            purpose=PickupCode.Purpose.PICKUP,
-            expires_at__gt=now,
-            **_phone_filter(phone),
-            **(order_filter or {}),
+            **{
+                "status": PickupCode.Status.LIVE,
+                "expires_at__gt": now,
+                **_phone_filter(phone),
+                **(order_filter or {}),
+                "purpose": PickupCode.Purpose.PICKUP,
+            }
         )
         .first()
     )
