@@ -289,6 +289,11 @@ def test_staff_api_places_locker_and_pickup_orders_in_scope_only(world, bank, ou
     )
     assert refused.status_code == 400 and "bank" in refused.json()
     assert not LockerOrder.objects.filter(bank=west_bank).exists()
+    machine = DeviceFactory(kind=Device.Kind.VENDING, site=world.east_store)
+    not_a_bank = api_client.post(
+        "/api/v1/locker-orders/", {"bank": machine.pk, "size": "M", "recipient_phone": "13900000007"}, format="json"
+    )
+    assert not_a_bank.status_code == 400 and not_a_bank.json()["bank"] == ["Choose a locker bank."]
     listed = api_client.get("/api/v1/locker-orders/").json()["results"]
     assert [row["id"] for row in listed] == [response.json()["id"]]
     issued = api_client.post(
