@@ -174,7 +174,10 @@ def locker_order_create(
         raise ValidationError({"bank": _("Choose a locker bank.")})
     if keep_days is not None and not 1 <= keep_days <= KEEP_DAYS_MAX:
         raise ValidationError({"keep_days": _("Keep goods for 1 to %(max)d days.") % {"max": KEEP_DAYS_MAX}})
-    sender_phone = phone_normalise(sender_phone) if sender_phone else ""
+    try:
+        sender_phone = phone_normalise(sender_phone) if sender_phone else ""
+    except ValidationError:
+        raise ValidationError({"sender_phone": _("Enter the sender's mobile number, or leave it empty.")}) from None
     with transaction.atomic():
         order = order_create(
             kind=OrderKind.LOCKER,

@@ -446,7 +446,10 @@ def recipient_for_phone(phone: str):
     from members.models import Customer
     from members.services import customer_by_phone, phone_normalise
 
-    phone = phone_normalise(phone)
+    try:
+        phone = phone_normalise(phone)
+    except ValidationError:
+        raise ValidationError({"recipient_phone": _("Enter the recipient's mobile number.")}) from None
     existing = customer_by_phone(phone)
     if existing is not None:
         return existing

@@ -138,6 +138,13 @@ def test_no_fitting_compartment_is_refused_and_writes_nothing(world, bank, outbo
     assert (Order.objects.count(), Customer.objects.count(), LockerOrder.objects.count()) == before
     assert not IdempotencyRecord.objects.exists()
     assert set(Compartment.objects.filter(bank=bank).values_list("state", flat=True)) == {"free"}
+    bad_phone = api.post(
+        LOCKER_ORDERS, {**request, "size": "L", "recipient_phone": "12345"}, format="json", HTTP_IDEMPOTENCY_KEY="xl-1"
+    )
+    assert bad_phone.status_code == 400 and bad_phone.json() == {
+        "recipient_phone": ["Enter the recipient's mobile number."]
+    }
+    assert (Order.objects.count(), Customer.objects.count(), LockerOrder.objects.count()) == before
     # Corrected with the same key: it goes through.
     request["size"] = "L"
     assert api.post(LOCKER_ORDERS, request, format="json", HTTP_IDEMPOTENCY_KEY="xl-1").status_code == 201
