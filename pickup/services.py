@@ -489,8 +489,9 @@ def pickup_order_create(
 
 
 def _counter_filter(site) -> dict:
-    """Codes a counter takes: pickup codes of the store's orders (never a locker's drop-off code)."""
-    return {"order__site": site, "purpose": PickupCode.Purpose.PICKUP}
+    """Codes a counter takes: pickup codes of the store's counter orders (never a locker's code: that
+    parcel is in the locker, not behind the counter)."""
+    return {"order__site": site, "order__kind__in": COUNTER_KINDS, "purpose": PickupCode.Purpose.PICKUP}
 
 
 def _counter_source(site, actor) -> str:

@@ -335,6 +335,13 @@ def test_return_to_sender_completed_on_the_service_staff_page(
     locker_order = LockerOrder.objects.get(pk=placed["id"])
     assert locker_order.stage == "ready"
     code_row = PickupCode.objects.get(order=locker_order.order, purpose="pickup")
+    # The parcel is in the locker: the store's counter does not take its code.
+    at_counter = _browser(world.clerk).post(
+        "/pickup/counter/",
+        {"action": "check", "site": world.east_store.pk, "code": _code_sent("pickup_ready", "13900000010")},
+    )
+    assert "Invalid or expired code." in at_counter.content.decode()
+    assert PickupCode.objects.get(pk=code_row.pk).status == "live"
     assert code_row.expires_at - locker_order.ready_at < datetime.timedelta(days=1, minutes=1)
     PickupCode.objects.filter(pk=code_row.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
     with django_capture_on_commit_callbacks(execute=True):
