@@ -81,6 +81,8 @@ def test_courier_order_through_the_partner_api_dropped_off_and_collected_through
     assert again.json() == placed and again.headers["Idempotent-Replayed"] == "true"
     assert LockerOrder.objects.count() == 1
     assert Order.objects.get(pk=placed["order_id"]).total == 0  # free to the recipient
+    listed = api.get(LOCKER_ORDERS).json()["results"]
+    assert [row["number"] for row in listed] == [placed["number"]] and "dropoff_code" not in listed[0]
 
     door = placed["door"]
     with Cabinet(addresses=(1,), locks=3, directory=str(tmp_path)) as cabinet:
