@@ -1,19 +1,24 @@
-"""Lockers API: compartments for staff (scoped) and code entry for locker banks (device token)."""
+"""Lockers API: compartments and locker orders for staff (scoped), locker orders for API partners
+(partner key, docs/adr/0017), and code entry for locker banks (device token)."""
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import ScopedReadOnlyViewSet, router
+from core.api import ScopedMixin, ScopedReadOnlyViewSet, router
 from devices.api import DeviceTokenAuthentication, IsDevice
+from devices.models import Device
 from lockers import services
-from lockers.models import Compartment
+from lockers.models import SIZES, Compartment, LockerOrder
 from lockers.services import locker_phone_confirmation_send, locker_pickup, locker_pickup_confirmed
-from pickup.services import EntryLocked, InvalidCode
+from orders.idempotency import idempotent
+from orders.partner_api import IDEMPOTENCY_PARAMETER, PartnerViewMixin
+from orders.partners import partner_may_use
+from pickup.services import EntryLocked
 
 
 class CompartmentSerializer(serializers.ModelSerializer):
@@ -120,15 +125,17 @@ class DevicePickupViewSet(viewsets.ViewSet):
         },
     )
     def create(self, request):
-        """A pickup code entered at this locker bank: its compartment opens once."""
+        """A code entered at this locker bank: a drop-off code opens the reserved compartment for the
+        depositor, a pickup code opens the recipient's; each once. `purpose` says which."""
         serializer = CodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
             locker_order = locker_pickup(bank=request.auth, code=data["code"], source=_source(request, data))
-        except (EntryLocked, InvalidCode) as error:
+        except ValidationError as error:
             return _refusal(error)
-        return Response({"door": locker_order.compartment.door, "order": locker_order.order.number})
+        purpose = "dropoff" if locker_order.stage == LockerOrder.Stage.ASSIGNED else "pickup"
+        return Response({"door": locker_order.compartment.door, "order": locker_order.order.number, "purpose": purpose})
 
     @extend_schema(
         request=PhoneSerializer,
@@ -173,5 +180,148 @@ class DevicePickupViewSet(viewsets.ViewSet):
         return Response({"door": locker_order.compartment.door, "order": locker_order.order.number})
 
 
+# --- Locker orders placed by staff and partners -------------------------------------------------
+class LockerOrderSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(source="order.number", read_only=True)
+    order_id = serializers.IntegerField(read_only=True)
+    status = serializers.CharField(source="order.status", read_only=True)
+    parcel_reference = serializers.CharField(source="order.external_reference", read_only=True)
+    door = serializers.IntegerField(source="compartment.door", read_only=True)
+    created_at = serializers.DateTimeField(source="order.created_at", read_only=True)
+
+    class Meta:
+        model = LockerOrder
+        fields = [
+            "id",
+            "order_id",
+            "number",
+            "status",
+            "stage",
+            "bank",
+            "door",
+            "size",
+            "parcel_reference",
+            "keep_days",
+            "overdue_fee_per_day",
+            "created_at",
+            "ready_at",
+            "collected_at",
+        ]
+        read_only_fields = fields
+
+
+class LockerOrderCreatedSerializer(LockerOrderSerializer):
+    dropoff_code = serializers.CharField(
+        read_only=True, help_text=_("The depositor types it at the bank's keypad to open the compartment. Shown once.")
+    )
+
+    class Meta(LockerOrderSerializer.Meta):
+        fields = [*LockerOrderSerializer.Meta.fields, "dropoff_code"]
+        read_only_fields = fields
+
+
+class LockerOrderInputSerializer(serializers.Serializer):
+    size = serializers.ChoiceField(choices=SIZES, help_text=_("The smallest free compartment of this size or larger."))
+    recipient_phone = serializers.CharField(max_length=32, help_text=_("Gets the pickup code by SMS."))
+    parcel_reference = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    sender_phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, help_text=_("Told by SMS if the parcel goes back.")
+    )
+    keep_days = serializers.IntegerField(
+        min_value=1,
+        max_value=services.KEEP_DAYS_MAX,
+        required=False,
+        allow_null=True,
+        help_text=_("Days the goods wait for the recipient; the bank's storage rule when left out."),
+    )
+    overdue_fee = serializers.BooleanField(
+        default=True, help_text=_("Whether the recipient pays the bank's fee for goods left past the free hours.")
+    )
+    open_now = serializers.BooleanField(
+        default=False, help_text=_("Open the door at once (the depositor is at the bank) instead of by drop-off code.")
+    )
+
+
+class StaffLockerOrderInputSerializer(LockerOrderInputSerializer):
+    # Any device in scope; the service refuses one that is not a locker bank, with that message.
+    bank = serializers.PrimaryKeyRelatedField(queryset=Device.objects.all())
+
+
+class PartnerLockerOrderInputSerializer(LockerOrderInputSerializer):
+    bank = serializers.IntegerField(help_text=_("A locker bank this key was given (see /partner/me/)."))
+
+
+def _locker_order_create(data: dict, *, bank, actor, partner=None) -> Response:
+    locker_order, code = services.locker_order_create(
+        bank=bank,
+        size=data["size"],
+        recipient_phone=data["recipient_phone"],
+        parcel_reference=data.get("parcel_reference", ""),
+        sender_phone=data.get("sender_phone", ""),
+        keep_days=data.get("keep_days"),
+        overdue_fee=data["overdue_fee"],
+        open_now=data["open_now"],
+        actor=actor,
+        partner=partner,
+    )
+    locker_order.dropoff_code = code
+    return Response(LockerOrderCreatedSerializer(locker_order).data, status=status.HTTP_201_CREATED)
+
+
+class LockerOrderViewSet(ScopedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Locker orders of the banks in scope. POST places a parcel for a recipient at a bank:
+    the smallest fitting compartment is reserved and the drop-off code is in the answer, once."""
+
+    queryset = LockerOrder.objects.all()
+    serializer_class = LockerOrderSerializer
+    select_related = ("order", "compartment")
+    filterset_fields = ["bank", "stage", "size"]
+
+    @extend_schema(request=StaffLockerOrderInputSerializer, responses={201: LockerOrderCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.scoped_serializer(StaffLockerOrderInputSerializer, data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return _locker_order_create(data, bank=data["bank"], actor=request.user)
+
+
+class PartnerLockerOrderViewSet(
+    PartnerViewMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Locker orders this key placed. POST reserves a compartment at a bank this key was given and
+    answers with the depositor's drop-off code (an idempotent replay answers the same)."""
+
+    serializer_class = LockerOrderSerializer
+    queryset = LockerOrder.objects.none()
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LockerOrder.objects.none()
+        return (
+            LockerOrder.objects.filter(order__partner=self.client)
+            .select_related("order", "compartment")
+            .order_by("-pk")
+        )
+
+    @extend_schema(
+        request=PartnerLockerOrderInputSerializer,
+        responses={201: LockerOrderCreatedSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        serializer = PartnerLockerOrderInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        partner_may_use(self.client, bank=data["bank"])
+        bank = Device.objects.filter(pk=data["bank"], kind=Device.Kind.LOCKER).first()
+        if bank is None:
+            raise exceptions.ValidationError({"bank": [_("This is not a locker bank.")]})
+        return _locker_order_create(data, bank=bank, actor=self.client, partner=self.client)
+
+
 router.register("compartments", CompartmentViewSet)
+router.register("locker-orders", LockerOrderViewSet)
+router.register("partner/locker-orders", PartnerLockerOrderViewSet, basename="partner-locker-orders")
 router.register("device/pickup", DevicePickupViewSet, basename="device-pickup")

@@ -1,9 +1,86 @@
-"""Demo locker banks: sixteen compartments each, in four sizes."""
+"""Demo locker banks: sixteen compartments each, in four sizes; and the demo courier's locker and
+pickup orders in every state (waiting for drop-off, ready, collected, returned to sender), so the
+outbox page shows the messages sent for them."""
+
+import datetime
+
+from django.utils import timezone
 
 from devices.models import Device
-from lockers.services import compartments_create
+from lockers.services import (
+    compartments_create,
+    locker_order_create,
+    locker_pickup,
+    lockers_expire,
+    on_door_closed,
+    return_task_done,
+    return_task_open,
+)
 
 
 def seed(ctx):
     for bank in [d for d in ctx["devices"] if d.kind == Device.Kind.LOCKER]:
         compartments_create(bank=bank, sizes=["S"] * 6 + ["M"] * 5 + ["L"] * 3 + ["XL"] * 2)
+    _seed_orders(ctx)
+
+
+def _seed_orders(ctx):
+    from orders.demo import DEMO_PARTNER_NAME
+    from orders.models import PartnerClient
+    from pickup.models import PickupCode
+    from pickup.services import code_issue, counter_redeem, pickup_order_create
+
+    partner = PartnerClient.objects.filter(name=DEMO_PARTNER_NAME).first()
+    bank = partner.banks.first() if partner else None
+    if bank is None:
+        return
+    service = ctx["users"].get("service_staff")
+
+    def placed(reference, phone, **options):
+        locker_order, _code = locker_order_create(
+            bank=bank,
+            size="M",
+            recipient_phone=phone,
+            parcel_reference=reference,
+            actor=partner,
+            partner=partner,
+            **options,
+        )
+        return locker_order
+
+    def delivered(locker_order):
+        on_door_closed(bank, {"door": locker_order.compartment.door})
+        # Demo only: a code we know stands in for the one the recipient got by SMS.
+        return code_issue(order=locker_order.order)[1]
+
+    placed("SF-DEMO-0001", "13800000101")  # waiting for the courier's drop-off
+    delivered(placed("SF-DEMO-0002", "13800000102"))  # ready, the recipient was told
+    collected = placed("SF-DEMO-0003", "13800000103")
+    locker_pickup(bank=bank, code=delivered(collected))
+    on_door_closed(bank, {"door": collected.compartment.door})
+    returned = placed("SF-DEMO-0004", "13800000104", sender_phone="13800000199", keep_days=1)
+    delivered(returned)
+    PickupCode.objects.filter(order=returned.order, status=PickupCode.Status.LIVE).update(
+        expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    lockers_expire()
+    if service is not None:
+        return_task_open(task=returned.return_task, actor=service)
+        return_task_done(task=returned.return_task, actor=service)
+    expired = placed("SF-DEMO-0005", "13800000105")  # expired, waiting for service staff
+    delivered(expired)
+    PickupCode.objects.filter(order=expired.order, status=PickupCode.Status.LIVE).update(
+        expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    lockers_expire()
+
+    site = partner.sites.first()
+    if site is None:
+        return
+    pickup_order_create(
+        site=site, recipient_phone="13800000106", reference="SHOP-DEMO-0001", actor=partner, partner=partner
+    )
+    order, _row = pickup_order_create(
+        site=site, recipient_phone="13800000107", reference="SHOP-DEMO-0002", actor=partner, partner=partner
+    )
+    counter_redeem(site=site, code=code_issue(order=order)[1], actor=ctx["users"].get("clerk"))

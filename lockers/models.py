@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -76,6 +77,10 @@ class LockerOrder(models.Model):
     overdue_fee_per_day = models.DecimalField(
         _("overdue fee per day"), max_digits=14, decimal_places=2, default=Decimal("0")
     )
+    # Set for orders placed by an operator or partner (docs/adr/0017): how long the goods wait
+    # (else the bank's rule) and who gets the parcel back when they are not collected.
+    keep_days = models.PositiveSmallIntegerField(_("keep for (days)"), null=True, blank=True)
+    sender_phone = models.CharField(_("sender's phone"), max_length=20, blank=True)
 
     scope_region_path = "bank__site__region__path"
     scope_site = "bank__site"
@@ -102,7 +107,16 @@ class ReturnTask(models.Model):
 
     locker_order = models.OneToOneField(LockerOrder, on_delete=models.PROTECT, related_name="return_task")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    opened_at = models.DateTimeField(_("compartment opened"), null=True, blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     scope_region_path = "locker_order__bank__site__region__path"
     scope_site = "locker_order__bank__site"

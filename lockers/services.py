@@ -1,8 +1,11 @@
 """Self-pickup locker orders.
 
-assign (smallest free compartment that fits, never one compartment to two orders) → the door opens
-for the depositor → door closed: ready, a pickup code goes to the customer → the code entered at
-the bank opens that door once → door closed again: collected, the compartment is free.
+create (by an operator or an API partner: free to the recipient) → assign (smallest free
+compartment that fits, never one compartment to two orders) → the depositor's drop-off code typed
+at the bank opens the door (or it opens at once for a clerk at the bank) → door closed: ready, a
+pickup code goes to the recipient → the code entered at the bank opens that door once → door
+closed again: collected, the compartment is free. Goods not collected in time become a
+return-to-sender task for service staff (docs/adr/0017).
 """
 
 from __future__ import annotations
@@ -33,11 +36,16 @@ from pickup.services import (
     customer_channels,
     notify_code,
     phone_confirmation_send,
+    recipient_for_phone,
 )
 
 logger = logging.getLogger(__name__)
 C = Compartment.State
 ST = LockerOrder.Stage
+# A courier has this long to bring the parcel after the order is placed; the compartment stays
+# reserved meanwhile (staff can move or free it from the bank's page).
+DROPOFF_CODE_TTL = datetime.timedelta(hours=72)
+KEEP_DAYS_MAX = 30
 
 
 def publish_compartment(compartment_id: int) -> None:
@@ -88,9 +96,10 @@ def compartments_create(*, bank: Device, sizes: list[str], actor=None) -> list[C
     return Compartment.objects.bulk_create(created)
 
 
-def locker_assign(*, order, bank: Device, size: str, actor) -> LockerOrder:
-    """Reserve the smallest free compartment of at least `size` for a paid order and open its door
-    for the depositor. Concurrent assignments never get the same compartment."""
+def locker_assign(*, order, bank: Device, size: str, actor, open_now: bool = True) -> LockerOrder:
+    """Reserve the smallest free compartment of at least `size` for a paid order and, with
+    `open_now`, open its door for the depositor at once (else the depositor's drop-off code opens
+    it). Concurrent assignments never get the same compartment."""
     if size not in SIZES:
         raise ValidationError({"size": _("Sizes are S, M, L or XL.")})
     if bank.kind != Device.Kind.LOCKER:
@@ -132,8 +141,62 @@ def locker_assign(*, order, bank: Device, size: str, actor) -> LockerOrder:
             action="locker.assigned",
             data={"bank": bank.pk, "door": compartment.door},
         )
-        _open(locker_order, actor, purpose="deposit")
+        if open_now:
+            _open(locker_order, actor, purpose="deposit")
         return locker_order
+
+
+def locker_order_create(
+    *,
+    bank: Device,
+    size: str,
+    recipient_phone: str,
+    actor,
+    parcel_reference: str = "",
+    sender_phone: str = "",
+    keep_days: int | None = None,
+    overdue_fee: bool = True,
+    open_now: bool = False,
+    partner=None,
+) -> tuple[LockerOrder, str]:
+    """A parcel for a recipient, placed by a courier, a store clerk or an online shop (through the
+    console or the partner API). Free to the recipient (the sender has settled with the operator),
+    so the order is paid at once and a compartment is reserved. Returns the locker order and the
+    depositor's drop-off code in clear, to show once. Nothing is written when anything is refused
+    (no compartment fits, a bad phone number)."""
+    from members.services import phone_normalise
+    from orders.models import Channel
+    from orders.services import order_create
+
+    if size not in SIZES:
+        raise ValidationError({"size": _("Sizes are S, M, L or XL.")})
+    if bank.kind != Device.Kind.LOCKER:
+        raise ValidationError({"bank": _("Choose a locker bank.")})
+    if keep_days is not None and not 1 <= keep_days <= KEEP_DAYS_MAX:
+        raise ValidationError({"keep_days": _("Keep goods for 1 to %(max)d days.") % {"max": KEEP_DAYS_MAX}})
+    try:
+        sender_phone = phone_normalise(sender_phone) if sender_phone else ""
+    except ValidationError:
+        raise ValidationError({"sender_phone": _("Enter the sender's mobile number, or leave it empty.")}) from None
+    with transaction.atomic():
+        order = order_create(
+            kind=OrderKind.LOCKER,
+            actor=actor,
+            device=bank,
+            customer=recipient_for_phone(recipient_phone),
+            channel=Channel.PARTNER if partner is not None else Channel.CONSOLE,
+            external_reference=(parcel_reference or "")[:64],
+            partner=partner,
+        )
+        order_transition(order=order, to_status=OrderStatus.PAID, actor=actor, action="locker.free_to_recipient")
+        locker_order = locker_assign(order=order, bank=bank, size=size, actor=actor, open_now=open_now)
+        locker_order.keep_days = keep_days
+        locker_order.sender_phone = sender_phone
+        if not overdue_fee:
+            locker_order.overdue_fee_per_day = Decimal("0")
+        locker_order.save(update_fields=["keep_days", "sender_phone", "overdue_fee_per_day"])
+        _row, code = code_issue(order=order, ttl=DROPOFF_CODE_TTL, purpose=PickupCode.Purpose.DROPOFF)
+        return locker_order, code
 
 
 def _open(locker_order: LockerOrder, actor, *, purpose: str) -> DeviceCommand:
@@ -186,8 +249,12 @@ def _ready(locker_order: LockerOrder, compartment: Compartment) -> None:
     locker_order.save(update_fields=["stage", "ready_at"])
     order = locker_order.order
     order_note(order=order, actor=Actor.of(locker_order.bank), action="locker.ready", data={"door": compartment.door})
-    rule = storage_rule(locker_order.bank)
-    row, code = code_issue(order=order, ttl=datetime.timedelta(days=rule.return_after_days))
+    # The goods are in: a drop-off code not used (the door was opened at once) dies here.
+    PickupCode.objects.filter(order=order, purpose=PickupCode.Purpose.DROPOFF, status=PickupCode.Status.LIVE).update(
+        status=PickupCode.Status.REVOKED
+    )
+    days = locker_order.keep_days or storage_rule(locker_order.bank).return_after_days
+    row, code = code_issue(order=order, ttl=datetime.timedelta(days=days))
     notify_code(order, code, row, locker_order.bank.name)
 
 
@@ -205,13 +272,32 @@ def _collected(locker_order: LockerOrder, compartment: Compartment) -> None:
 
 
 def locker_pickup(*, bank: Device, code: str, source: str = "") -> LockerOrder:
-    """A code entered at the bank: opens its compartment, once. Refusals say only "invalid or
-    expired" (or that entry is locked after too many wrong codes from this source, or at the bank).
-    `source` names the keypad session or API client (see pickup.services.code_redeem)."""
+    """A code entered at the bank: a drop-off code opens the reserved compartment for the
+    depositor, a pickup code opens the recipient's, each once. Refusals say only "invalid or
+    expired" (or that entry is locked after too many wrong codes from this source, or at the bank):
+    both kinds count against the same lockout. `source` names the keypad session or API client
+    (see pickup.services.code_redeem)."""
     # Outside the transaction below: a wrong code's attempt (and any lock it triggers) must stay
     # recorded even though the call fails.
     used = code_redeem(code=code, device=bank, order_filter={"order__locker__bank": bank}, source=source)
+    if used.purpose == PickupCode.Purpose.DROPOFF:
+        return _open_for_deposit(bank, used)
     return _open_for_pickup(bank, used)
+
+
+def _open_for_deposit(bank: Device, used) -> LockerOrder:
+    with transaction.atomic():
+        locker_order = (
+            LockerOrder.objects.select_for_update(of=("self",))
+            .select_related("compartment", "order", "bank")
+            .get(order=used.order)
+        )
+        if locker_order.stage != ST.ASSIGNED:
+            # The goods are in already (the door was opened another way): the code is spent.
+            raise ValidationError(_("Invalid or expired code."), code="invalid")
+        order_note(order=locker_order.order, actor=Actor.of(bank), action="locker.dropoff_code_used")
+        _open(locker_order, Actor.of(bank), purpose="deposit")
+        return locker_order
 
 
 def locker_phone_confirmation_send(*, bank: Device, phone: str) -> None:
@@ -242,8 +328,20 @@ def _open_for_pickup(bank: Device, used) -> LockerOrder:
 
 
 def on_open_door_result(command: DeviceCommand) -> None:
-    """A pickup door that did not open: the order stays ready, its code works again, a fault opens."""
-    if command.status == DeviceCommand.Status.SUCCEEDED or command.payload.get("purpose") != "pickup":
+    """A pickup door that did not open: the order stays ready, its code works again, a fault opens.
+    A deposit door that did not open: the drop-off code works again."""
+    if command.status == DeviceCommand.Status.SUCCEEDED:
+        return
+    if command.payload.get("purpose") == "deposit":
+        PickupCode.objects.filter(
+            order__number=command.reference,
+            order__locker__stage=ST.ASSIGNED,
+            purpose=PickupCode.Purpose.DROPOFF,
+            status=PickupCode.Status.USED,
+            expires_at__gt=timezone.now(),
+        ).update(status=PickupCode.Status.LIVE, used_at=None, used_at_device=None)
+        return
+    if command.payload.get("purpose") != "pickup":
         return
     with transaction.atomic():
         locker_order = (
@@ -256,9 +354,9 @@ def on_open_door_result(command: DeviceCommand) -> None:
             return
         locker_order.stage = ST.READY
         locker_order.save(update_fields=["stage"])
-        PickupCode.objects.filter(order=locker_order.order, status=PickupCode.Status.USED).update(
-            status=PickupCode.Status.LIVE, used_at=None, used_at_device=None
-        )
+        PickupCode.objects.filter(
+            order=locker_order.order, purpose=PickupCode.Purpose.PICKUP, status=PickupCode.Status.USED
+        ).update(status=PickupCode.Status.LIVE, used_at=None, used_at_device=None)
         fault_open(
             device=command.device,
             code="DOOR_DID_NOT_OPEN",
@@ -462,3 +560,65 @@ def on_occupied(device: Device, data: dict) -> None:
 
 def on_emptied(device: Device, data: dict) -> None:
     on_occupancy(device, {**data, "_kind": "emptied"})
+
+
+# --- Return to sender ------------------------------------------------------------------------
+def return_task_open(*, task: ReturnTask, actor) -> DeviceCommand:
+    """Service staff at the bank: the expired parcel's compartment opens by command."""
+    with transaction.atomic():
+        task = (
+            ReturnTask.objects.select_for_update()
+            .select_related("locker_order__compartment", "locker_order__bank__site__region", "locker_order__order")
+            .get(pk=task.pk)
+        )
+        if task.done_at is not None:
+            raise ValidationError(_("This return is done already."))
+        locker_order = task.locker_order
+        command = _open(locker_order, actor, purpose="return")
+        ReturnTask.objects.filter(pk=task.pk).update(opened_at=timezone.now())
+        order_note(order=locker_order.order, actor=actor, action="locker.return_opened")
+        audit_record(
+            actor=actor,
+            action="lockers.return_opened",
+            obj=locker_order.compartment,
+            region=locker_order.bank.site.region,
+        )
+        return command
+
+
+def return_task_done(*, task: ReturnTask, actor) -> ReturnTask:
+    """The parcel is taken out for its sender: the task closes (once), the compartment is free, the
+    order ends as failed ("returned to sender": the partner's webhook says so) and the sender is
+    told by SMS when a phone was given."""
+    from core.models import Notification
+    from core.services import notification_send_to_address
+
+    with transaction.atomic():
+        task = ReturnTask.objects.select_for_update().get(pk=task.pk)
+        if task.done_at is not None:
+            raise ValidationError(_("This return is done already."))
+        if task.opened_at is None:
+            raise ValidationError(_("Open the compartment first, then take the parcel out."))
+        locker_order = LockerOrder.objects.select_related("order", "compartment", "bank__site__region").get(
+            pk=task.locker_order_id
+        )
+        task.done_at, task.done_by = timezone.now(), actor
+        task.save(update_fields=["done_at", "done_by"])
+        Compartment.objects.filter(pk=locker_order.compartment_id, state=C.OCCUPIED).update(state=C.FREE)
+        publish_compartment(locker_order.compartment_id)
+        order_transition(
+            order=locker_order.order,
+            to_status=OrderStatus.FAILED,
+            actor=actor,
+            action="locker.returned_to_sender",
+            data={"door": locker_order.compartment.door},
+        )
+        if locker_order.sender_phone:
+            notification_send_to_address(
+                template="locker_returned",
+                channel=Notification.Channel.SMS,
+                address=locker_order.sender_phone,
+                context={"order": locker_order.order, "bank": locker_order.bank.name},
+                region=locker_order.order.region,
+            )
+        return task

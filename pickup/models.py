@@ -17,8 +17,15 @@ class PickupCode(models.Model):
         EXPIRED = "expired", _("Expired")
         REVOKED = "revoked", _("Revoked")
 
+    class Purpose(models.TextChoices):
+        PICKUP = "pickup", _("Pickup")
+        DROPOFF = "dropoff", _("Drop-off")
+
     order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="pickup_codes")
     code_hmac = models.CharField(max_length=64)
+    # A drop-off code opens a reserved locker compartment for the depositor (a courier); a pickup
+    # code opens it for the recipient, or hands an order over at a counter (docs/adr/0017).
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices, default=Purpose.PICKUP)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.LIVE)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
@@ -39,7 +46,9 @@ class PickupCode(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["code_hmac"], condition=Q(status="live"), name="live_codes_unique"),
-            models.UniqueConstraint(fields=["order"], condition=Q(status="live"), name="one_live_code_per_order"),
+            models.UniqueConstraint(
+                fields=["order", "purpose"], condition=Q(status="live"), name="one_live_code_per_order_and_purpose"
+            ),
         ]
         verbose_name = _("pickup code")
         verbose_name_plural = _("pickup codes")

@@ -52,21 +52,30 @@ def _new_code(length: int) -> str:
     return "".join(secrets.choice("0123456789") for _ in range(length))
 
 
-def code_issue(*, order, length: int | None = None, ttl: datetime.timedelta | None = None) -> tuple[PickupCode, str]:
-    """A fresh code for the order; any live code of the order dies at once. Returns the row and
-    the code in clear, which the caller passes to the notification and then forgets."""
+def code_issue(
+    *,
+    order,
+    length: int | None = None,
+    ttl: datetime.timedelta | None = None,
+    purpose: str = PickupCode.Purpose.PICKUP,
+) -> tuple[PickupCode, str]:
+    """A fresh code for the order; any live code of the order for the same purpose dies at once.
+    Returns the row and the code in clear, which the caller passes to the notification (or shows
+    once to the depositor) and then forgets."""
     length = length or settings.PICKUP_CODE_LENGTH
     if not 6 <= length <= 12:
         raise ValidationError(_("Pickup codes have 6 to 12 digits."))
     ttl = ttl or datetime.timedelta(hours=settings.PICKUP_CODE_TTL_HOURS)
     with transaction.atomic():
-        PickupCode.objects.filter(order=order, status=PickupCode.Status.LIVE).update(status=PickupCode.Status.REVOKED)
+        PickupCode.objects.filter(order=order, purpose=purpose, status=PickupCode.Status.LIVE).update(
+            status=PickupCode.Status.REVOKED
+        )
         for _attempt in range(20):
             code = _new_code(length)
             try:
                 with transaction.atomic():
                     row = PickupCode.objects.create(
-                        order=order, code_hmac=code_hmac(code), expires_at=timezone.now() + ttl
+                        order=order, purpose=purpose, code_hmac=code_hmac(code), expires_at=timezone.now() + ttl
                     )
                 return row, code
             except IntegrityError:
@@ -240,7 +249,15 @@ def phone_confirmation_send(*, phone: str, device=None, site=None, order_filter=
         raise ValidationError(_("Too many codes asked for this number. Try again later."), code="throttled")
     waiting = (
         PickupCode.objects.select_related("order__customer")
-        .filter(status=PickupCode.Status.LIVE, expires_at__gt=now, **_phone_filter(phone), **(order_filter or {}))
+        .filter(
+            **{
+                "status": PickupCode.Status.LIVE,
+                "expires_at__gt": now,
+                **_phone_filter(phone),
+                **(order_filter or {}),
+                "purpose": PickupCode.Purpose.PICKUP,
+            }
+        )
         .first()
     )
     otp = f"{secrets.randbelow(10**6):06d}"
@@ -293,7 +310,7 @@ def code_redeem_confirmed(
         raise InvalidCode(_("The confirmation code has expired. Ask for a new one."), code="expired")
     if not hmac.compare_digest(sent.code_hmac, _phone_code_hmac(place, phone, (otp or "").strip())):
         raise InvalidCode(_("The confirmation code is not right."), code="wrong_confirmation")
-    candidate = _find_live(code, {**_phone_filter(phone), **(order_filter or {})})
+    candidate = _find_live(code, {**_phone_filter(phone), **(order_filter or {}), "purpose": PickupCode.Purpose.PICKUP})
     if _use(candidate, device=device, site=site):
         PhoneConfirmation.objects.filter(pk=sent.pk).update(used_at=now)
         PickupAttempt.objects.create(
@@ -375,6 +392,7 @@ def codes_remind(*, now=None, hours_before: int = 12) -> int:
     now = now or timezone.now()
     due = PickupCode.objects.filter(
         status=PickupCode.Status.LIVE,
+        purpose=PickupCode.Purpose.PICKUP,
         reminded_at__isnull=True,
         expires_at__gt=now,
         expires_at__lte=now + datetime.timedelta(hours=hours_before),
@@ -395,18 +413,85 @@ def codes_remind(*, now=None, hours_before: int = 12) -> int:
     return sent
 
 
+COUNTER_KINDS = ("pickup", "counter")
+
+
 def pickup_ready_at_counter(*, order, actor) -> PickupCode:
-    """A paid pickup order is ready at its store: the customer gets a code."""
-    from orders.models import OrderKind, OrderStatus
+    """A paid pickup order (an online order, or a sale paid at the counter and collected later) is
+    ready at its store: the customer gets a code by SMS and its QR."""
+    from orders.models import OrderStatus
     from orders.services import order_transition
 
     with transaction.atomic():
-        if order.kind != OrderKind.PICKUP or order.site_id is None:
-            raise ValidationError(_("Only a pickup order with a store can be collected at a counter."))
+        order.refresh_from_db(fields=["status"])
+        if order.kind not in COUNTER_KINDS or order.site_id is None:
+            raise ValidationError(_("Only a pickup order or a counter sale of a store can be collected at a counter."))
+        if order.status != OrderStatus.PAID:
+            raise ValidationError(
+                _("Order %(number)s is not waiting to be collected: only a paid order gets a pickup code.")
+                % {"number": order.number}
+            )
+        if order.customer_id is None:
+            raise ValidationError(_("Order %(number)s has no customer to send the code to.") % {"number": order.number})
+        # Locks the row and checks the status again: of two clerks issuing at once, one wins.
         order_transition(order=order, to_status=OrderStatus.FULFILLING, actor=actor, action="pickup.ready")
         row, code = code_issue(order=order)
         notify_code(order, code, row, order.site.name)
         return row
+
+
+def recipient_for_phone(phone: str):
+    """The customer a parcel or pickup code is for, by their phone number: found, or created
+    (a staff user or an API partner named the number, not an anonymous caller; docs/adr/0017)."""
+    from members.models import Customer
+    from members.services import customer_by_phone, phone_normalise
+
+    try:
+        phone = phone_normalise(phone)
+    except ValidationError:
+        raise ValidationError({"recipient_phone": _("Enter the recipient's mobile number.")}) from None
+    existing = customer_by_phone(phone)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(phone=phone)
+    except IntegrityError:
+        return customer_by_phone(phone)
+
+
+def pickup_order_create(
+    *, site, recipient_phone: str, actor, reference: str = "", partner=None, channel: str = ""
+) -> tuple:
+    """An order bought elsewhere (an online shop, a partner's platform) to collect at a store's
+    counter: paid already, so it is free here; the recipient gets the code at once. Returns the
+    order and its code row. Nothing is written when anything is refused."""
+    from core.models import Site
+    from orders.models import Channel, OrderKind, OrderStatus
+    from orders.services import order_create, order_transition
+
+    if site.kind != Site.Kind.STORE:
+        raise ValidationError({"site": _("Pickup codes are collected at a store's counter.")})
+    with transaction.atomic():
+        customer = recipient_for_phone(recipient_phone)
+        order = order_create(
+            kind=OrderKind.PICKUP,
+            actor=actor,
+            site=site,
+            customer=customer,
+            channel=channel or (Channel.PARTNER if partner is not None else Channel.CONSOLE),
+            external_reference=(reference or "")[:64],
+            partner=partner,
+        )
+        order_transition(order=order, to_status=OrderStatus.PAID, actor=actor, action="pickup.paid_elsewhere")
+        row = pickup_ready_at_counter(order=order, actor=actor)
+        return order, row
+
+
+def _counter_filter(site) -> dict:
+    """Codes a counter takes: pickup codes of the store's counter orders (never a locker's code: that
+    parcel is in the locker, not behind the counter)."""
+    return {"order__site": site, "order__kind__in": COUNTER_KINDS, "purpose": PickupCode.Purpose.PICKUP}
 
 
 def _counter_source(site, actor) -> str:
@@ -416,12 +501,12 @@ def _counter_source(site, actor) -> str:
 def counter_redeem(*, site, code: str, actor):
     """A clerk takes the customer's code at the counter: the order is handed over, once. Wrong codes
     are counted per clerk (one clerk's typos do not lock the store's other counters)."""
-    used = code_redeem(code=code, site=site, order_filter={"order__site": site}, source=_counter_source(site, actor))
+    used = code_redeem(code=code, site=site, order_filter=_counter_filter(site), source=_counter_source(site, actor))
     return _hand_over(used, actor)
 
 
 def counter_phone_confirmation_send(*, site, phone: str) -> None:
-    phone_confirmation_send(phone=phone, site=site, order_filter={"order__site": site})
+    phone_confirmation_send(phone=phone, site=site, order_filter=_counter_filter(site))
 
 
 def counter_redeem_confirmed(*, site, code: str, phone: str, otp: str, actor):
@@ -432,7 +517,7 @@ def counter_redeem_confirmed(*, site, code: str, phone: str, otp: str, actor):
         phone=phone,
         otp=otp,
         site=site,
-        order_filter={"order__site": site},
+        order_filter=_counter_filter(site),
         source=_counter_source(site, actor),
     )
     return _hand_over(used, actor)
@@ -452,7 +537,10 @@ def code_regenerate(*, order, actor) -> PickupCode:
     from core.services import audit_record
     from orders.models import OrderStatus
 
-    if order.status != OrderStatus.FULFILLING or not order.pickup_codes.exists():
+    if (
+        order.status != OrderStatus.FULFILLING
+        or not order.pickup_codes.filter(purpose=PickupCode.Purpose.PICKUP).exists()
+    ):
         raise ValidationError(_("Only an order waiting for pickup gets a new code."))
     with transaction.atomic():
         row, code = code_issue(order=order)

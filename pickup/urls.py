@@ -5,6 +5,7 @@ from pickup import views
 app_name = "pickup"
 urlpatterns = [
     path("counter/", views.counter, name="counter"),
+    path("issue/", views.issue, name="issue"),
     path("qr/<str:token>/", views.qr, name="qr"),
     path("orders/<int:order_pk>/regenerate/", views.regenerate, name="regenerate"),
 ]

@@ -1,4 +1,5 @@
-"""The counter page where a clerk takes a customer's pickup code, and code regeneration."""
+"""The counter page where a clerk takes a customer's pickup code, issuing pickup codes for
+collection at a counter, and code regeneration."""
 
 from django import forms
 from django.contrib import messages
@@ -17,6 +18,8 @@ from pickup.services import (
     counter_phone_confirmation_send,
     counter_redeem,
     counter_redeem_confirmed,
+    pickup_order_create,
+    pickup_ready_at_counter,
 )
 
 
@@ -51,6 +54,79 @@ class PhoneConfirmForm(CounterForm):
             self.fields["code"].required = False
         else:
             self.fields["confirmation"].required = True
+
+
+class IssueForOrderForm(forms.Form):
+    number = forms.CharField(
+        label=_("Order number"), max_length=24, help_text=_("A paid pickup order or counter sale of your store.")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_number(self):
+        number = self.cleaned_data["number"].strip()
+        order = Order.objects.restrict(self.user, "view").filter(number__iexact=number).first()
+        if order is None:
+            raise forms.ValidationError(_("No order %(number)s in your stores.") % {"number": number})
+        self.order = order
+        return number
+
+
+class IssueNewForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Store"))
+    recipient_phone = forms.CharField(label=_("Recipient's phone"), max_length=32)
+    reference = forms.CharField(
+        label=_("Reference"), max_length=64, required=False, help_text=_("The online shop's order number.")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.restrict(user, "view").filter(kind=Site.Kind.STORE)
+
+
+def issue(request):
+    """Issue a pickup code: for a paid order of the store, or for an order bought elsewhere that is
+    collected here. The customer gets the code by SMS; the page never shows it."""
+    if not request.user.is_authenticated:
+        return redirect("staff:login")
+    if not request.user.has_perm("pickup.add_pickupcode"):
+        raise PermissionDenied
+    action = request.POST.get("action") if request.method == "POST" else ""
+    order_form = IssueForOrderForm(request.POST if action == "order" else None, user=request.user)
+    new_form = IssueNewForm(request.POST if action == "new" else None, user=request.user)
+    try:
+        if action == "order" and order_form.is_valid():
+            row = pickup_ready_at_counter(order=order_form.order, actor=request.user)
+        elif action == "new" and new_form.is_valid():
+            data = new_form.cleaned_data
+            _order, row = pickup_order_create(
+                site=data["site"],
+                recipient_phone=data["recipient_phone"],
+                reference=data["reference"],
+                actor=request.user,
+            )
+        else:
+            row = None
+    except ValidationError as error:
+        form = order_form if action == "order" else new_form
+        messages_by_field = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+        for field, errors in messages_by_field.items():
+            target = {"phone": "recipient_phone"}.get(field, field)
+            form.add_error(target if target in form.fields else None, errors)
+        row = None
+    if row is not None:
+        messages.success(
+            request,
+            _("Order %(number)s: the pickup code was sent to the customer.") % {"number": row.order.number},
+        )
+        return redirect("pickup:issue")
+    return render(
+        request,
+        "pickup/issue.html",
+        {"order_form": order_form, "new_form": new_form, "title": _("Issue a pickup code")},
+    )
 
 
 def counter(request):
@@ -142,6 +218,13 @@ def regenerate(request, order_pk):
     return redirect("orders:order-detail", pk=order.pk)
 
 
+nav_register(
+    section=_("Orders"),
+    label=_("Issue a pickup code"),
+    url_name="pickup:issue",
+    permission="pickup.add_pickupcode",
+    order=12,
+)
 nav_register(
     section=_("Orders"),
     label=_("Pickup counter"),

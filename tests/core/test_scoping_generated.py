@@ -45,6 +45,10 @@ UNSCOPED_ENDPOINTS = {
     "partner-orders": "the orders an API partner created: partner key (tests/orders/test_partner_api.py)",
     "partner-webhook-test": "an API partner pings its own webhook: partner key (tests/orders/test_partner_api.py)",
     "partner-webhook-deliveries": "an API partner's own webhook log: partner key (tests/orders/test_partner_api.py)",
+    "partner-locker-orders": "locker orders an API partner placed, at banks it was given: partner key "
+    "(tests/lockers/test_operator_orders.py)",
+    "partner-pickup-orders": "pickup orders an API partner placed, at stores it was given: partner key "
+    "(tests/lockers/test_operator_orders.py)",
 }
 
 pytestmark = pytest.mark.django_db
