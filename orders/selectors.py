@@ -3,14 +3,6 @@
 from orders.models import Order
 
 
-def order_list(*, user, filters: dict | None = None):
-    return (
-        Order.objects.restrict(user, "view")
-        .select_related("customer", "site", "device", "region")
-        .filter(**(filters or {}))
-    )
-
-
 def order_detail(*, user, pk):
     return (
         Order.objects.restrict(user, "view")

@@ -288,10 +288,6 @@ def vend_on_dispense_result(command: DeviceCommand) -> None:
         _return_stock(vend, Actor.system("auto-refund").label, reason)
 
 
-def vend_for(order: Order) -> Vend | None:
-    return Vend.objects.filter(order=order).first()
-
-
 # --- Paid at the machine ----------------------------------------------------------------------
 # What a machine's own hardware took (MDB coin mech, bill validator, cashless reader) is recorded
 # as the provider that settles it; online methods show a QR code or payment link on the screen.

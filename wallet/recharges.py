@@ -119,7 +119,3 @@ def recharge_refund_hook(*, order: Order, refund, actor) -> None:
         actor=actor_user if actor_user is not None else getattr(actor, "label", None),
     )
     recharge.save(update_fields=["refunded"])
-
-
-def recharge_for(order: Order) -> Recharge | None:
-    return Recharge.objects.filter(order=order).first()

@@ -255,13 +255,6 @@ def recharge_reverse(*, customer, amount, bonus, provider: str, key: str, order=
         )
 
 
-def bonus_grant(*, customer, amount, key: str, reason: str = "", actor=None) -> LedgerTransaction:
-    """A goodwill or promotional bonus, paid for by the bonus expense account."""
-    amount = _positive(amount)
-    lines = [(system_account(K.BONUS_EXPENSE), -amount), (account_for(customer=customer, kind=K.BONUS), amount)]
-    return _post(kind=T.BONUS, key=key, customer=customer, amount=amount, lines=lines, reference=reason, actor=actor)
-
-
 # --- Paying and refunding ------------------------------------------------------------------
 def wallet_pay(*, customer, amount, key: str, order=None, reference: str = "", actor=None) -> LedgerTransaction:
     """Pay from the wallet: paid balance first, then bonus. Refused, with nothing written, when
