@@ -148,7 +148,7 @@ for _method, _name in FEE_METHODS.items():
             key=f"fees.{_method}",
             section=PAYMENTS,
             label=_fee_label_lazy(_name),
-            help=_("A share of the amount, e.g. 0.0038 is 0.38%; recorded on each payment when it settles."),
+            help=_("A share of the amount: 0.0038 is 0.38 percent. Recorded on each payment when it settles."),
             kind=Decimal,
             default=_fee_default(_method),
             minimum=Decimal("0"),

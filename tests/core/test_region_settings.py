@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from core.models import AuditEntry, RegionSetting
 from core.region_settings import region_setting
-from tests.factories import DeviceFactory, ProductFactory, RegionFactory, SiteFactory
+from tests.factories import DeviceFactory, ProductFactory, RegionFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -167,15 +167,3 @@ def test_a_new_rate_plan_without_a_deposit_takes_its_regions_default(world, clie
     assert client.post(create, {**base, "name": "Own", "region": world.east.pk, "deposit": "10"}).status_code == 302
     deposits = dict(RatePlan.objects.values_list("name", "deposit"))
     assert deposits == {"Power bank": D("99.00"), "Own": D("10.00")}
-
-
-def test_a_locker_bank_without_its_own_rule_keeps_parcels_free_for_its_regions_window(world, client):
-    from lockers.services import storage_rule
-
-    region = RegionFactory(parent=world.east)
-    bank = DeviceFactory(kind="locker", site=SiteFactory(region=region))
-    client.force_login(world.regional)
-    assert _set(client, world.east, "lockers.free_hours", "48").status_code == 302
-    assert _set(client, world.east, "lockers.overdue_fee_per_day", "3.50").status_code == 302
-    rule = storage_rule(bank)
-    assert (rule.free_hours, rule.overdue_fee_per_day) == (48, D("3.50"))
