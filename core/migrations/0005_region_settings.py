@@ -5,26 +5,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0004_rate_counters_and_messages_to_bare_addresses'),
+        ("core", "0004_rate_counters_and_messages_to_bare_addresses"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RegionSetting',
+            name="RegionSetting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=60, verbose_name='setting')),
-                ('value', models.JSONField(verbose_name='value')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parameter_values', to='core.region', verbose_name='region')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=60, verbose_name="setting")),
+                ("value", models.JSONField(verbose_name="value")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="parameter_values",
+                        to="core.region",
+                        verbose_name="region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'region setting',
-                'verbose_name_plural': 'region settings',
-                'ordering': ['region', 'key'],
-                'constraints': [models.UniqueConstraint(fields=('region', 'key'), name='one_value_per_region_setting')],
+                "verbose_name": "region setting",
+                "verbose_name_plural": "region settings",
+                "ordering": ["region", "key"],
+                "constraints": [models.UniqueConstraint(fields=("region", "key"), name="one_value_per_region_setting")],
             },
         ),
     ]
