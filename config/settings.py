@@ -395,6 +395,12 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # Locker storage: free hours after the goods are ready, then a fee per started day from the wallet.
 LOCKER_FREE_HOURS = int(os.environ.get("LOCKER_FREE_HOURS", "24"))
 LOCKER_OVERDUE_FEE_PER_DAY = os.environ.get("LOCKER_OVERDUE_FEE_PER_DAY", "2.00")
+# Defaults of the parameters operators set per region on the console's Settings page (ADR 16):
+# the values above and PAYMENT_FEE_RATES too are only what a region without its own value uses.
+POINTS_EARNED_PER_UNIT = os.environ.get("POINTS_EARNED_PER_UNIT", "1")  # points per 1.00 spent
+POINTS_PER_UNIT_REDEEMED = int(os.environ.get("POINTS_PER_UNIT_REDEEMED", "100"))  # points that pay 1.00
+LOW_STOCK_THRESHOLD = int(os.environ.get("LOW_STOCK_THRESHOLD", "0"))  # a new slot's, unless given
+LEASE_DEFAULT_DEPOSIT = os.environ.get("LEASE_DEFAULT_DEPOSIT", "0")  # a new rate plan's, unless given
 PICKUP_CODE_LENGTH = int(os.environ.get("PICKUP_CODE_LENGTH", "8"))
 PICKUP_CODE_TTL_HOURS = int(os.environ.get("PICKUP_CODE_TTL_HOURS", "72"))
 # Wrong codes per source (keypad session, clerk, API client) within the window before that source

@@ -8,7 +8,7 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied
 
 from core.admin_site import PlatformGate, is_platform_admin, model_is_scoped, permission_is_platform_only
-from core.models import AuditEntry, Notification, OutboxMessage, RateCounter, Region, Site
+from core.models import AuditEntry, Notification, OutboxMessage, RateCounter, Region, RegionSetting, Site
 
 # Fields of an account that only a platform administrator may change, on any model.
 SENSITIVE_FIELD_NAMES = frozenset({"password", "is_superuser", "is_staff", "groups", "user_permissions"})
@@ -146,3 +146,12 @@ class RateCounterAdmin(AppendOnlyAdmin):
     platform_only = True
     list_display = ["key", "count", "window_end"]
     search_fields = ["key"]
+
+
+@admin.register(RegionSetting)
+class RegionSettingAdmin(AppendOnlyAdmin):
+    """Read-only here: values are set on the console's settings page, which checks the range and
+    writes the audit entry (ADR 16)."""
+
+    list_display = ["region", "key", "value", "updated_at"]
+    list_filter = ["key"]

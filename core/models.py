@@ -257,3 +257,28 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} → {self.address}"
+
+
+class RegionSetting(models.Model):
+    """A region's own value of one of the parameters in `core.region_settings.REGISTRY`; the
+    regions below it inherit it unless they have their own (ADR 16)."""
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.CASCADE, related_name="parameter_values"
+    )
+    key = models.CharField(_("setting"), max_length=60)
+    value = models.JSONField(_("value"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    scope_region_path = "region__path"
+    scope_site = None
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["region", "key"]
+        verbose_name = _("region setting")
+        verbose_name_plural = _("region settings")
+        constraints = [models.UniqueConstraint(fields=["region", "key"], name="one_value_per_region_setting")]
+
+    def __str__(self) -> str:
+        return f"{self.region} · {self.key}"

@@ -135,3 +135,115 @@ nav_register(
     permission="core.view_outboxmessage",
     order=90,
 )
+
+
+# --- Settings operators edit per region (ADR 16) ----------------------------------------------
+def _settings_regions(user, action: str):
+    """The regions whose settings `user` may see (action="view") or change (action="change")."""
+    from core.scoping import user_grants
+
+    grants = user_grants(user, action)
+    regions = Region.objects.all()
+    if grants.everything:
+        return regions
+    from django.db.models import Q
+
+    query = Q(pk__in=[])
+    for path in grants.region_paths:
+        query |= Q(path__startswith=path)
+    return regions.filter(query)
+
+
+@login_required
+def region_settings_index(request):
+    """The regions whose parameters this user may see, each linking to its settings page."""
+    if not request.user.has_perm("core.view_regionsetting"):
+        raise PermissionDenied
+    regions = list(_settings_regions(request.user, "view").select_related("parent"))
+    return render(request, "core/region_settings_index.html", {"regions": regions, "title": _("Settings")})
+
+
+@login_required
+def region_settings(request, pk):
+    """One region's parameters: the effective value, where it comes from, and (with the right
+    and a change grant over the region) a form per setting to override it or reset it."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+
+    from core.models import RegionSetting
+    from core.region_settings import REGISTRY, region_setting_reset, region_setting_set, region_setting_source
+
+    if not request.user.has_perm("core.view_regionsetting"):
+        raise PermissionDenied
+    region = get_object_or_404(_settings_regions(request.user, "view"), pk=pk)
+    may_change = (
+        request.user.has_perm("core.change_regionsetting")
+        and _settings_regions(request.user, "change").filter(pk=region.pk).exists()
+    )
+    errors: dict[str, str] = {}
+    typed: dict[str, str] = {}
+    if request.method == "POST":
+        if not may_change:
+            raise PermissionDenied
+        key = request.POST.get("key", "")
+        if key not in REGISTRY:
+            messages.error(request, _("There is no setting %(key)s.") % {"key": key})
+        elif request.POST.get("action") == "reset":
+            if region_setting_reset(actor=request.user, region=region, key=key):
+                messages.success(request, _("%(label)s is inherited again.") % {"label": REGISTRY[key].label})
+            return redirect("core:region-settings", pk=region.pk)
+        else:
+            try:
+                value = region_setting_set(actor=request.user, region=region, key=key, raw=request.POST.get("value"))
+            except ValidationError as error:
+                errors[key] = " ".join(error.messages)
+                typed[key] = request.POST.get("value", "")
+            else:
+                messages.success(
+                    request,
+                    _("%(label)s is now %(value)s in %(region)s.")
+                    % {"label": REGISTRY[key].label, "value": value, "region": region},
+                )
+                return redirect("core:region-settings", pk=region.pk)
+    own = dict(RegionSetting.objects.filter(region=region).values_list("key", "value"))
+    names = dict(Region.objects.filter(pk__in=region.ancestor_ids()).values_list("pk", "name"))
+    sections: dict[str, list[dict]] = {}
+    for key, setting in REGISTRY.items():
+        value, source = region_setting_source(key, region)
+        if source == region.pk:
+            origin = _("Set here")
+        elif source is not None:
+            origin = _("Inherited from %(region)s") % {"region": names.get(source, source)}
+        else:
+            origin = _("Default")
+        sections.setdefault(str(setting.section), []).append(
+            {
+                "key": key,
+                "setting": setting,
+                "value": value,
+                "origin": origin,
+                "own": key in own,
+                "error": errors.get(key, ""),
+                "typed": typed.get(key, value),
+            }
+        )
+    return render(
+        request,
+        "core/region_settings.html",
+        {
+            "region": region,
+            "sections": sections,
+            "may_change": may_change,
+            "title": _("Settings of %(region)s") % {"region": region},
+        },
+        status=400 if errors else 200,
+    )
+
+
+nav_register(
+    section=_("Organisation"),
+    label=_("Settings"),
+    url_name="core:region-settings-index",
+    permission="core.view_regionsetting",
+    order=82,
+)

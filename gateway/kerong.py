@@ -6,6 +6,13 @@ between two polls into a `door_opened` / `door_closed` event. An `open_door` com
 request (`0x31`) whose status reply must show the lock open, or the command fails with a
 LOCK_STUCK fault code. What a set lock-hook bit means is each board's own setting (`hook_bit`,
 docs/gateway-protocol.md).
+
+The KR-CU16 has no sequence numbers, so a board cannot recognise a repeated unlock and would
+pulse the lock again. When an unlock's reply is lost, the gateway therefore never simply resends
+it: it asks for the status (a read, harmless to repeat) and only if that shows the lock still
+hooked does it send the unlock again (the request itself was lost). A lock opens once per
+command id through a lost reply, unless someone opened and shut the door again within the
+status read's timeout (well under a second), which the board gives no way to tell apart.
 """
 
 from __future__ import annotations
@@ -35,8 +42,9 @@ class KerongGateway:
         hook_bits: dict[int, str] | None = None,
         baudrate: int = 19200,
         timeout: float = 0.3,
+        retries: int = 3,
     ):
-        self.url, self.baudrate, self.timeout = url, baudrate, timeout
+        self.url, self.baudrate, self.timeout, self.retries = url, baudrate, timeout, retries
         self.addresses = list(addresses)
         for address in self.addresses:
             if not 0 <= address <= 0x0F:
@@ -110,20 +118,43 @@ class KerongGateway:
         if after != before:
             self.sink.status(address, self._public(address))
 
+    def _read_status(self, address: int) -> p.KerongStatus:
+        """The board's status; a status request is a read, so it is retried freely."""
+        frame = p.kerong_request(board=address, lock=0, command=p.KERONG_STATUS)
+        for attempt in range(self.retries + 1):
+            try:
+                return self._status(self._request(frame), address)
+            except NoReply:
+                if attempt == self.retries:
+                    raise
+        raise NoReply(f"board {address} did not answer")  # pragma: no cover - the loop returns or raises
+
     def poll(self, address: int) -> dict:
-        reply = self._request(p.kerong_request(board=address, lock=0, command=p.KERONG_STATUS))
-        self._apply(address, self._status(reply, address))
+        self._apply(address, self._read_status(address))
         return self.locks[address]
 
     # --- commands -----------------------------------------------------------------------------
     def open_lock(self, address: int, door: int) -> tuple[bool, dict]:
         if not 1 <= door <= LOCKS_PER_BOARD:
             return False, {"error": "no such door"}
-        reply = self._request(p.kerong_request(board=address, lock=door - 1, command=p.KERONG_UNLOCK))
-        status = self._status(reply, address)
+        unlock = p.kerong_request(board=address, lock=door - 1, command=p.KERONG_UNLOCK)
+        status = None
+        for attempt in range(self.retries + 1):
+            try:
+                status = self._status(self._request(unlock), address)
+                break
+            except NoReply:
+                # Did the unlock arrive? Ask, never pulse blindly: the board cannot tell a retry.
+                status = self._read_status(address)
+                if door - 1 in status.locks_open or attempt == self.retries:
+                    break
+                logger.info("KR-CU16 board %s: lock %s still hooked after a lost reply; unlocking again", address, door)
+        before = self.locks[address].get(door - 1, {}).get("lock")
         self._apply(address, status)
         if door - 1 not in status.locks_open:
             return False, {"fault_code": "LOCK_STUCK", "message": f"door {door} did not open"}
+        if before not in ("open", "closed"):  # not known before (a first cycle): _apply saw no change
+            self.sink.event(address, "door_opened", {"door": door})
         return True, {"door": door}
 
     def execute(self, address: int, command: dict) -> tuple[bool, dict]:

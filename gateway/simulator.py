@@ -134,6 +134,9 @@ class Cabinet:
         self.busy_replies = 0  # answer BUSY to the next N requests
         self.duplicate_replies = 0  # send the next N replies twice
         self.split_writes = False  # write replies one byte at a time
+        self.drop_unlock_replies = 0  # swallow the replies to the next N lock-opening requests
+        self.auto_close = 0.0  # seconds after which an opened door is pushed shut again (0 = never)
+        self._opened_at: dict[tuple[int, int], float] = {}
         self.received: list[p.Frame] = []
         self._master: int | None = None
         self._slave: int | None = None
@@ -226,6 +229,8 @@ class Cabinet:
             if master is None:
                 time.sleep(0.01)
                 continue
+            if self.auto_close:
+                self._close_doors_left_open()
             try:
                 ready, _w, _x = select.select([master], [], [], 0.05)
                 if not ready:
@@ -235,6 +240,23 @@ class Cabinet:
                 time.sleep(0.01)
                 continue
             self._feed(chunk)
+
+    def _doors_open(self) -> set[tuple[int, int]]:
+        return {(address, index) for address, board in self.boards.items() for index in board.door_open}
+
+    def _shut(self, address: int, index: int) -> None:
+        self.boards[address].close_door(index)
+
+    def _close_doors_left_open(self) -> None:
+        """With `auto_close`, someone takes the parcel and pushes the door shut a while later."""
+        now = time.monotonic()
+        doors = self._doors_open()
+        self._opened_at = {door: self._opened_at.get(door, now) for door in doors}
+        for door, since in list(self._opened_at.items()):
+            if now - since >= self.auto_close:
+                with self._lock:
+                    self._shut(*door)
+                del self._opened_at[door]
 
     def _feed(self, chunk: bytes) -> None:
         for frame in self.decoder.feed(chunk):
@@ -250,10 +272,16 @@ class Cabinet:
             reply = frame.reply(error=p.BUSY)
         else:
             reply = board.handle(frame)
+        if self.drop_unlock_replies and frame.command in (p.OPEN, p.OPEN_MANY):
+            self.drop_unlock_replies -= 1
+            return
+        self._emit(reply.encode())
+
+    def _emit(self, data: bytes) -> None:
+        """Write one reply through the misbehaviour switches (drop, corrupt, delay, duplicate)."""
         if self.drop_replies:
             self.drop_replies -= 1
             return
-        data = reply.encode()
         if self.corrupt_replies:
             self.corrupt_replies -= 1
             data = data[:-3] + bytes([data[-3] ^ 0xFF]) + data[-2:]
@@ -279,6 +307,8 @@ class KerongCabinet(Cabinet):
         self.open_locks: dict[int, set[int]] = {address: set() for address in addresses}
         self.occupied: dict[int, set[int]] = {address: set() for address in addresses}
         self.stuck: dict[int, set[int]] = {address: set() for address in addresses}
+        self.pulses: dict[int, Counter] = {address: Counter() for address in addresses}  # unlock pulses per lock
+        self.lost_requests = 0  # the next N requests never reach a board (noise on the line)
         self.requests: list[bytes] = []
         self._pending = b""
 
@@ -298,14 +328,22 @@ class KerongCabinet(Cabinet):
     def _answer_kerong(self, request: bytes) -> None:
         if request[3] != p.KERONG_ETX or p.kerong_checksum(request[:4]) != request[4]:
             return  # a real board ignores a frame it cannot check
+        if self.lost_requests:
+            self.lost_requests -= 1
+            return
         self.requests.append(request)
         board, lock, command = request[1] >> 4, request[1] & 0x0F, request[2]
         if board not in self.open_locks:
             return  # nobody at that address
-        if command == p.KERONG_UNLOCK and lock not in self.stuck[board]:
-            self.open_locks[board].add(lock)
+        if command == p.KERONG_UNLOCK:
+            self.pulses[board][lock] += 1  # no sequence number: every unlock request pulses
+            if lock not in self.stuck[board]:
+                self.open_locks[board].add(lock)
+        if command == p.KERONG_UNLOCK and self.drop_unlock_replies:
+            self.drop_unlock_replies -= 1
+            return
         if command in (p.KERONG_STATUS, p.KERONG_UNLOCK):
-            self.write_raw(
+            self._emit(
                 p.kerong_status_reply(
                     board=board,
                     locks_open=self.open_locks[board],
@@ -317,3 +355,9 @@ class KerongCabinet(Cabinet):
     def close_lock(self, board: int, lock: int) -> None:
         """Someone pushes the door shut: the hook engages."""
         self.open_locks[board].discard(lock)
+
+    def _doors_open(self) -> set[tuple[int, int]]:
+        return {(board, lock) for board, locks in self.open_locks.items() for lock in locks}
+
+    def _shut(self, board: int, lock: int) -> None:
+        self.close_lock(board, lock)

@@ -30,10 +30,17 @@ def _label(actor) -> str:
     return getattr(actor, "get_username", lambda: str(actor))()[:150]
 
 
-def level_for(*, location: StockLocation, product, capacity=None, par_level=None, low_threshold=0) -> StockLevel:
+def level_for(*, location: StockLocation, product, capacity=None, par_level=None, low_threshold=None) -> StockLevel:
+    """The level of `product` at `location`, created if missing. A new level without its own
+    threshold takes the default low-stock threshold of the location's region (ADR 16)."""
     level = StockLevel.objects.filter(location=location, product=product).first()
     if level:
         return level
+    if low_threshold is None:
+        from core.region_settings import region_setting
+
+        region = StockLocation.objects.filter(pk=location.pk).values_list("site__region", flat=True).first()
+        low_threshold = region_setting("stock.low_threshold", region)
     try:
         with transaction.atomic():
             return StockLevel.objects.create(

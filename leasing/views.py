@@ -93,8 +93,18 @@ class RatePlanForm(RegionScopedModelForm):
             "is_active",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "deposit" in self.fields and self.instance.pk is None:
+            self.fields["deposit"].required = False  # blank: the region's default deposit (ADR 16)
+            self.fields["deposit"].help_text = _("Leave blank for the region's default deposit.")
+
     def clean(self):
         data = super().clean()
+        if self.instance.pk is None and data.get("deposit") is None and data.get("region") is not None:
+            from core.region_settings import region_setting
+
+            data["deposit"] = region_setting("rentals.default_deposit", data["region"])
         for field in ("unit_price", "deposit", "late_fee", "daily_cap", "max_total", "late_fee_cap", "period_price"):
             value = data.get(field)
             if value is not None and value < 0:

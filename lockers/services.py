@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import logging
 import math
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -74,12 +73,18 @@ def publish_compartment(compartment_id: int) -> None:
 
 
 def storage_rule(bank: Device) -> StorageRule:
-    """The bank's rules, or the deployment's defaults for a bank without its own."""
+    """The bank's rules, or its region's storage window and fee (operators set them per region,
+    ADR 16) for a bank without its own."""
+    from core.region_settings import region_setting
+
     rule = StorageRule.objects.filter(bank=bank).first()
-    return rule or StorageRule(
+    if rule:
+        return rule
+    region = Device.objects.filter(pk=bank.pk).values_list("site__region", flat=True).first()
+    return StorageRule(
         bank=bank,
-        free_hours=settings.LOCKER_FREE_HOURS,
-        overdue_fee_per_day=Decimal(settings.LOCKER_OVERDUE_FEE_PER_DAY),
+        free_hours=region_setting("lockers.free_hours", region),
+        overdue_fee_per_day=region_setting("lockers.overdue_fee_per_day", region),
         return_after_days=max(1, settings.PICKUP_CODE_TTL_HOURS // 24),
     )
 

@@ -1,4 +1,5 @@
-"""Points as a payment method: POINTS_PER_UNIT_REDEEMED points (default 100) pay 1.00."""
+"""Points as a payment method: the region's "points that pay 1.00" (core.region_settings; the
+default is POINTS_PER_UNIT_REDEEMED, 100) pay 1.00."""
 
 from decimal import Decimal
 
@@ -13,10 +14,10 @@ class PointsProvider(PaymentProvider):
     at_counter = True  # a member pays (or takes a product) with points at the till
 
     @staticmethod
-    def _points(amount: Decimal) -> int:
+    def _points(amount: Decimal, region=None) -> int:
         from members.services import points_value
 
-        return int((amount * points_value()).to_integral_value())
+        return int((amount * points_value(region)).to_integral_value())
 
     def collect(self, *, payment, reference="", data=None):
         from django.core.exceptions import ValidationError
@@ -32,7 +33,10 @@ class PointsProvider(PaymentProvider):
             pay_code_use(code=reference, order=payment.order)
         try:
             entry = points_spend(
-                customer=customer, points=self._points(payment.amount), key=f"pay:{payment.pk}", order=payment.order
+                customer=customer,
+                points=self._points(payment.amount, payment.order.region_id),
+                key=f"pay:{payment.pk}",
+                order=payment.order,
             )
         except ValidationError as error:
             if at_till:
@@ -45,7 +49,7 @@ class PointsProvider(PaymentProvider):
 
         points_give_back(
             customer=refund.order.customer,
-            points=self._points(refund.amount),
+            points=self._points(refund.amount, refund.order.region_id),
             key=f"refund:{refund.pk}",
             order=refund.order,
         )

@@ -48,12 +48,18 @@ def customer_by_phone(e164: str) -> Customer | None:
 
 
 # --- Points and levels -----------------------------------------------------------------------
-def points_per_unit() -> Decimal:
-    return Decimal(str(getattr(settings, "POINTS_EARNED_PER_UNIT", "1")))  # per 1.00 spent
+def points_per_unit(region=None) -> Decimal:
+    """Points earned per 1.00 spent in `region` (operators set it per region; ADR 16)."""
+    from core.region_settings import region_setting
+
+    return Decimal(region_setting("points.earned_per_unit", region))
 
 
-def points_value() -> Decimal:
-    return Decimal(str(getattr(settings, "POINTS_PER_UNIT_REDEEMED", "100")))  # points for 1.00
+def points_value(region=None) -> Decimal:
+    """Points that pay 1.00 in `region`."""
+    from core.region_settings import region_setting
+
+    return Decimal(region_setting("points.per_unit_redeemed", region))
 
 
 def level_for(total_spent: Decimal) -> MemberLevel | None:
@@ -78,7 +84,7 @@ def points_on_paid(change) -> None:
     customer = order.customer
     level = MemberLevel.objects.filter(level=customer.level).first()
     multiplier = level.points_multiplier if level else Decimal(1)
-    earned = int((spent * points_per_unit() * multiplier).to_integral_value(rounding=ROUND_DOWN))
+    earned = int((spent * points_per_unit(order.region_id) * multiplier).to_integral_value(rounding=ROUND_DOWN))
     try:
         with transaction.atomic():
             PointsEntry.objects.create(

@@ -11,7 +11,7 @@ import datetime
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -534,10 +534,22 @@ def payment_collect(
     return _payment_succeeded(order=locked, payment=payment, actor=actor)
 
 
-def _payment_settle(payment: Payment, reference: str, fee: Decimal) -> None:
+def payment_fee(method: str, amount: Decimal, region=None) -> Decimal:
+    """The fee of `amount` paid by `method` at the rate set for `region` (the operators' setting
+    "fees.<method>", inherited down the region tree; PAYMENT_FEE_RATES is the default)."""
+    from core.region_settings import REGISTRY, region_setting
+
+    key = f"fees.{method}"
+    rate = region_setting(key, region) if key in REGISTRY else Decimal(0)
+    return (Decimal(amount) * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _payment_settle(payment: Payment, reference: str, fee: Decimal | None) -> None:
+    """A payment settles: the provider's own fee when it reports one, else the method's rate in
+    the order's region, is recorded on it."""
     payment.status = Payment.Status.SUCCEEDED
     payment.reference = reference
-    payment.fee = money(fee)
+    payment.fee = money(fee) if fee else payment_fee(payment.provider, payment.amount, payment.order.region_id)
     payment.succeeded_at = timezone.now()
 
 

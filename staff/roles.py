@@ -65,6 +65,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "core.add_site",
         "core.change_site",
         "core.view_auditentry",
+        "core.view_regionsetting",
+        "core.change_regionsetting",
         "catalog.view_*",
         "inventory.*",
         "devices.*",

@@ -146,7 +146,7 @@ def planogram_import(*, actor, filename: str, content: bytes) -> dict:
                 errors.append(RowError(line, "price", _("not a price")))
         capacity = _int(row.get("capacity"), line, "capacity", errors, minimum=1, required=True)
         par = _int(row.get("par_level"), line, "par_level", errors)
-        threshold = _int(row.get("low_threshold"), line, "low_threshold", errors) or 0
+        threshold = _int(row.get("low_threshold"), line, "low_threshold", errors)  # blank: region default / kept
         if capacity and par and par > capacity:
             errors.append(RowError(line, "par_level", _("above the capacity")))
         active = row.get("active", "").lower()

@@ -43,7 +43,15 @@ UNPAID_TIMEOUT = datetime.timedelta(minutes=5)
 
 @transaction.atomic
 def slot_create(
-    *, device: Device, code: str, product, capacity: int, par_level=None, low_threshold: int = 0, price=None, actor=None
+    *,
+    device: Device,
+    code: str,
+    product,
+    capacity: int,
+    par_level=None,
+    low_threshold: int | None = None,
+    price=None,
+    actor=None,
 ) -> Slot:
     code = (code or "").strip()
     if not code or len(code) > 20:

@@ -208,7 +208,7 @@ def planogram(request, pk):
                     product=product,
                     capacity=number("capacity") or 0,
                     par_level=number("par_level"),
-                    low_threshold=number("low_threshold") or 0,
+                    low_threshold=number("low_threshold"),  # blank: the region's default
                     price=number("price", Decimal),
                     actor=request.user,
                 )

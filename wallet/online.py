@@ -23,7 +23,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -47,9 +47,11 @@ class Notice:
     transaction_id: str
 
 
-def fee_for(code: str, amount: Decimal) -> Decimal:
-    rate = Decimal(str(getattr(settings, "PAYMENT_FEE_RATES", {}).get(code, "0")))
-    return (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+def fee_for(code: str, amount: Decimal, region=None) -> Decimal:
+    """The fee of `amount` paid by method `code` at the rate operators set for `region` (ADR 16)."""
+    from orders.services import payment_fee
+
+    return payment_fee(code, amount, region)
 
 
 def _config(code: str) -> dict:
@@ -343,7 +345,7 @@ def notice_handle(*, code: str, request):
             payment=payment,
             actor=Actor.system(f"{code} notify"),
             reference=notice.reference,
-            fee=fee_for(code, payment.amount),
+            fee=fee_for(code, payment.amount, payment.order.region_id),
         )
     except ValidationError as error:
         raise InvalidNotice(" ".join(error.messages)) from None

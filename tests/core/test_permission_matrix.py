@@ -69,6 +69,8 @@ MATRIX = {
     ("core:notification-list", "GET"): STAFF,
     ("core:notification-read", "POST"): STAFF,
     ("core:region-list", "GET"): only(A, R, F),
+    ("core:region-settings", "GET"): only(A, R),
+    ("core:region-settings-index", "GET"): only(A, R),
     ("core:site-detail", "GET"): only(A, R, M, C, S, F),
     ("core:site-list", "GET"): only(A, R, M, C, S, F),
     ("counter-order-collect", "POST"): only(A, R, M, C),
