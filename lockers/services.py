@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import logging
 import math
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
