@@ -8,6 +8,7 @@ import secrets
 from decimal import Decimal as D
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -77,3 +78,29 @@ def test_spent_foreign_and_in_store_recharges_are_refused(keys, world, django_ca
     cash = app.post(f"/api/v1/customer/recharges/{at_store.pk}/refund/", {}, format="json")
     assert cash.status_code == 400 and "store" in str(cash.json())
     assert balances(customer=customer).paid == D("120.00")
+
+
+def test_recharge_100_with_10_bonus_refunded_at_the_till_leaves_nothing_spendable(
+    keys, world, client, django_capture_on_commit_callbacks
+):
+    """The journey of issue 16: recharge 100 (+10 bonus) in the app, refunded at the till → the
+    paid and the bonus balance are both 0, nothing spendable left; the money went back to Stripe."""
+    from django.urls import reverse
+
+    BonusTier.objects.create(region=world.east, min_amount=D("100"), bonus=D("10"))
+    customer = CustomerFactory(home_region=world.east)
+    recharge = _recharge_online(_app(customer), keys, django_capture_on_commit_callbacks)
+    assert balances(customer=customer) == Balances(paid=D("100.00"), bonus=D("10.00"), held=D("0.00"))
+    order = Order.objects.get(number=recharge["number"])
+    client.force_login(world.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        refunded = client.post(
+            reverse("staff:cashier-order", args=[order.pk]),
+            {"form": "refund", "amount": "100.00", "reason": "customer moved away"},
+        )
+    assert refunded.status_code == 302, refunded.content.decode()[:500]
+    assert balances(customer=customer) == Balances(paid=D("0.00"), bonus=D("0.00"), held=D("0.00"))
+    order.refresh_from_db()
+    assert order.status == "refunded" and order.refunds.get().status == "succeeded"
+    with pytest.raises(ValidationError):  # not a cent left to spend
+        wallet_pay(customer=customer, amount=D("0.01"), key="after-refund")
