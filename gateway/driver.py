@@ -75,7 +75,31 @@ class RecordingSink(Sink):
         self.events.append((address, "code_entered", {"length": len(code)}))
 
 
-class CabinetGateway:
+class CommandRunner:
+    """Runs a board's pending commands through `execute()`, each acknowledged first (so an
+    expired or already-taken command is never run late) and reported once. Shared by the
+    gateways of both protocols."""
+
+    sink: Sink
+
+    def execute(self, address: int, command: dict) -> tuple[bool, dict]:
+        raise NotImplementedError
+
+    def run_commands(self, address: int) -> int:
+        done = 0
+        for command in self.sink.pending_commands(address):
+            if not self.sink.command_acknowledged(address, command):
+                continue  # expired or taken elsewhere: never run late
+            try:
+                succeeded, result = self.execute(address, command)
+            except BusError as error:
+                succeeded, result = False, {"error": str(error)}
+            self.sink.command_finished(address, command, succeeded, result)
+            done += 1
+        return done
+
+
+class CabinetGateway(CommandRunner):
     def __init__(self, url: str, addresses, sink: Sink, **bus_options):
         self.sink = sink
         self.addresses = list(addresses)
@@ -202,19 +226,6 @@ class CabinetGateway:
         except (ValueError, TypeError):
             return False, {"error": "bad payload"}
         return False, {"error": f"unsupported command {kind}"}
-
-    def run_commands(self, address: int) -> int:
-        done = 0
-        for command in self.sink.pending_commands(address):
-            if not self.sink.command_acknowledged(address, command):
-                continue  # expired or taken elsewhere: never run late
-            try:
-                succeeded, result = self.execute(address, command)
-            except BusError as error:
-                succeeded, result = False, {"error": str(error)}
-            self.sink.command_finished(address, command, succeeded, result)
-            done += 1
-        return done
 
     # --- the loop ---------------------------------------------------------------------------
     def cycle(self, idle: float = 0.05) -> None:

@@ -24,7 +24,7 @@ import serial
 
 from gateway import protocol as p
 from gateway.bus import LINE_ERRORS, BusError, Disconnected, NoReply
-from gateway.driver import UNKNOWN, Sink
+from gateway.driver import UNKNOWN, CommandRunner, Sink
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ STATUS_REPLY_SIZE = 9
 LOCKS_PER_BOARD = 16
 
 
-class KerongGateway:
+class KerongGateway(CommandRunner):
     def __init__(
         self,
         url: str,
@@ -167,19 +167,6 @@ class KerongGateway:
         except (ValueError, TypeError):
             return False, {"error": "bad payload"}
         return False, {"error": f"unsupported command {kind}"}
-
-    def run_commands(self, address: int) -> int:
-        done = 0
-        for command in self.sink.pending_commands(address):
-            if not self.sink.command_acknowledged(address, command):
-                continue  # expired or taken elsewhere: never run late
-            try:
-                succeeded, result = self.execute(address, command)
-            except BusError as error:
-                succeeded, result = False, {"error": str(error)}
-            self.sink.command_finished(address, command, succeeded, result)
-            done += 1
-        return done
 
     # --- the loop -----------------------------------------------------------------------------
     def cycle(self, idle: float = 0.05) -> None:
