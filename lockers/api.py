@@ -13,7 +13,7 @@ from core.api import ScopedMixin, ScopedReadOnlyViewSet, router
 from devices.api import DeviceTokenAuthentication, IsDevice
 from devices.models import Device
 from lockers import services
-from lockers.models import SIZES, Compartment, LockerOrder
+from lockers.models import Compartment, LockerOrder
 from lockers.services import locker_phone_confirmation_send, locker_pickup, locker_pickup_confirmed
 from orders.idempotency import idempotent
 from orders.partner_api import IDEMPOTENCY_PARAMETER, PartnerViewMixin
@@ -221,7 +221,9 @@ class LockerOrderCreatedSerializer(LockerOrderSerializer):
 
 
 class LockerOrderInputSerializer(serializers.Serializer):
-    size = serializers.ChoiceField(choices=SIZES, help_text=_("The smallest free compartment of this size or larger."))
+    size = serializers.ChoiceField(
+        choices=Compartment.Size.choices, help_text=_("The smallest free compartment of this size or larger.")
+    )
     recipient_phone = serializers.CharField(max_length=32, help_text=_("Gets the pickup code by SMS."))
     parcel_reference = serializers.CharField(max_length=64, required=False, allow_blank=True)
     sender_phone = serializers.CharField(

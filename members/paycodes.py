@@ -54,6 +54,7 @@ def pay_code_use(*, code: str, order) -> PayCode:
 
 
 def pay_code_required(payment) -> bool:
-    """Whether `payment` spends a member's money at a staff member's hands (a till), where the
-    member's consent is their payment code; the app, machines and stations act for the member."""
-    return payment.collected_by_id is not None
+    """Whether `payment` is taken at a till (staff.counter marks those), where the member's
+    consent to spend their balance or points is their payment code. The app, machines and
+    stations act for the member; a rental billed at its return was agreed to when it started."""
+    return bool((payment.data or {}).get("till"))

@@ -514,6 +514,8 @@ def counter_collect(
         if offline_at < now - OFFLINE_MAX_AGE:
             raise ValidationError({"offline_at": _("Collections older than 7 days cannot be entered here.")})
         data["offline"] = True
+    # Taken at a till: a member's wallet or points need their payment code (members.paycodes).
+    data["till"] = True
     # A repeated idempotency key returns the first payment and takes nothing more.
     repeat = bool(idempotency_key) and Payment.objects.filter(idempotency_key=idempotency_key).exists()
     try:
