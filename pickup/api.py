@@ -2,19 +2,23 @@
 order bought elsewhere for collection at a store's counter) and for API partners (partner key,
 docs/adr/0017). The code itself goes to the customer by SMS, never into an answer."""
 
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api import ScopedMixin, router
 from core.models import Site
+from members.customer_api import CustomerViewMixin
 from orders.idempotency import idempotent
 from orders.models import Order, OrderKind
 from orders.partner_api import IDEMPOTENCY_PARAMETER, PartnerOrderSerializer, PartnerViewMixin
 from orders.partners import partner_may_use
 from pickup.models import PickupCode
-from pickup.services import pickup_order_create, pickup_ready_at_counter
+from pickup.services import code_regenerate, pickup_order_create, pickup_ready_at_counter
 
 
 class PickupOrderSerializer(serializers.ModelSerializer):
@@ -137,3 +141,54 @@ class PartnerPickupOrderViewSet(
 
 router.register("pickup-orders", PickupOrderViewSet, basename="pickup-orders")
 router.register("partner/pickup-orders", PartnerPickupOrderViewSet, basename="partner-pickup-orders")
+
+
+class CustomerPickupSerializer(serializers.Serializer):
+    order = serializers.IntegerField(source="order_id")
+    number = serializers.CharField(source="order.number")
+    place = serializers.SerializerMethodField()
+    expires_at = serializers.DateTimeField()
+
+    def get_place(self, row) -> str:
+        order = row.order
+        locker = getattr(order, "locker", None)
+        if locker is not None:
+            return f"{locker.bank.name} · {locker.compartment.door}"
+        return order.site.name if order.site_id else ""
+
+
+class CustomerPickupViewSet(CustomerViewMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
+    """Parcels and orders waiting for the customer: where and until when. Codes are stored only
+    as a keyed hash, so the app cannot show one; `resend` sends a fresh code to the customer's
+    phone (the old one stops working), at most once a minute."""
+
+    serializer_class = CustomerPickupSerializer
+    queryset = PickupCode.objects.none()
+
+    def customer_queryset(self):
+        return (
+            PickupCode.objects.filter(
+                order__customer=self.customer,
+                purpose=PickupCode.Purpose.PICKUP,
+                status=PickupCode.Status.LIVE,
+                expires_at__gt=timezone.now(),
+            )
+            .select_related("order__site", "order__locker__bank", "order__locker__compartment")
+            .order_by("expires_at")
+        )
+
+    @extend_schema(request=None, responses={202: None})
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        from core.services import RateLimited, rate_take
+
+        row = get_object_or_404(self.customer_queryset(), order_id=pk)
+        try:
+            rate_take(limits=[("pickup-resend", f"customer:{self.customer.pk}", "1/min")])
+        except RateLimited as limited:
+            raise exceptions.Throttled(wait=limited.retry_after) from None
+        code_regenerate(order=row.order, actor=self.customer)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+router.register("customer/pickups", CustomerPickupViewSet, basename="customer-pickups")

@@ -90,6 +90,8 @@ MATRIX = {
     ("customer-machine-buy", "POST"): NONE,
     ("customer-machine-scan", "POST"): NONE,
     ("customer-pay-code-list", "POST"): NONE,
+    ("customer-pickups-list", "GET"): NONE,
+    ("customer-pickups-resend", "POST"): NONE,
     ("customer-recharges-detail", "GET"): NONE,
     ("customer-recharges-list", "GET"): NONE,
     ("customer-recharges-refund", "POST"): NONE,

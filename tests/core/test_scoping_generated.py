@@ -33,6 +33,7 @@ UNSCOPED_ENDPOINTS = {
     "customer-coupons": "coupons a customer can use: customer token (tests/members)",
     "customer-orders": "a customer's own orders: customer token (tests/members)",
     "customer-feedback": "a customer's own feedback: customer token (tests/members)",
+    "customer-pickups": "orders waiting for the customer, and a fresh code to their phone: customer token (tests/pickup)",
     "customer-pay-code": "a customer's own payment code for the till: customer token (tests/staff)",
     "customer-machine": "a customer buys at the machine whose signed code they scanned: customer token (tests/vending)",
     "customer-rentals": "a customer's own rentals, at the station whose signed code they scanned (tests/leasing)",
