@@ -47,7 +47,7 @@ def test_cash_collection_records_change_and_pays_the_order(world, shift):
     assert collection.change == D("20.00")
     assert order.status == "paid"
     payment = collection.payment
-    assert payment.shift == shift and payment.data == {"tendered": "100.00", "change": "20.00"}
+    assert payment.shift == shift and payment.data == {"tendered": "100.00", "change": "20.00", "till": True}
     assert payment.collected_by == world.clerk
 
 
