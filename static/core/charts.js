@@ -1,0 +1,134 @@
+// Console charts: Apache ECharts (vendored in static/vendor/echarts-*), themed once here.
+// A chart is <figure class="chart" data-chart="ID"> next to {{ spec|json_script:"ID" }}, rendered by
+// templates/core/_chart.html. The spec comes from core.charts (Python): never inline script.
+//   {"type": "line"|"bar"|"pie"|"heatmap", "x": [...], "y": [...] (heatmap rows),
+//    "series": [{"name": ..., "data": [...]}], "money": bool, "unit": "", "stack": bool}
+// Every chart has the table of its numbers one click away; money shows two decimals in the
+// page's language (<html lang>).
+(function () {
+  "use strict";
+  const PALETTE = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#0ea5e9", "#84cc16", "#ec4899", "#64748b"];
+  const lang = document.documentElement.lang || "en";
+  const money = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const plain = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
+
+  function formatter(spec) {
+    return (value) => {
+      if (value === null || value === undefined || value === "") return "–";
+      const n = Number(value);
+      if (!Number.isFinite(n)) return String(value);
+      return (spec.money ? money : plain).format(n) + (spec.unit ? " " + spec.unit : "");
+    };
+  }
+
+  function option(spec) {
+    const fmt = formatter(spec);
+    const base = {
+      color: PALETTE,
+      textStyle: { fontFamily: "inherit" },
+      animation: false,
+      tooltip: { trigger: spec.type === "pie" ? "item" : "axis", valueFormatter: fmt, confine: true },
+      legend: { type: "scroll", bottom: 0 },
+      grid: { left: 8, right: 16, top: 24, bottom: 36, containLabel: true },
+    };
+    if (spec.type === "pie") {
+      const s = spec.series[0] || { data: [] };
+      return Object.assign(base, {
+        series: [{
+          type: "pie", name: s.name, radius: ["40%", "70%"],
+          data: spec.x.map((label, i) => ({ name: label, value: s.data[i] })),
+          label: { formatter: "{b}: {d}%" },
+        }],
+      });
+    }
+    if (spec.type === "heatmap") {
+      const values = [];
+      let max = 0;
+      (spec.series[0] || { data: [] }).data.forEach((row, yi) => row.forEach((v, xi) => {
+        values.push([xi, yi, v]);
+        max = Math.max(max, Number(v) || 0);
+      }));
+      return Object.assign(base, {
+        tooltip: { position: "top", valueFormatter: fmt, confine: true },
+        grid: { left: 8, right: 16, top: 8, bottom: 64, containLabel: true },
+        xAxis: { type: "category", data: spec.x, splitArea: { show: true } },
+        yAxis: { type: "category", data: spec.y, splitArea: { show: true } },
+        visualMap: { min: 0, max: max || 1, calculable: true, orient: "horizontal", left: "center", bottom: 0,
+                     inRange: { color: ["#eff6ff", "#1d4ed8"] }, formatter: fmt },
+        series: [{ type: "heatmap", name: spec.series[0] && spec.series[0].name, data: values }],
+      });
+    }
+    const axes = spec.series.length > 1 && spec.series.some((s) => s.axis === 1);
+    return Object.assign(base, {
+      xAxis: { type: "category", data: spec.x, axisLabel: { hideOverlap: true } },
+      yAxis: axes
+        ? [{ type: "value", name: spec.series[0].axisName || "", axisLabel: { formatter: fmt } },
+           { type: "value", name: (spec.series.find((s) => s.axis === 1) || {}).axisName || "" }]
+        : { type: "value", axisLabel: { formatter: fmt } },
+      series: spec.series.map((s) => ({
+        type: spec.type === "bar" ? "bar" : "line", name: s.name, data: s.data, yAxisIndex: s.axis || 0,
+        stack: spec.stack ? "total" : undefined, smooth: false, showSymbol: spec.x.length < 40,
+        connectNulls: false,
+      })),
+    });
+  }
+
+  function table(spec, fmt) {
+    const t = document.createElement("table");
+    t.className = "chart-table";
+    const head = t.createTHead().insertRow();
+    const corner = document.createElement("th");
+    head.appendChild(corner);
+    if (spec.type === "heatmap") {
+      spec.x.forEach((label) => { const th = document.createElement("th"); th.textContent = label; head.appendChild(th); });
+      const body = t.createTBody();
+      (spec.series[0] || { data: [] }).data.forEach((row, yi) => {
+        const tr = body.insertRow();
+        const th = document.createElement("th"); th.textContent = spec.y[yi]; tr.appendChild(th);
+        row.forEach((v) => { const td = tr.insertCell(); td.className = "num"; td.textContent = fmt(v); });
+      });
+      return t;
+    }
+    spec.series.forEach((s) => { const th = document.createElement("th"); th.textContent = s.name; head.appendChild(th); });
+    const body = t.createTBody();
+    spec.x.forEach((label, i) => {
+      const tr = body.insertRow();
+      const th = document.createElement("th"); th.textContent = label; tr.appendChild(th);
+      spec.series.forEach((s) => { const td = tr.insertCell(); td.className = "num"; td.textContent = fmt(s.data[i]); });
+    });
+    return t;
+  }
+
+  function render(figure) {
+    const source = document.getElementById(figure.dataset.chart);
+    if (!source || !window.echarts) return;
+    const spec = JSON.parse(source.textContent);
+    const canvas = figure.querySelector(".chart-canvas");
+    const holder = figure.querySelector(".chart-data");
+    const toggle = figure.querySelector(".chart-toggle");
+    if (figure._chart) figure._chart.dispose();
+    figure._chart = window.echarts.init(canvas, null, { renderer: "svg" });
+    figure._chart.setOption(option(spec), true);
+    holder.replaceChildren(table(spec, formatter(spec)));
+    figure.dataset.rendered = "1";
+    if (toggle && !toggle._bound) {
+      toggle._bound = true;
+      toggle.addEventListener("click", () => {
+        const showTable = holder.hidden;
+        holder.hidden = !showTable;
+        canvas.hidden = showTable;
+        toggle.textContent = showTable ? toggle.dataset.chartLabel : toggle.dataset.tableLabel;
+        if (!showTable) figure._chart.resize();
+      });
+    }
+  }
+
+  // Pages that receive live figures replace the JSON and call window.consoleCharts.render(figure).
+  window.consoleCharts = { render: render, option: option };
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("figure.chart[data-chart]").forEach(render);
+  });
+  window.addEventListener("resize", () => {
+    document.querySelectorAll("figure.chart[data-rendered]").forEach((f) => f._chart && f._chart.resize());
+  });
+})();
