@@ -27,7 +27,7 @@ run: install
 	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload'
 
 test: install
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -17,6 +18,15 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+# `make test` runs the suite in parallel processes (pytest-xdist): each gets its own directory
+# under VAR_DIR and, below, its own Redis database, so one process's cache.clear() or broker never
+# touches another's. The resolved values go back into the environment once, so a worker, server or
+# script a test starts resolves to the same place instead of shifting again.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_XDIST_RESOLVED = os.environ.get("XDIST_RESOLVED_FOR") == _XDIST_WORKER
+if _XDIST_WORKER and not _XDIST_RESOLVED:
+    VAR_DIR = VAR_DIR / _XDIST_WORKER
+    os.environ["VAR_DIR"] = str(VAR_DIR)
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -168,6 +178,13 @@ AUTH_USER_MODEL = "staff.User"
 
 # --- Redis: cache, channel layer, Celery broker ---------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and _XDIST_WORKER and not _XDIST_RESOLVED:
+    _redis = urlsplit(REDIS_URL)
+    _redis_db = (int(_redis.path.strip("/") or 0) - int(_XDIST_WORKER.removeprefix("gw"))) % 16
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_redis_db}"))
+    os.environ["REDIS_URL"] = REDIS_URL
+if _XDIST_WORKER:
+    os.environ["XDIST_RESOLVED_FOR"] = _XDIST_WORKER
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {
