@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "django_otp",
     "csp",
     "django_otp.plugins.otp_totp",
+    "health_check",
+    "django_prometheus",
+    "dbbackup",
     # Our apps, in dependency order (an app never imports from one listed after it).
     "core",
     "staff",
@@ -92,6 +95,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -106,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Content-Security-Policy (django-csp): scripts only from our own static files, never inline, so
@@ -274,6 +279,7 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -281,7 +287,25 @@ STORAGES = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+    # Backups (`manage.py backup` / `restore`, django-dbbackup): a folder, or any Django storage.
+    "dbbackup": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": os.environ.get("BACKUP_DIR", str(VAR_DIR / "backups"))},
+    },
 }
+
+# --- Backups and operations (docs/deploy.md) ------------------------------------------------
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "7"))  # backups kept per kind; older ones removed
+BACKUP_HOUR = int(os.environ.get("BACKUP_HOUR", "2"))  # the nightly backup's hour (server time)
+DBBACKUP_CLEANUP_KEEP = BACKUP_KEEP
+DBBACKUP_CLEANUP_KEEP_MEDIA = BACKUP_KEEP
+DBBACKUP_GPG_RECIPIENT = os.environ.get("BACKUP_GPG_RECIPIENT") or None  # set: every backup encrypted
+DBBACKUP_GPG_ALWAYS_TRUST = env_bool("BACKUP_GPG_ALWAYS_TRUST", False)
+BACKUP_GPG_PASSPHRASE = os.environ.get("BACKUP_GPG_PASSPHRASE", "")  # the private key's, to restore
+DBBACKUP_SEND_EMAIL = False
+DBBACKUP_TMP_DIR = str(VAR_DIR / "tmp")
+Path(DBBACKUP_TMP_DIR).mkdir(parents=True, exist_ok=True)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")  # `/metrics` needs it as a bearer token
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -386,11 +410,23 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Production logs are one JSON object per line (python-json-logger) for a log shipper; DEBUG and
+# LOG_FORMAT=plain keep them readable.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d %(threadName)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain"}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

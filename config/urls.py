@@ -9,6 +9,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.api import router
+from core.health import HealthView
+from core.metrics import metrics_view
 from core.views import favicon
 
 # Each app's api.py registers its viewsets on the shared router when its urls are imported.
@@ -31,6 +33,8 @@ CONSOLE_APPS = [
 
 urlpatterns = [
     path("favicon.ico", favicon),
+    path("health/", HealthView.as_view(), name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

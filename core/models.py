@@ -282,3 +282,18 @@ class RegionSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} · {self.key}"
+
+
+class Heartbeat(models.Model):
+    """When a background process last proved it was alive (``core.tasks.heartbeat``, sent by beat
+    and run by a worker); read by the health endpoint."""
+
+    name = models.CharField(_("name"), max_length=40, primary_key=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,9 +1,14 @@
 """Celery tasks for core: load by id, call one service."""
 
 from celery import shared_task
+from celery.schedules import crontab
+from django.conf import settings
 
 from core.models import Notification
 from core.services import notification_deliver_now
+
+HEARTBEAT_SECONDS = 30
+BACKUP_HOUR = settings.BACKUP_HOUR
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=5, retry_backoff_max=600, max_retries=8)
@@ -38,4 +43,30 @@ def rate_counters_purge() -> int:
     return run()
 
 
-BEAT_SCHEDULE = {"core-rate-counters-purge": {"task": "core.tasks.rate_counters_purge", "schedule": 3600.0}}
+@shared_task(ignore_result=True, expires=HEARTBEAT_SECONDS)
+def heartbeat() -> None:
+    """Sent by beat every HEARTBEAT_SECONDS and run by a worker: the health endpoint's proof that
+    both are alive (core.health)."""
+    from django.utils import timezone
+
+    from core.models import Heartbeat
+
+    Heartbeat.objects.update_or_create(name="beat", defaults={"at": timezone.now()})
+
+
+@shared_task
+def backup_scheduled() -> None:
+    """The scheduled backup (`manage.py backup` with the settings' retention)."""
+    from django.core.management import call_command
+
+    call_command("backup")
+
+
+BEAT_SCHEDULE = {
+    "core-rate-counters-purge": {"task": "core.tasks.rate_counters_purge", "schedule": 3600.0},
+    "core-heartbeat": {"task": "core.tasks.heartbeat", "schedule": float(HEARTBEAT_SECONDS)},
+    "core-backup": {
+        "task": "core.tasks.backup_scheduled",
+        "schedule": crontab(hour=BACKUP_HOUR, minute=30),
+    },
+}

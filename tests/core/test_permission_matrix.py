@@ -307,8 +307,10 @@ MATRIX = {
     ("wallet:tier-list", "GET"): only(A, R, M, F),  # payment providers' callbacks: verified by signature
 }
 
-# Not part of the matrix: framework plumbing with no permission of its own.
-IGNORED = {"set_language", "api-schema", "api-docs", "api-root", None}
+# Not part of the matrix: framework plumbing with no permission of its own, and the operations
+# endpoints for load balancers and Prometheus (open health, metrics behind a bearer token), which
+# tests/core/test_health_and_metrics.py covers.
+IGNORED = {"set_language", "api-schema", "api-docs", "api-root", "health", "metrics", None}
 
 
 def _walk(patterns, namespace=None):
