@@ -125,6 +125,7 @@ def card_my_shift(user, now):
             "figures": {"open": 0, "collected_today": collected_today_by(user)},
         }
     figures = shift_figures(shift)
+    waiting = RefundApproval.objects.filter(requested_by=user, status=RefundApproval.Status.PENDING).count()
     return {
         "title": _("My shift"),
         "value": figures["collected"],
@@ -136,6 +137,7 @@ def card_my_shift(user, now):
             {"label": _("Refunded"), "value": figures["refunded"], "money": True},
             {"label": _("Cash float"), "value": shift.opening_float, "money": True},
             {"label": _("Cash expected in the drawer"), "value": figures["expected_cash"], "money": True},
+            {"label": _("My refund requests waiting"), "value": waiting, "url": reverse("staff:approval-list")},
         ],
         "figures": {"open": 1, **figures},
     }

@@ -132,6 +132,7 @@ def card_supplier_sales(user, now):
             {"label": _("Last 7 days, units"), "value": week["units"]},
             {"label": _("Last 7 days, sales"), "value": week["amount"], "money": True},
         ],
+        "chart_title": _("Units sold, last %(days)s days") % {"days": SUPPLIER_TREND_DAYS},
         "chart": charts.chart(
             "bar",
             [date_format(day, "SHORT_DATE_FORMAT") for day in days],

@@ -50,7 +50,7 @@
         series: [{
           type: "pie", name: s.name, radius: ["40%", "70%"],
           data: spec.x.map((label, i) => ({ name: label, value: s.data[i] })),
-          label: { formatter: "{b}: {d}%" },
+          label: { formatter: "{d}%" }, // the names are in the legend: a narrow card has no room for both
         }],
       });
     }

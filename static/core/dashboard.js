@@ -16,6 +16,7 @@
     if (!status) return;
     const live = open.size > 0;
     status.textContent = live ? status.dataset.live : status.dataset.offline;
+    status.classList.toggle("on", live);
     status.classList.toggle("off", !live);
     document.body.dataset.dashboardLive = live ? "on" : "off";
   }
