@@ -173,3 +173,20 @@ def test_telemetry_and_performance_charts_are_drawn_by_the_chart_component(brows
         assert cell == ("3,750.00" if language == "en" else "3750.00")
         context.close()
         assert watcher.problems == [], watcher.problems
+
+
+def test_devices_online_updates_live_from_the_fleet_socket(browser, asgi_server, users, world):
+    from tests.browser.test_fleet_live import _heartbeat_in_another_thread
+    from tests.factories import DeviceFactory
+
+    waking = DeviceFactory(site=world.east_store, name="East freezer")
+    far = DeviceFactory(site=world.west_store, name="West freezer")
+    context, page, watcher = _open(browser, asgi_server.url, users["service_staff"], "en")
+    page.wait_for_selector('body[data-dashboard-live="on"]', timeout=10000)
+    figure = '[data-card="devices"] .dash-value'
+    assert page.get_attribute(figure, "data-value") == "1"
+    _heartbeat_in_another_thread(far, temperature="4.0")  # not theirs
+    _heartbeat_in_another_thread(waking, temperature="4.0")
+    page.wait_for_selector(f'{figure}[data-value="2"]', timeout=15000)
+    context.close()
+    assert watcher.problems == []
