@@ -71,6 +71,9 @@ def seed(ctx):
                 actor=None, user=user, target=sites[scope], action="change" if role == "store_manager" else "view"
             )
             _store_profile(user, role, sites[scope])
+        if role == "finance":
+            # Finance reads the money of every region (not changes it).
+            scope_grant(actor=None, user=user, target=root, action="view")
         users[role] = user
     ctx.update(regions=regions, sites=sites, users=users)
 

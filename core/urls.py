@@ -5,6 +5,7 @@ from core import views
 app_name = "core"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("dashboard/cards/", views.dashboard_cards, name="dashboard-cards"),
     path("regions/", views.RegionListView.as_view(), name="region-list"),
     path("settings/", views.region_settings_index, name="region-settings-index"),
     path("regions/<int:pk>/settings/", views.region_settings, name="region-settings"),

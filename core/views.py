@@ -12,12 +12,44 @@ from core.models import AuditEntry, OutboxMessage, Region, Site
 from core.selectors import notification_list_for
 from core.services import notification_mark_read
 
+# The websockets a dashboard listens to, and the permission each one checks on connecting.
+LIVE_SOCKET_PERMISSIONS = {"orders": "orders.view_order", "fleet": "devices.view_device"}
+MAX_REFRESHED_CARDS = 20
+
 
 @login_required
 def dashboard(request):
+    """Every role's first page: the cards of the user's role, each figure inside their grants."""
     from core.dashboard import dashboard_cards
 
-    return render(request, "core/dashboard.html", {"cards": dashboard_cards(request.user)})
+    cards = dashboard_cards(request.user)
+    live = sorted(
+        {
+            card["live"]
+            for card in cards
+            if card["live"] and request.user.has_perm(LIVE_SOCKET_PERMISSIONS.get(card["live"], "-"))
+        }
+    )
+    return render(request, "core/dashboard.html", {"cards": cards, "live": live})
+
+
+@login_required
+def dashboard_cards(request):
+    """The named cards again, rendered for the user (the dashboard asks after a live message):
+    `?keys=sales-today,devices` -> {"cards": {key: html}}. Unknown keys and cards the user does
+    not get are left out."""
+    from django.http import JsonResponse
+    from django.template.loader import render_to_string
+
+    from core.dashboard import dashboard_cards as build
+
+    keys = {key for key in request.GET.get("keys", "").split(",") if key}
+    if not keys or len(keys) > MAX_REFRESHED_CARDS:
+        return JsonResponse({"error": str(_("Name between 1 and 20 cards."))}, status=400)
+    cards = build(request.user, keys=keys)
+    return JsonResponse(
+        {"cards": {card["key"]: render_to_string("core/_card.html", {"card": card}, request=request) for card in cards}}
+    )
 
 
 class RegionListView(ScopedListView):

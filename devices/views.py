@@ -52,16 +52,8 @@ class DeviceDetailView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         device = self.object
         user = self.request.user
-        telemetry = list(device.telemetry.order_by("-at").values("at", "temperature", "signal_dbm")[:200])
         context.update(
-            telemetry_points=[
-                {
-                    "at": row["at"].isoformat(),
-                    "temperature": float(row["temperature"]) if row["temperature"] is not None else None,
-                    "signal_dbm": row["signal_dbm"],
-                }
-                for row in reversed(telemetry)
-            ],
+            telemetry_chart=telemetry_chart(device),
             state_labels=live.state_labels(),
             open_faults=device.faults.filter(resolved_at__isnull=True),
             commands=device.commands.all()[:20],
@@ -73,6 +65,37 @@ class DeviceDetailView(ScopedDetailView):
             ],
         )
         return context
+
+
+TELEMETRY_SAMPLES = 200  # about four days at the machines' half-hourly sample
+
+
+def telemetry_chart(device) -> dict | None:
+    """The device's latest samples as a chart: temperature (°C) on the left axis, signal (dBm) on
+    the right, each axis fitted to its own range; None until there are two samples."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from core import charts
+
+    rows = list(device.telemetry.order_by("-at").values("at", "temperature", "signal_dbm")[:TELEMETRY_SAMPLES])
+    if len(rows) < 2:
+        return None
+    rows.reverse()
+    return charts.chart(
+        "line",
+        [date_format(timezone.localtime(row["at"]), "SHORT_DATETIME_FORMAT") for row in rows],
+        [
+            charts.series(
+                _("Temperature"), [row["temperature"] for row in rows], axis_name=_("Temperature (°C)"), unit="°C"
+            ),
+            charts.series(
+                _("Signal"), [row["signal_dbm"] for row in rows], axis=1, axis_name=_("Signal (dBm)"), unit="dBm"
+            ),
+        ],
+        scale=True,
+        x_name=_("Time"),
+    )
 
 
 def _payload(kind: str, post) -> dict:

@@ -6,7 +6,7 @@ import datetime
 from django.utils import timezone
 
 from devices.models import Device
-from orders.models import Channel, Order, OrderEvent, OrderKind, OrderStatus, PartnerClient, Payment
+from orders.models import Channel, Order, OrderEvent, OrderKind, OrderStatus, PartnerClient, Payment, Refund
 from orders.partners import SHOWN_PREFIX_LENGTH, key_hash, partner_client_create
 from orders.services import Actor, LineSpec, order_create, order_transition, payment_collect, refund_create
 
@@ -79,11 +79,61 @@ def seed(ctx):
                     kind=OrderKind.COUNTER, actor=clerk, site=rnd.choice(stores), channel=Channel.COUNTER, lines=[line]
                 )
                 actor = Actor.of(clerk)
-            payment_collect(order=order, provider="cash", amount=order.total, actor=actor)
+            if order.kind == OrderKind.COUNTER and rnd.random() < 0.4:
+                # A bank card on the store's terminal: the finance dashboard shows takings by method.
+                payment_collect(
+                    order=order, provider="card", amount=order.total, actor=actor, reference=f"demo-{order.number}"
+                )
+            else:
+                payment_collect(order=order, provider="cash", amount=order.total, actor=actor)
             order_transition(order=order, to_status=OrderStatus.COMPLETED, actor=actor)
             if rnd.random() < 0.03:
                 refund_create(order=order, amount=order.total, actor=clerk, reason="Customer complaint (demo)")
             # Backdate the history so reports have something to show.
             Order.objects.filter(pk=order.pk).update(created_at=at, paid_at=at, completed_at=at)
             OrderEvent.objects.filter(order=order).update(at=at)
-            Payment.objects.filter(order=order).update(created_at=at, succeeded_at=at)
+            Payment.objects.filter(order=order).update(created_at=at, succeeded_at=at, collected_at=at)
+            Refund.objects.filter(order=order).update(created_at=at, succeeded_at=at)
+    _today_at_the_store(ctx)
+
+
+def _today_at_the_store(ctx):
+    """What a store manager finds on opening the dashboard: the clerk's shift open since the
+    morning with a few sales, a refund above the clerk's limit waiting for approval, and an alert."""
+    from decimal import Decimal
+
+    from staff.counter import refund_request, shift_open
+    from staff.models import AnomalyRule, StaffAlert
+
+    clerk = ctx["users"]["clerk"]
+    store = ctx["sites"]["sh-store-1"]
+    rnd = ctx["random"]
+    shift = shift_open(actor=clerk, site=store, opening_float=Decimal("200.00"))
+    products = ctx["products"]
+    big = None
+    for quantity in (1, 2, 1, 20):
+        product = rnd.choice(products)
+        line = LineSpec(
+            description=product.name,
+            unit_price=product.sale_price,
+            product=product,
+            cost_price=product.cost_price,
+            quantity=quantity,
+        )
+        order = order_create(kind=OrderKind.COUNTER, actor=clerk, site=store, channel=Channel.COUNTER, lines=[line])
+        payment_collect(order=order, provider="cash", amount=order.total, actor=clerk, shift=shift)
+        order_transition(order=order, to_status=OrderStatus.COMPLETED, actor=Actor.of(clerk))
+        big = order
+    # Above the demo clerk's 50 a refund: it waits for the store manager.
+    refund_request(actor=clerk, order=big, amount=big.total, reason="Whole box damaged (demo)")
+    StaffAlert.objects.get_or_create(
+        dedupe_key=f"demo-large-amount-{big.pk}",
+        defaults={
+            "kind": AnomalyRule.Kind.LARGE_AMOUNT,
+            "region": store.region,
+            "site": store,
+            "clerk": clerk,
+            "message": f"Refund of {big.total} asked for on {big.number} (demo)",
+            "evidence": {"order": big.number},
+        },
+    )

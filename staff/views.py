@@ -1058,10 +1058,21 @@ def performance(request):
             f'attachment; filename="clerk-performance-{start:%Y%m%d}-{end:%Y%m%d}.{export}"'
         )
         return response
-    top = max([row["collected_amount"] for row in rows] + [1])
-    for row in rows:
-        row["bar"] = float(row["collected_amount"] / top * 100) if top else 0
-        row["refund_bar"] = float(row["refunded_amount"] / top * 100) if top else 0
+    from core import charts
+
+    chart = (
+        charts.chart(
+            "bar",
+            [row["clerk"] for row in rows],
+            [
+                charts.series(_("Collected"), [row["collected_amount"] for row in rows]),
+                charts.series(_("Refunded"), [row["refunded_amount"] for row in rows]),
+            ],
+            money=True,
+        )
+        if rows
+        else None
+    )
     query = request.GET.copy()
     query.pop("export", None)
     return render(
@@ -1070,6 +1081,7 @@ def performance(request):
         {
             "form": form,
             "rows": rows,
+            "chart": chart,
             "start": start,
             "end": end - datetime.timedelta(days=1),
             "query": query.urlencode(),

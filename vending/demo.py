@@ -61,3 +61,26 @@ def _app_purchases(ctx):
 def seed(ctx):
     _planograms(ctx)
     _app_purchases(ctx)
+    _todays_route(ctx)
+
+
+def _todays_route(ctx):
+    """Slots at their threshold are flagged (the service staff are told), and the Shanghai machines
+    that need the most get restock tasks on one route: the service dashboard's day."""
+    from django.core.exceptions import ValidationError
+
+    from devices.models import Fault
+    from vending.models import Slot
+    from vending.restock import low_stock_check, restock_task_create
+
+    for slot in Slot.objects.filter(level__quantity__lte=3).select_related("level"):
+        low_stock_check(slot.level)
+    shanghai = ctx["regions"]["demo-sh"]
+    machines = [d for d in ctx["devices"] if d.kind == Device.Kind.VENDING and d.site.region_id == shanghai.pk]
+    if machines and not Fault.objects.filter(device__in=machines, resolved_at__isnull=True).exists():
+        Fault.objects.create(device=machines[0], code="JAM", slot="A2", message="reported by the machine")
+    for machine in machines[:3]:
+        try:
+            restock_task_create(device=machine, actor=ctx["users"]["service_staff"], route="SH-A")
+        except ValidationError:  # every slot already at par: nothing to do there
+            continue

@@ -1,8 +1,11 @@
 // Console charts: Apache ECharts (vendored in static/vendor/echarts-*), themed once here.
 // A chart is <figure class="chart" data-chart="ID"> next to {{ spec|json_script:"ID" }}, rendered by
 // templates/core/_chart.html. The spec comes from core.charts (Python): never inline script.
-//   {"type": "line"|"bar"|"pie"|"heatmap", "x": [...], "y": [...] (heatmap rows),
-//    "series": [{"name": ..., "data": [...]}], "money": bool, "unit": "", "stack": bool}
+//   {"type": "line"|"bar"|"pie"|"heatmap", "x": [...], "y": [...] (heatmap rows), "xName": "",
+//    "series": [{"name": ..., "data": [...], "axis": 0|1, "axisName": "", "unit": ""}],
+//    "money": bool, "unit": "", "stack": bool, "scale": bool}
+// A series with "axis": 1 is drawn against a second value axis at the right; a series' "unit"
+// follows its numbers (axis labels, tooltip, table), else the chart's.
 // Every chart has the table of its numbers one click away; money shows two decimals in the
 // page's language (<html lang>).
 (function () {
@@ -12,12 +15,22 @@
   const money = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   const plain = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
 
-  function formatter(spec) {
+  function formatter(spec, serie) {
+    const unit = (serie && serie.unit) || spec.unit;
     return (value) => {
       if (value === null || value === undefined || value === "") return "–";
       const n = Number(value);
       if (!Number.isFinite(n)) return String(value);
-      return (spec.money ? money : plain).format(n) + (spec.unit ? " " + spec.unit : "");
+      return (spec.money ? money : plain).format(n) + (unit ? " " + unit : "");
+    };
+  }
+
+  function valueAxis(spec, index) {
+    const first = spec.series.find((s) => (s.axis || 0) === index) || {};
+    return {
+      type: "value", name: first.axisName || "", nameTextStyle: { align: index ? "right" : "left" },
+      scale: !!spec.scale, axisLabel: { formatter: formatter(spec, first) },
+      splitLine: { show: index === 0 },
     };
   }
 
@@ -37,7 +50,7 @@
         series: [{
           type: "pie", name: s.name, radius: ["40%", "70%"],
           data: spec.x.map((label, i) => ({ name: label, value: s.data[i] })),
-          label: { formatter: "{b}: {d}%" },
+          label: { formatter: "{d}%" }, // the names are in the legend: a narrow card has no room for both
         }],
       });
     }
@@ -58,17 +71,17 @@
         series: [{ type: "heatmap", name: spec.series[0] && spec.series[0].name, data: values }],
       });
     }
-    const axes = spec.series.length > 1 && spec.series.some((s) => s.axis === 1);
+    const axes = spec.series.some((s) => s.axis === 1);
+    const named = spec.series.some((s) => s.axisName);
+    if (named) base.grid.top = 40;
     return Object.assign(base, {
-      xAxis: { type: "category", data: spec.x, axisLabel: { hideOverlap: true } },
-      yAxis: axes
-        ? [{ type: "value", name: spec.series[0].axisName || "", axisLabel: { formatter: fmt } },
-           { type: "value", name: (spec.series.find((s) => s.axis === 1) || {}).axisName || "" }]
-        : { type: "value", axisLabel: { formatter: fmt } },
+      xAxis: { type: "category", data: spec.x, name: spec.xName || "", nameLocation: "middle", nameGap: 28,
+               axisLabel: { hideOverlap: true } },
+      yAxis: axes ? [valueAxis(spec, 0), valueAxis(spec, 1)] : valueAxis(spec, 0),
       series: spec.series.map((s) => ({
         type: spec.type === "bar" ? "bar" : "line", name: s.name, data: s.data, yAxisIndex: s.axis || 0,
         stack: spec.stack ? "total" : undefined, smooth: false, showSymbol: spec.x.length < 40,
-        connectNulls: false,
+        connectNulls: false, tooltip: { valueFormatter: formatter(spec, s) },
       })),
     });
   }
@@ -91,10 +104,11 @@
     }
     spec.series.forEach((s) => { const th = document.createElement("th"); th.textContent = s.name; head.appendChild(th); });
     const body = t.createTBody();
+    const formats = spec.series.map((s) => formatter(spec, s));
     spec.x.forEach((label, i) => {
       const tr = body.insertRow();
       const th = document.createElement("th"); th.textContent = label; tr.appendChild(th);
-      spec.series.forEach((s) => { const td = tr.insertCell(); td.className = "num"; td.textContent = fmt(s.data[i]); });
+      spec.series.forEach((s, si) => { const td = tr.insertCell(); td.className = "num"; td.textContent = formats[si](s.data[i]); });
     });
     return t;
   }

@@ -66,6 +66,7 @@ MATRIX = {
     ("pickup-orders-list", "POST"): only(A, R, M, C),
     ("core:audit-list", "GET"): only(A, R),
     ("core:dashboard", "GET"): STAFF,
+    ("core:dashboard-cards", "GET"): STAFF,
     ("core:notification-list", "GET"): STAFF,
     ("core:notification-read", "POST"): STAFF,
     ("core:region-list", "GET"): only(A, R, F),

@@ -10,7 +10,7 @@ def _counts():
 
 
 @pytest.mark.django_db
-def test_seed_demo_loads_every_role_and_is_idempotent(django_capture_on_commit_callbacks):
+def test_seed_demo_loads_every_role_and_is_idempotent(django_capture_on_commit_callbacks, client):
     with django_capture_on_commit_callbacks(execute=True):  # as seed_demo's own commit runs them
         call_command("seed_demo", days=2, orders_per_day=3, verbosity=0)
     first = _counts()
@@ -31,3 +31,31 @@ def test_seed_demo_loads_every_role_and_is_idempotent(django_capture_on_commit_c
     assert {"in_use", "returned", "cancelled"} <= set(Lease.objects.values_list("stage", flat=True))
     call_command("seed_demo", days=2, orders_per_day=3, verbosity=0)
     assert _counts() == first
+    _every_dashboard_has_something_to_show(client)
+
+
+def _every_dashboard_has_something_to_show(client):
+    """Each demo login's first page shows figures of the demo, not an empty "welcome"."""
+    import re
+
+    from django.contrib.auth import get_user_model
+
+    def figures(username):
+        client.force_login(get_user_model().objects.get(username=username))
+        html = client.get("/").content.decode()
+        return {
+            key: float(value)
+            for key, card in re.findall(r'data-card="([^"]+)"(.*?)</section>', html, re.S)
+            for value in re.findall(r'data-value="([^"]*)"', card)
+        }
+
+    admin = figures("admin")
+    assert admin["sales-trend"] > 0 and admin["approvals"] >= 1 and admin["staff-alerts"] >= 1 and admin["devices"] > 0
+    manager = figures("manager")
+    assert manager["open-shifts"] == 1 and manager["approvals"] == 1 and manager["takings-by-method"] > 0
+    assert figures("clerk")["my-shift"] > 0
+    service = figures("service")
+    assert service["todays-route"] >= 1 and service["open-faults"] >= 1 and service["low-stock"] >= 1
+    finance = figures("finance")
+    assert finance["takings-by-method"] > 0 and finance["sales-today"] > 0
+    assert "supplier-restock" in figures("supplier")
