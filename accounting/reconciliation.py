@@ -51,7 +51,7 @@ def statement_import(*, actor, provider: str, region, file_name: str, content: b
         other = looks_like(content)
         if other and other != provider:
             raise ValidationError(
-                _("This file is a %(other)s statement, not a %(chosen)s one; nothing was imported.")
+                _("This file is a %(other)s statement, but %(chosen)s was chosen; nothing was imported.")
                 % {"other": StatementProvider(other).label, "chosen": label}
             ) from None
         raise ValidationError(_("%(message)s Nothing was imported.") % {"message": error}) from None

@@ -156,7 +156,7 @@ def test_the_same_statement_twice_changes_nothing(world):
 
 
 def test_wrong_provider_and_broken_files_change_nothing(world):
-    with pytest.raises(ValidationError, match="Alipay statement, not a WeChat Pay one"):
+    with pytest.raises(ValidationError, match="Alipay statement, but WeChat Pay was chosen"):
         statement_import(
             actor=world.finance,
             provider="wechat",
