@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 MAX_DAYS = 366  # one export covers at most a year: finance books month by month
 
 
@@ -134,6 +135,11 @@ def journal_accounts_set(*, actor, codes: dict[str, str]) -> int:
     return len(changed)
 
 
+def _cents(value) -> Decimal:
+    """A summed amount to the cent (SQLite sums decimals as floats)."""
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
 def _payments_lines(*, user, start, end) -> Iterable[JournalLine]:
     """Sales, fees and refunds per day, region and method, from settled payments and refunds."""
     from orders.models import Payment, Refund
@@ -150,7 +156,7 @@ def _payments_lines(*, user, start, end) -> Iterable[JournalLine]:
     )
     for row in payments:
         method, region, day = row["provider"], row["order__region__name"], row["day"]
-        amount, fees = row["amount"] or ZERO, row["fees"] or ZERO
+        amount, fees = _cents(row["amount"]), _cents(row["fees"])
         summary = _("Sales %(day)s by %(method)s") % {"day": day, "method": kind_label(f"clearing.{method}")}
         yield JournalLine(day, region, f"clearing.{method}", summary, debit=amount)
         yield JournalLine(day, region, f"sales.{method}", summary, credit=amount)
@@ -170,8 +176,8 @@ def _payments_lines(*, user, start, end) -> Iterable[JournalLine]:
     for row in refunds:
         method, region, day = row["payment__provider"], row["order__region__name"], row["day"]
         summary = _("Refunds %(day)s by %(method)s") % {"day": day, "method": kind_label(f"clearing.{method}")}
-        yield JournalLine(day, region, f"refunds.{method}", summary, debit=row["amount"] or ZERO)
-        yield JournalLine(day, region, f"clearing.{method}", summary, credit=row["amount"] or ZERO)
+        yield JournalLine(day, region, f"refunds.{method}", summary, debit=_cents(row["amount"]))
+        yield JournalLine(day, region, f"clearing.{method}", summary, credit=_cents(row["amount"]))
 
 
 journal_source_register("payments", _payments_lines)

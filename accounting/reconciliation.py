@@ -552,4 +552,12 @@ def fees_by_method(*, user, start: datetime.date, end: datetime.date) -> list[tu
         .annotate(amount=Sum("amount"), fees=Sum("fee"))
         .order_by("provider")
     )
-    return [(row["provider"], row["amount"] or ZERO, row["fees"] or ZERO) for row in rows]
+    cents = Decimal("0.01")
+    return [
+        (
+            row["provider"],
+            Decimal(str(row["amount"] or 0)).quantize(cents),
+            Decimal(str(row["fees"] or 0)).quantize(cents),
+        )
+        for row in rows
+    ]
