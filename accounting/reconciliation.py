@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +29,7 @@ from accounting.statements import StatementError, looks_like, parser_for
 from core.services import audit_record
 from orders.models import Payment, Refund
 
+logger = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a busy merchant's day is a few MB; more is not a statement
 NOTE_MAX = 2000
@@ -125,9 +127,13 @@ def _already_message(label, days) -> str:
 
 
 def _schedule_reconcile(provider: str, day: datetime.date) -> None:
+    """Reconcile the imported day soon; if the broker is away, the daily run does it."""
     from accounting.recon_tasks import reconcile_provider_day
 
-    reconcile_provider_day.delay(provider, day.isoformat())
+    try:
+        reconcile_provider_day.delay(provider, day.isoformat())
+    except Exception:  # the import is committed either way
+        logger.warning("could not schedule the reconciliation of %s %s", provider, day, exc_info=True)
 
 
 # --- Matching --------------------------------------------------------------------------------
