@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a busy merchant's day is a few MB; more is not a statement
 NOTE_MAX = 2000
+# A payment near midnight can land on the provider's neighbouring day; a week covers weekends and
+# the provider's late bills.
+NEIGHBOUR_DAYS = datetime.timedelta(days=7)
 
 
 # --- Import ----------------------------------------------------------------------------------
@@ -164,18 +167,27 @@ def _region_q(path_lookup: str, paths: list[str]) -> Q:
     return q
 
 
-def _find_payment(provider: str, line: StatementLine) -> Payment | None:
-    payments = Payment.objects.select_related("order").filter(provider=provider)
-    if line.merchant_reference:
-        found = payments.filter(reference=line.merchant_reference).first()
-        if found is not None:
-            return found
-    if line.provider_reference:
-        return payments.filter(data__transaction_id=line.provider_reference).first()
-    return None
+class _Payments:
+    """The provider's payments the day's lines name, loaded in two queries (a busy day has
+    thousands of lines), by our reference and by the provider's own id."""
+
+    def __init__(self, provider: str, lines: list[StatementLine]):
+        payments = Payment.objects.select_related("order").filter(provider=provider)
+        references = {line.merchant_reference for line in lines if line.merchant_reference}
+        ids = {line.provider_reference for line in lines if line.provider_reference}
+        self.by_reference = {p.reference: p for p in payments.filter(reference__in=references).order_by("-pk")}
+        self.by_id = {
+            p.data.get("transaction_id"): p for p in payments.filter(data__transaction_id__in=ids).order_by("-pk")
+        }
+
+    def find(self, line: StatementLine) -> Payment | None:
+        found = self.by_reference.get(line.merchant_reference) if line.merchant_reference else None
+        if found is None and line.provider_reference:
+            found = self.by_id.get(line.provider_reference)
+        return found
 
 
-def _find_refund(provider: str, line: StatementLine, taken: set[int]) -> Refund | None:
+def _find_refund(provider: str, line: StatementLine, taken: set[int], payments: _Payments) -> Refund | None:
     refunds = Refund.objects.select_related("order", "payment").filter(payment__provider=provider).exclude(pk__in=taken)
     if line.refund_reference:
         number = line.refund_reference[1:] if line.refund_reference[:1] == "R" else ""
@@ -190,7 +202,7 @@ def _find_refund(provider: str, line: StatementLine, taken: set[int]) -> Refund 
         found = refunds.filter(reference=line.provider_reference).first()
         if found is not None:
             return found
-    payment = _find_payment(provider, line) if line.merchant_reference else None
+    payment = payments.find(line) if line.merchant_reference else None
     if payment is None:
         return None
     of_payment = refunds.filter(payment=payment).order_by("pk")
@@ -218,6 +230,7 @@ def _outcomes(provider: str, day: datetime.date) -> list[_Outcome]:
         if line.kind == StatementLine.Kind.FEE:
             fees[line.merchant_reference] += line.fee
     fee_rows = any(line.kind == StatementLine.Kind.FEE for line in lines)
+    payments = _Payments(provider, lines)
     outcomes: list[_Outcome] = []
     matched_payments: set[int] = set()
     matched_refunds: set[int] = set()
@@ -225,7 +238,7 @@ def _outcomes(provider: str, day: datetime.date) -> list[_Outcome]:
         if line.kind in (StatementLine.Kind.FEE, StatementLine.Kind.OTHER):
             continue
         if line.kind == StatementLine.Kind.PAYMENT:
-            payment = _find_payment(provider, line)
+            payment = payments.find(line)
             their_fee = line.fee + (fees.pop(line.merchant_reference, ZERO) if fee_rows else ZERO)
             if payment is None or payment.pk in matched_payments:
                 outcomes.append(_theirs_only(line, their_fee))
@@ -253,7 +266,7 @@ def _outcomes(provider: str, day: datetime.date) -> list[_Outcome]:
                 )
             )
         else:
-            refund = _find_refund(provider, line, matched_refunds)
+            refund = _find_refund(provider, line, matched_refunds, payments)
             if refund is None:
                 outcomes.append(_theirs_only(line, None))
                 continue
@@ -331,8 +344,9 @@ def _matched_on_other_days(provider: str, day: datetime.date, what: str) -> set[
     """Payments (or refunds) a statement line of another day matched: a payment at 23:59:59 may be
     on the provider's next day."""
     field = "payment_id" if what == "payment" else "refund_id"
+    near = (day - NEIGHBOUR_DAYS, day + NEIGHBOUR_DAYS)
     return set(
-        ReconItem.objects.filter(provider=provider, line__isnull=False, **{f"{field}__isnull": False})
+        ReconItem.objects.filter(provider=provider, line__isnull=False, day__range=near, **{f"{field}__isnull": False})
         .exclude(day=day)
         .values_list(field, flat=True)
     )
