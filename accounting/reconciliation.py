@@ -227,7 +227,8 @@ def _outcomes(provider: str, day: datetime.date) -> list[_Outcome]:
     # Alipay lists a payment's fee as a row of its own: add it to the payment or refund it belongs to.
     fees: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
-        if line.kind == StatementLine.Kind.FEE:
+        # A fee given back with a refund is negative: it belongs to the refund, not the payment's fee.
+        if line.kind == StatementLine.Kind.FEE and line.fee > 0:
             fees[line.merchant_reference] += line.fee
     fee_rows = any(line.kind == StatementLine.Kind.FEE for line in lines)
     payments = _Payments(provider, lines)
@@ -333,7 +334,9 @@ def _outcomes(provider: str, day: datetime.date) -> list[_Outcome]:
     # A fee row whose payment is not in the file: the provider charged for something we cannot see.
     for reference, fee in fees.items():
         line = next(
-            line for line in lines if line.kind == StatementLine.Kind.FEE and line.merchant_reference == reference
+            line
+            for line in lines
+            if line.kind == StatementLine.Kind.FEE and line.fee > 0 and line.merchant_reference == reference
         )
         if not any(o.line and o.line.merchant_reference == reference for o in outcomes):
             outcomes.append(_theirs_only(line, fee))

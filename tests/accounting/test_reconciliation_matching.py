@@ -193,3 +193,36 @@ def test_the_daily_job_is_in_the_beat_schedule():
     app.finalize()
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert "accounting.recon_tasks.reconcile_daily" in tasks
+
+
+def test_alipay_fee_given_back_with_a_refund_is_not_the_payments_fee(world):
+    alipay_side(world.east_store)
+    text = statement_bytes(FILES["alipay"]).decode("gbk")
+    give_back = ",".join(
+        f"{v}\t"
+        for v in (
+            "20261130110070001506010000007",
+            "2026113022001401000000000001",
+            "ALI-MATCH",
+            "收费",
+            "2026-11-30 15:00:00",
+            "",
+            "0.02",
+            "",
+            "1025.66",
+            "支付宝",
+            "收费",
+            "退还服务费",
+        )
+    )
+    text = text.replace(
+        "#-----------------------------------------账务明细列表结束",
+        give_back + "\r\n#-----------------------------------------账务明细列表结束",
+    )
+    text = text.replace("#收入合计：3笔，共36.00元", "#收入合计：4笔，共36.02元")
+    statement_import(
+        actor=world.finance, provider="alipay", region=world.root, file_name="a.csv", content=text.encode("gbk")
+    )
+    reconcile_day(provider="alipay", day=DAY)
+    payment = ReconItem.objects.get(reference="ALI-MATCH", payment__isnull=False)
+    assert (payment.kind, payment.their_fee) == (K.MATCHED, Decimal("0.06"))
