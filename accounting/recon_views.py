@@ -224,13 +224,43 @@ class StatementUploadView(ConsoleMixin, View):
                 return redirect("accounting:statement-detail", pk=statement.pk)
         return self._render(request, form, status=400)
 
-    def _render(self, request, form, status=200):
+    def _render(self, request, form, status=200, fetch_form=None):
+        from accounting.statements.stripe_fetch import stripe_fetch_available
+
+        if fetch_form is None and stripe_fetch_available():
+            fetch_form = StripeFetchForm(
+                user=request.user, initial={"day": timezone.localdate() - datetime.timedelta(days=1)}
+            )
         return render(
             request,
-            "staff/form.html",
-            {"form": form, "title": _("Import a provider statement"), "multipart": True},
+            "accounting/recon/statement_upload.html",
+            {"form": form, "fetch_form": fetch_form},
             status=status,
         )
+
+
+class StripeFetchForm(ScopedChoicesMixin, forms.Form):
+    region = forms.ModelChoiceField(label=_("Merchant account of region"), queryset=Region.objects.all())
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class StripeFetchView(ConsoleMixin, View):
+    permission_required = "accounting.add_statement"
+
+    def post(self, request):
+        form = StripeFetchForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                statement = reconciliation.statement_fetch_stripe(
+                    actor=request.user, region=form.cleaned_data["region"], day=form.cleaned_data["day"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("%(lines)s lines fetched from Stripe.") % {"lines": statement.line_count})
+                return redirect("accounting:statement-detail", pk=statement.pk)
+        view = StatementUploadView()
+        return view._render(request, StatementUploadForm(user=request.user), status=400, fetch_form=form)
 
 
 # --- Journal ---------------------------------------------------------------------------------

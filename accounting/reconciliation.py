@@ -122,6 +122,23 @@ def statement_import(*, actor, provider: str, region, file_name: str, content: b
     return statement
 
 
+def statement_fetch_stripe(*, actor, region, day: datetime.date) -> Statement:
+    """Fetch Stripe's balance transactions of `day` through its API and import them like a file
+    (the same day twice is refused the same way)."""
+    from accounting.statements.stripe_fetch import stripe_balance_transactions_json, stripe_fetch_available
+
+    if not stripe_fetch_available():
+        raise ValidationError(_("Stripe is not configured; upload its export instead."))
+    try:
+        content = stripe_balance_transactions_json(day)
+    except Exception as error:  # the provider is down or refused: say so, change nothing
+        logger.warning("could not fetch Stripe balance transactions of %s: %s", day, error)
+        raise ValidationError(_("Stripe could not be reached; try again later or upload its export.")) from None
+    return statement_import(
+        actor=actor, provider="stripe", region=region, file_name=f"stripe-api-{day:%Y%m%d}.json", content=content
+    )
+
+
 def _already_message(label, days) -> str:
     return _("The %(provider)s statement of %(days)s was already imported; nothing changed.") % {
         "provider": label,

@@ -9,6 +9,9 @@ urlpatterns: list = [
     path("reconciliation/lines/<int:pk>/", recon_views.ReconItemDetailView.as_view(), name="recon-item-detail"),
     path("reconciliation/statements/", recon_views.StatementListView.as_view(), name="statement-list"),
     path("reconciliation/statements/import/", recon_views.StatementUploadView.as_view(), name="statement-upload"),
+    path(
+        "reconciliation/statements/fetch-stripe/", recon_views.StripeFetchView.as_view(), name="statement-fetch-stripe"
+    ),
     path("reconciliation/statements/<int:pk>/", recon_views.StatementDetailView.as_view(), name="statement-detail"),
     path("journal/", recon_views.JournalView.as_view(), name="journal"),
     path("journal/accounts/", recon_views.JournalAccountsView.as_view(), name="journal-accounts"),

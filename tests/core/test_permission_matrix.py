@@ -74,6 +74,7 @@ MATRIX = {
     ("accounting:statement-detail", "GET"): only(A, R, F),
     ("accounting:statement-upload", "GET"): only(A, F),
     ("accounting:statement-upload", "POST"): only(A, F),
+    ("accounting:statement-fetch-stripe", "POST"): only(A, F),
     ("accounting:journal", "GET"): only(A, F),
     ("accounting:journal-accounts", "POST"): only(A, F),
     ("core:dashboard", "GET"): STAFF,
