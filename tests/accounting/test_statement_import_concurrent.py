@@ -62,3 +62,40 @@ def test_two_simultaneous_imports_of_one_statement_import_once(world, monkeypatc
     assert Statement.objects.count() == 1
     assert StatementDay.objects.count() == 1
     assert StatementLine.objects.count() == 5
+
+
+def test_two_reconciliation_runs_at_once_record_each_item_once(world, monkeypatch):
+    """The import's own run and the daily run may overlap: the statement day is their lock."""
+    from accounting import reconciliation
+    from accounting.recon_models import ReconItem
+    from accounting.reconciliation import reconcile_day, statement_import
+    from tests.accounting.recon_helpers import DAY, wechat_side
+
+    monkeypatch.setattr(reconciliation, "_schedule_reconcile", lambda provider, day: None)
+    wechat_side(world.east_store)
+    statement_import(
+        actor=world.finance,
+        provider="wechat",
+        region=world.root,
+        file_name="bill.csv",
+        content=statement_bytes(FILES["wechat"]),
+    )
+    errors, barrier = [], threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait()
+            reconcile_day(provider="wechat", day=DAY)
+        except Exception as error:  # noqa: BLE001 - the test reports whatever went wrong
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert ReconItem.objects.filter(day=DAY).count() == 6
+    assert ReconItem.objects.filter(day=DAY, status="open").count() == 4
