@@ -518,12 +518,12 @@ class SummaryDay:
     cash: CashDay
 
     @property
+    def imported(self) -> bool:
+        return any(p.imported for p in self.providers)
+
+    @property
     def green(self) -> bool:
-        return (
-            all(p.green for p in self.providers if p.imported)
-            and self.cash.green
-            and any(p.imported for p in self.providers)
-        )
+        return self.imported and all(p.green for p in self.providers if p.imported) and self.cash.green
 
 
 def reconciliation_summary(*, user, start: datetime.date, end: datetime.date) -> list[SummaryDay]:
@@ -581,6 +581,15 @@ def reconciliation_summary(*, user, start: datetime.date, end: datetime.date) ->
     return days
 
 
+def _method_label(code: str) -> str:
+    from orders.payments import UnknownProvider, provider_get
+
+    try:
+        return str(provider_get(code).label)
+    except UnknownProvider:
+        return code
+
+
 def fees_by_method(*, user, start: datetime.date, end: datetime.date) -> list[tuple[str, Decimal, Decimal]]:
     """(method, amount, fees) of the payments settled in the period, for the summary page."""
     first, _x = _day_bounds(start)
@@ -595,7 +604,7 @@ def fees_by_method(*, user, start: datetime.date, end: datetime.date) -> list[tu
     cents = Decimal("0.01")
     return [
         (
-            row["provider"],
+            _method_label(row["provider"]),
             Decimal(str(row["amount"] or 0)).quantize(cents),
             Decimal(str(row["fees"] or 0)).quantize(cents),
         )
