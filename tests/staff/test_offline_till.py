@@ -244,3 +244,26 @@ def test_a_sale_arriving_after_its_shift_closed_is_flagged_and_the_count_stays(a
     assert response.status_code == 201, response.content
     assert response.json()["flags"] == ["shift_closed"]
     assert api.get(f"/api/v1/shifts/{shift}/").json()["expected_amount"] == "100.00"
+
+
+def test_the_till_page_registers_its_service_worker_which_keeps_the_page_and_its_scripts(world, client):
+    client.force_login(world.clerk)
+    page = client.get("/staff/cashier/")
+    assert b'data-sw="/staff/cashier/sw.js"' in page.content and b"offline-till.js" in page.content
+    client.logout()
+    worker = client.get("/staff/cashier/sw.js")  # a script of file names, no data: no sign-in needed
+    assert worker.status_code == 200
+    assert worker["Content-Type"].startswith("application/javascript")
+    body = worker.content.decode()
+    assert '"/staff/cashier/"' in body and '"/static/staff/till.js"' in body and "/static/staff/offline" in body
+    assert "<script" not in body
+
+
+def test_a_clerk_without_the_collect_switch_keeps_nothing_and_cannot_send(api, world, goods, shift):
+    tea, _bun = goods
+    body = sale(world, shift, [(tea, 1, "4.00")])
+    switches(world.clerk, can_collect=False)
+    assert api.get(f"{SYNC}snapshot/", {"site": world.east_store.pk}).status_code == 403
+    # A sale made before the switch went off still arrives (the money was taken), flagged.
+    response = api.post(SYNC, body, format="json")
+    assert response.status_code == 201 and "collect_switch" in response.json()["flags"]
