@@ -40,12 +40,25 @@ def test_three_cash_sales_made_offline_reach_the_server_once_each(browser, asgi_
     page.wait_for_selector(f"#till-form[data-kept='{site}']")
     # Once the service worker controls the page, a visit keeps the page itself.
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    from django.core.signals import request_started
+
+    reached = []  # what reaches the server
+
+    def note(sender, environ=None, scope=None, **kwargs):
+        reached.append((scope or {}).get("path") or (environ or {}).get("PATH_INFO"))
+
+    request_started.connect(note)
     page.reload()
+    assert "/staff/cashier/" in reached
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     page.wait_for_selector(f"#till-form[data-kept='{site}']")
 
     context.set_offline(True)
-    page.reload()  # the server cannot be reached: the page comes from the service worker's copy
+    reached.clear()
+    reloaded = page.reload()  # the server cannot be reached: the page comes from the service worker's copy
+    request_started.disconnect(note)
+    assert reloaded.from_service_worker
+    assert "/staff/cashier/" not in reached, reached
     page.wait_for_selector("body[data-till=offline]")
     expect(page.locator("#offline-banner")).to_be_visible()
     expect(page.locator("#offline-state")).to_contain_text("Offline")
