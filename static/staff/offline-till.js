@@ -25,7 +25,9 @@
   const payMessage = document.getElementById("offline-message");
   const sell = document.getElementById("till-sell");
   const expectedCash = document.getElementById("expected-cash");
-  const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+  const pageToken = form.querySelector("[name=csrfmiddlewaretoken]").value;
+  // The cookie's token is current even when the page is an older kept copy.
+  const csrf = () => (document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [null, pageToken])[1];
   const PROBE_MS = 15000;
 
   let snapshot = null;
@@ -160,18 +162,17 @@
     showQueue();
   }
 
+  // Whether the server answers at all: the service worker's script is small, public and never
+  // answered from a cache.
+  function serverAnswers() {
+    return fetch(form.dataset.sw, { cache: "no-store", credentials: "same-origin" })
+      .then((response) => response.status < 500)
+      .catch(() => false);
+  }
+
   // The network may be up and the server down: look again now and then.
   async function tryServer() {
-    if (!navigator.onLine) return;
-    try {
-      const response = await fetch(`${api}snapshot/?site=${encodeURIComponent(till.site.value)}`, {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      });
-      if (response.ok) backOnline();
-    } catch (_error) {
-      // still unreachable
-    }
+    if (navigator.onLine && (await serverAnswers())) backOnline();
   }
 
   till.unreachable = () => setOffline(true);
@@ -280,7 +281,7 @@
           response = await fetch(api, {
             method: "POST",
             credentials: "same-origin",
-            headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+            headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
             body: JSON.stringify(sale),
           });
         } catch (_error) {
@@ -293,7 +294,12 @@
           sent += 1;
           if (body.status === "flagged") flagged += 1;
           if (expectedCash && body.expected_cash) expectedCash.textContent = body.expected_cash;
-        } else if (response.status >= 400 && response.status < 500 && response.status !== 401 && response.status !== 429) {
+        } else if (
+          response.status >= 400 &&
+          response.status < 500 &&
+          ![401, 429].includes(response.status) &&
+          !String(body.detail || "").startsWith("CSRF")
+        ) {
           // Refused for good (its shape or scope): kept aside for the manager, not retried.
           const error = body.detail || Object.values(body).flat().join(" ") || String(response.status);
           await dbPut("failed", { ...sale, error });
@@ -323,10 +329,26 @@
       payMessage.textContent = String(error);
     });
   });
+  // Selling online posts the page: look first, so a server that went away since the last scan
+  // does not take the cart with it.
+  let looked = false;
   form.addEventListener("submit", (event) => {
-    if (!offline) return;
+    if (looked) return;
     event.preventDefault();
-    till.say(labels.use_offline_pay);
+    if (offline) {
+      till.say(labels.use_offline_pay);
+      return;
+    }
+    serverAnswers().then((reachable) => {
+        if (reachable) {
+          looked = true;
+          document.getElementById("till-scan").value = "";
+          form.submit();
+        } else {
+          setOffline(true);
+          till.say(labels.use_offline_pay);
+        }
+      });
   });
   till.site.addEventListener("change", () => (offline ? keptSnapshot().then(showMethods) : refreshSnapshot()));
   window.addEventListener("offline", () => setOffline(true));

@@ -105,3 +105,57 @@ def test_three_cash_sales_made_offline_reach_the_server_once_each(browser, asgi_
     problems = [problem for problem in watch.problems if not any(noise in problem for noise in offline_noise)]
     assert not problems, problems
     context.close()
+
+
+def test_with_the_network_up_and_the_server_down_the_till_sells_by_card_and_sends_it_later(browser, asgi_server, world):
+    """The network is up but the server does not answer (its API refuses connections): the first
+    scan finds out, the till turns offline, sells from what it kept and takes a card payment;
+    when the server is back the sale is sent once."""
+    from playwright.sync_api import expect
+
+    from orders.models import Payment
+    from staff.models import OfflineSale
+    from tests.factories import ProductFactory, stock_shelf
+
+    gum = ProductFactory(name="Mint gum", barcode="6901234560035", sale_price=Decimal("1.50"))
+    stock_shelf(world.east_store, gum, 4)
+    # Without the service worker, so the page's own routing stands in for the server going away.
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, service_workers="block")
+    page = context.new_page()
+    watch = Watcher(page)
+    log_in(page, asgi_server.url, world.clerk.username)
+    page.goto(f"{asgi_server.url}/staff/cashier/")
+    site = str(world.east_store.pk)
+    page.select_option("#till_site", site)
+    page.wait_for_selector(f"#till-form[data-kept='{site}']")
+
+    def server_down(route):
+        route.abort("connectionrefused")
+
+    page.route("**/api/v1/**", server_down)
+    page.route("**/staff/cashier/sw.js", server_down)
+    page.fill("#till-scan", gum.barcode)
+    page.press("#till-scan", "Enter")
+    page.wait_for_selector("body[data-till=offline]")
+    page.wait_for_selector("#till-lines tr:has-text('Mint gum')")
+    expect(page.locator("#offline-banner")).to_be_visible()
+    assert page.locator("#offline-method option").all_inner_texts() == ["Card"]  # no shift: no cash
+    page.click("#offline-take")
+    expect(page.locator("#offline-message")).to_contain_text("terminal's reference")
+    page.fill("#offline-reference", "POS-778")
+    page.click("#offline-take")
+    page.wait_for_selector("#offline-queued[data-count='1']", state="attached")
+    assert not OfflineSale.objects.exists()
+
+    page.unroute("**/api/v1/**")
+    page.unroute("**/staff/cashier/sw.js")
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # as the till's probe finds it back
+    page.wait_for_selector("#offline-queued[data-count='0']", state="attached")
+    expect(page.locator("#offline-synced")).to_contain_text("1 offline sales sent")
+    sale = OfflineSale.objects.get()
+    assert sale.method == "card" and sale.amount == Decimal("1.50")
+    assert Payment.objects.get(order=sale.order).reference == "POS-778"
+    offline_noise = ("ERR_CONNECTION_REFUSED", "Failed to fetch", "net::")
+    problems = [problem for problem in watch.problems if not any(noise in problem for noise in offline_noise)]
+    assert not problems, problems
+    context.close()
