@@ -485,7 +485,7 @@ class OfflineSale(models.Model):
     shift = models.ForeignKey(
         Shift, null=True, blank=True, on_delete=models.PROTECT, related_name="offline_sales", verbose_name=_("shift")
     )
-    method = models.CharField(_("method"), max_length=10)
+    method = models.CharField(_("method"), max_length=10, choices=[("cash", _("Cash")), ("card", _("Card"))])
     amount = models.DecimalField(_("amount"), **MONEY)
     happened_at = models.DateTimeField(_("happened"), db_index=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
