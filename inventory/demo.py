@@ -15,3 +15,7 @@ def seed(ctx):
             StockLevel(location=shelf, product=product, quantity=rnd.randrange(3, 25), low_threshold=3)
             for product in products
         )
+    # A flagged offline sale needs a shelf to have run out of (ADR 20).
+    from staff.demo import seed_offline_sale
+
+    seed_offline_sale(ctx)

@@ -6,6 +6,7 @@ from core.admin_site import PlatformOnlyAdmin
 from staff.models import (
     AnomalyRule,
     Evaluation,
+    OfflineSale,
     OtpEnrolment,
     PeerRating,
     RefundApproval,
@@ -64,6 +65,14 @@ class RefundApprovalAdmin(AppendOnlyAdmin):
 
     list_display = ["requested_at", "order", "amount", "status", "level", "requested_by", "decided_by"]
     list_filter = ["status", "level"]
+
+
+@admin.register(OfflineSale)
+class OfflineSaleAdmin(AppendOnlyAdmin):
+    """Read-only: offline sales arrive from the till and are resolved on their console page."""
+
+    list_display = ["happened_at", "order", "site", "clerk", "method", "amount", "status"]
+    list_filter = ["status", "method"]
 
 
 @admin.register(AnomalyRule)

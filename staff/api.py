@@ -18,9 +18,18 @@ from core.models import Notification, Site
 from members.models import Customer
 from orders.api import OrderDetailSerializer, PaymentSerializer, RefundSerializer
 from orders.models import Order, OrderKind
-from staff import counter
+from staff import counter, offline
 from staff.anomalies import alert_acknowledge
-from staff.models import COLLECT_KINDS, AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile, User
+from staff.models import (
+    COLLECT_KINDS,
+    AnomalyRule,
+    OfflineSale,
+    RefundApproval,
+    Shift,
+    StaffAlert,
+    StaffProfile,
+    User,
+)
 from staff.roles import CLERK, STORE_MANAGER
 from staff.services import PROFILE_FIELDS, clerk_create, staff_profile_update, staff_set_active
 
@@ -699,7 +708,140 @@ class PerformanceViewSet(viewsets.ViewSet):
         return Response(PerformanceRowSerializer(rows, many=True).data)
 
 
+# --- The offline till (ADR 20) -------------------------------------------------------------
+class OfflineLineSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    quantity = serializers.IntegerField(min_value=1, max_value=999)
+    unit_price = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY)
+
+
+class OfflineSaleInSerializer(serializers.Serializer):
+    """A sale the till made offline, as it queued it: its own id, when it happened, the lines at
+    the prices it charged, and how it was paid (cash with the tendered amount, or card with the
+    terminal's reference)."""
+
+    client_id = serializers.UUIDField()
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
+    shift = serializers.PrimaryKeyRelatedField(queryset=Shift.objects.all(), required=False, allow_null=True)
+    happened_at = serializers.DateTimeField()
+    method = serializers.ChoiceField(choices=offline.OFFLINE_METHODS)
+    lines = OfflineLineSerializer(many=True, allow_empty=False, max_length=offline.MAX_LINES)
+    amount = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY)
+    tendered = serializers.DecimalField(required=False, allow_null=True, min_value=Decimal("0.00"), **MONEY)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+
+
+class OfflineSaleSerializer(serializers.ModelSerializer):
+    messages = serializers.ListField(child=serializers.CharField(), source="flag_messages", read_only=True)
+    number = serializers.CharField(source="order.number", read_only=True, default=None)
+
+    class Meta:
+        model = OfflineSale
+        fields = [
+            "id",
+            "client_id",
+            "site",
+            "clerk",
+            "shift",
+            "method",
+            "amount",
+            "happened_at",
+            "received_at",
+            "order",
+            "number",
+            "status",
+            "flags",
+            "messages",
+            "resolved_by",
+            "resolved_at",
+            "resolution",
+        ]
+        read_only_fields = fields
+
+
+class OfflineSyncAnswerSerializer(serializers.Serializer):
+    client_id = serializers.UUIDField()
+    sale = serializers.IntegerField()
+    order = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    payment = serializers.IntegerField()
+    flags = serializers.ListField(child=serializers.CharField())
+    expected_cash = serializers.DecimalField(allow_null=True, **MONEY)
+
+
+class ResolveSerializer(serializers.Serializer):
+    resolution = serializers.CharField(max_length=255)
+
+
+class OfflineSaleViewSet(DecisionActionsMixin, ViewScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """Sales the till made while offline: the till fetches what it keeps (`snapshot`) and sends
+    each queued sale here once it is back (`create`: applied once per till id, a resend answers
+    200 with the first result); the manager lists the flagged ones and resolves them."""
+
+    decision_actions = ("resolve",)
+    queryset = OfflineSale.objects.all()
+    serializer_class = OfflineSaleSerializer
+    select_related = ("order",)
+    filterset_fields = ["status", "site", "clerk"]
+
+    @extend_schema(parameters=[OpenApiParameter("site", int, required=True)], responses=dict)
+    @action(detail=False, methods=["get"])
+    def snapshot(self, request):
+        """What the till keeps to sell offline at a store: its shelf's products with prices and
+        barcodes, the caller's offline methods and limits, their open shift there."""
+        _need(request, "staff.use_cashier")
+        try:
+            site_id = int(request.query_params.get("site", ""))
+        except ValueError:
+            raise exceptions.ValidationError({"site": [_("Choose a store.")]}) from None
+        site = Site.objects.restrict(request.user, "view").filter(pk=site_id).first()
+        if site is None:
+            raise exceptions.ValidationError({"site": [_("Choose one of your stores.")]})
+        return Response(offline.till_snapshot(user=request.user, site=site))
+
+    @extend_schema(request=OfflineSaleInSerializer, responses={201: OfflineSyncAnswerSerializer})
+    def create(self, request):
+        _need(request, "staff.use_cashier")
+        _need(request, "orders.add_payment")
+        serializer = self.scoped_serializer(OfflineSaleInSerializer, data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        applied = offline.offline_sale_apply(
+            actor=request.user,
+            client_id=data["client_id"],
+            site=data["site"],
+            shift=data.get("shift"),
+            happened_at=data["happened_at"],
+            method=data["method"],
+            lines=[
+                offline.OfflineLine(product=line["product"], quantity=line["quantity"], unit_price=line["unit_price"])
+                for line in data["lines"]
+            ],
+            amount=data["amount"],
+            tendered=data.get("tendered"),
+            reference=data.get("reference", ""),
+        )
+        sale = applied.sale
+        expected = counter.shift_expected(sale.shift) if sale.shift_id else None
+        body = {**sale.answer, "expected_cash": str(expected) if expected is not None else None}
+        return Response(body, status=status.HTTP_201_CREATED if applied.created else status.HTTP_200_OK)
+
+    @extend_schema(request=ResolveSerializer, responses=OfflineSaleSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """The manager says what was done about a flagged offline sale."""
+        _need(request, "staff.change_offlinesale")
+        serializer = ResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        sale = offline.offline_sale_resolve(
+            actor=request.user, sale=self.get_object(), resolution=serializer.validated_data["resolution"]
+        )
+        return Response(OfflineSaleSerializer(sale).data)
+
+
 router.register("staff-profiles", StaffProfileViewSet)
+router.register("till-offline-sales", OfflineSaleViewSet, basename="till-offline-sale")
 router.register("clerk-performance", PerformanceViewSet, basename="clerk-performance")
 router.register("counter-orders", CounterOrderViewSet, basename="counter-order")
 router.register("till-members", TillMembersViewSet, basename="till-member")

@@ -18,3 +18,36 @@ def seed(ctx):
     AnomalyRule.objects.create(
         region=ctx["regions"]["demo-sh"], kind=AnomalyRule.Kind.LARGE_AMOUNT, threshold=Decimal("300")
     )
+
+
+def seed_offline_sale(ctx):
+    """A flagged offline sale for the manager of the demo store (ADR 20): the clerk sold by card
+    while the till was offline, at the price the till had kept (the catalog's went up since) and
+    more than the shelf had. Called by inventory.demo once the store shelves exist."""
+    import datetime
+    import uuid
+
+    from django.utils import timezone
+
+    from inventory.models import StockLevel
+    from staff.offline import OfflineLine, offline_sale_apply
+
+    clerk = ctx["users"].get("clerk")
+    site = ctx["sites"].get("sh-store-1")
+    level = StockLevel.objects.filter(location__site=site, location__kind="shelf").order_by("pk").first()
+    if clerk is None or site is None or level is None:
+        return
+    product = level.product
+    old_price = max(product.sale_price - Decimal("1.00"), Decimal("0.50"))
+    quantity = level.quantity + 1
+    offline_sale_apply(
+        actor=clerk,
+        client_id=uuid.UUID(int=ctx["random"].getrandbits(128), version=4),
+        site=site,
+        shift=None,
+        happened_at=timezone.now() - datetime.timedelta(hours=2),
+        method="card",
+        lines=[OfflineLine(product=product, quantity=quantity, unit_price=old_price)],
+        amount=old_price * quantity,
+        reference="T-DEMO-0001",
+    )

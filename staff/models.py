@@ -463,3 +463,59 @@ class RewardPenalty(_OfProfile):
 
     def __str__(self):
         return f"{self.date} {self.get_kind_display()}"
+
+
+# --- The offline till (ADR 20) -------------------------------------------------------------------
+class OfflineSale(models.Model):
+    """A sale the till rang up and collected (cash or card) while it could not reach the server,
+    sent afterwards. The till's own id (a UUID) makes it apply once: a resend gets the first answer.
+    What no longer matched when it arrived (a price, the shelf, the clerk's limits) is flagged for
+    the store's manager, who resolves it; the money was taken, so the sale is always recorded."""
+
+    class Status(models.TextChoices):
+        SYNCED = "synced", _("Synced")
+        FLAGGED = "flagged", _("Flagged for the manager")
+        RESOLVED = "resolved", _("Resolved by the manager")
+
+    client_id = models.UUIDField(_("till's sale id"), unique=True)
+    fingerprint = models.CharField(max_length=64)
+    region = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
+    site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("store"))
+    clerk = models.ForeignKey(User, on_delete=models.PROTECT, related_name="offline_sales", verbose_name=_("clerk"))
+    shift = models.ForeignKey(
+        Shift, null=True, blank=True, on_delete=models.PROTECT, related_name="offline_sales", verbose_name=_("shift")
+    )
+    method = models.CharField(_("method"), max_length=10, choices=[("cash", _("Cash")), ("card", _("Card"))])
+    amount = models.DecimalField(_("amount"), **MONEY)
+    happened_at = models.DateTimeField(_("happened"), db_index=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    order = models.OneToOneField(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="offline_sale"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SYNCED, db_index=True)
+    flags = models.JSONField(_("conflicts"), default=list, blank=True)
+    answer = models.JSONField(default=dict, blank=True)
+    resolved_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("resolved by")
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=255, blank=True)
+
+    scope_region_path = "region__path"
+    scope_site = "site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-happened_at", "-pk"]
+        verbose_name = _("offline sale")
+        verbose_name_plural = _("offline sales")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="offline_sale_amount_positive")]
+
+    def __str__(self):
+        return f"{self.client_id} {self.amount} ({self.get_status_display()})"
+
+    @property
+    def flag_messages(self) -> list[str]:
+        from staff.offline import flag_message
+
+        return [flag_message(flag) for flag in self.flags]

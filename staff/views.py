@@ -46,7 +46,7 @@ from staff.forms import (
     TrainingForm,
     VoidForm,
 )
-from staff.models import AnomalyRule, RefundApproval, Shift, StaffAlert, StaffProfile
+from staff.models import AnomalyRule, OfflineSale, RefundApproval, Shift, StaffAlert, StaffProfile
 from staff.services import (
     PROFILE_FIELDS,
     clerk_create,
@@ -522,6 +522,21 @@ def cashier(request):
         "empty": _("Scan or search for products."),
         "none_found": _("Nothing found."),
         "offline": _("The till cannot reach the server; try again."),
+        "queued": _("%(n)d sales kept on this till, waiting to be sent."),
+        "kept": _("Sale kept on this till (%(amount)s). Change: %(change)s."),
+        "sending": _("Sending the sales kept on this till…"),
+        "synced": _("%(n)d offline sales sent; %(flagged)d flagged for the manager."),
+        "failed": _("Not accepted by the server: %(message)s"),
+        "no_catalog": _("This till has not kept the catalog of this store yet; it needs the connection once."),
+        "no_method": _("You may take no payment offline here (cash needs an open shift)."),
+        "tendered_short": _("The cash tendered is less than the amount."),
+        "need_reference": _("Enter the card terminal's reference."),
+        "over_limit": _("%(amount)s is above your limit of %(limit)s per collection."),
+        "over_daily": _("%(amount)s would take you over your limit of %(limit)s a day."),
+        "needs_server": _("Needs the connection."),
+        "use_offline_pay": _("The till is offline: take the payment below."),
+        "cash": _("Cash"),
+        "card": _("Card"),
     }
     return render(
         request,
@@ -923,6 +938,69 @@ class ApprovalDetailView(ScopedDetailView):
         return redirect("staff:approval-detail", pk=self.object.pk)
 
 
+class OfflineSaleListView(ScopedListView):
+    """Sales the till made offline; the flagged ones first, for the manager to resolve."""
+
+    model = OfflineSale
+    url_name = "staff:offline-sale-list"
+    detail_url_name = "staff:offline-sale-detail"
+    title = gettext_lazy("Offline sales")
+    select_related = ("order", "site", "clerk", "resolved_by")
+    columns = [
+        ("happened_at", gettext_lazy("Happened")),
+        ("order__number", gettext_lazy("Order")),
+        ("site", gettext_lazy("Store")),
+        ("clerk", gettext_lazy("Clerk")),
+        ("method", gettext_lazy("Method")),
+        ("amount", gettext_lazy("Amount")),
+        ("status", gettext_lazy("Status")),
+        ("resolved_by", gettext_lazy("Resolved by")),
+    ]
+
+    def base_queryset(self):
+        queryset = super().base_queryset()
+        status = self.request.GET.get("status")
+        return queryset.filter(status=status) if status in OfflineSale.Status.values else queryset
+
+
+class OfflineSaleDetailView(ScopedDetailView):
+    model = OfflineSale
+    template_name = "staff/offline_sale_detail.html"
+    select_related = ("order", "site", "clerk", "shift", "resolved_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["may_resolve"] = (
+            self.object.status == OfflineSale.Status.FLAGGED
+            and self.request.user.has_perm("staff.change_offlinesale")
+            and counter._manages(self.request.user, self.object.site)
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        _need(request, "staff.change_offlinesale")
+        self.object = self.get_object()
+        from staff.offline import offline_sale_resolve
+
+        try:
+            offline_sale_resolve(actor=request.user, sale=self.object, resolution=request.POST.get("resolution", ""))
+        except ValidationError as error:
+            _errors(request, error)
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The offline sale is resolved."))
+        return redirect("staff:offline-sale-detail", pk=self.object.pk)
+
+
+def till_service_worker(request):
+    """The till's service worker, served from /staff/cashier/ so its scope is the till page. It is
+    a template so it lists the static files by their deployed (hashed) names; it holds no data."""
+    response = render(request, "staff/till-sw.js", content_type="application/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
 class AlertListView(ScopedListView):
     model = StaffAlert
     url_name = "staff:alert-list"
@@ -1108,6 +1186,13 @@ nav_register(
     label=gettext_lazy("Refund approvals"),
     url_name="staff:approval-list",
     permission="staff.view_refundapproval",
+    order=7,
+)
+nav_register(
+    section=gettext_lazy("Store"),
+    label=gettext_lazy("Offline sales"),
+    url_name="staff:offline-sale-list",
+    permission="staff.view_offlinesale",
     order=7,
 )
 nav_register(

@@ -2,6 +2,7 @@
 // one (scan twice, two of it). Typing a name or SKU and Enter searches. The cart is posted as
 // repeated product/quantity fields; the server prices, checks the shelf and applies discounts.
 // No inline script (Content-Security-Policy); text goes into the page with textContent only.
+// Without the server, static/staff/offline-till.js takes over the lookups and the payment.
 (function () {
   const form = document.getElementById("till-form");
   if (!form) return;
@@ -14,6 +15,19 @@
   const totalCell = document.getElementById("till-total");
   const site = form.querySelector("[name=site]");
   const cart = new Map(); // product id -> {product, quantity}
+  // What the offline till reads and sets (static/staff/offline-till.js, loaded after this file).
+  const shared = {
+    cart,
+    labels,
+    site,
+    format,
+    say,
+    render: () => render(),
+    offline: false,
+    offlineLookup: null,
+    unreachable: null,
+  };
+  window.till = shared;
 
   function say(text) {
     message.textContent = text || "";
@@ -150,7 +164,28 @@
 
   // One request per scan: the search answers exact barcode/SKU matches first-class, so a scan
   // adds at once and a name shows the choices (no 404s for the console to report).
+  // Offline (static/staff/offline-till.js): the products come from what the till keeps.
+  function lookupKept(code) {
+    const found = shared.offlineLookup ? shared.offlineLookup(code) : null;
+    if (!found) {
+      say(labels.offline);
+    } else if (found.exact) {
+      results.replaceChildren();
+      add(found.exact);
+    } else if (found.matches.length) {
+      showResults(found.matches);
+      say("");
+    } else {
+      results.replaceChildren();
+      say(format(labels.unknown, { code }));
+    }
+  }
+
   async function lookup(code) {
+    if (shared.offline) {
+      lookupKept(code);
+      return;
+    }
     try {
       const search = await get("products", { q: code });
       if (!search.ok) {
@@ -169,7 +204,8 @@
         say(format(labels.unknown, { code }));
       }
     } catch (_error) {
-      say(labels.offline);
+      if (shared.unreachable) shared.unreachable();
+      lookupKept(code);
     }
   }
 

@@ -98,6 +98,11 @@ MATRIX = {
     ("till-member-enrol", "POST"): only(A, R, M, C),
     ("till-member-points", "POST"): only(A, R, M, C),
     ("till-settings-hours", "POST"): only(A, R, M, C),
+    ("till-offline-sale-list", "GET"): only(A, R, M, C, F),
+    ("till-offline-sale-list", "POST"): only(A, R, M, C),
+    ("till-offline-sale-detail", "GET"): only(A, R, M, C, F),
+    ("till-offline-sale-snapshot", "GET"): only(A, R, M, C),
+    ("till-offline-sale-resolve", "POST"): only(A, R, M),
     ("clerk-performance-list", "GET"): only(A, R, M, C, F),
     # The customers' own API: a customer token only, never a staff session; signing in is open.
     ("customer-machine-buy", "POST"): NONE,
@@ -263,6 +268,11 @@ MATRIX = {
     ("staff:approval-list", "GET"): only(A, R, M, C, F),
     ("staff:cashier", "GET"): only(A, R, M, C),
     ("staff:cashier-order", "GET"): only(A, R, M, C),
+    # The till's service worker: a script of static file names, no data (ADR 20).
+    ("staff:till-sw", "GET"): ALL,
+    ("staff:offline-sale-list", "GET"): only(A, R, M, C, F),
+    ("staff:offline-sale-detail", "GET"): only(A, R, M, C, F),
+    ("staff:offline-sale-detail", "POST"): only(A, R, M),
     ("staff:clerk-activity", "GET"): only(A, R, M),
     ("staff:clerk-create", "GET"): only(A, R, M),
     ("staff:clerk-detail", "GET"): only(A, R, M),

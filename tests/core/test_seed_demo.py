@@ -29,6 +29,11 @@ def test_seed_demo_loads_every_role_and_is_idempotent(django_capture_on_commit_c
     app_sales = Order.objects.filter(kind="vending", channel="app")
     assert {"completed", "refunded", "fulfilling"} <= set(app_sales.values_list("status", flat=True))
     assert {"in_use", "returned", "cancelled"} <= set(Lease.objects.values_list("stage", flat=True))
+    # The demo store's manager has an offline sale to resolve: a price and the shelf did not match.
+    from staff.models import OfflineSale
+
+    flagged = OfflineSale.objects.get(site__code="sh-store-1", status="flagged")
+    assert {flag["kind"] for flag in flagged.flags} == {"price_changed", "stock_out"}
     call_command("seed_demo", days=2, orders_per_day=3, verbosity=0)
     assert _counts() == first
     _every_dashboard_has_something_to_show(client)

@@ -7,6 +7,7 @@ from members.models import Feedback
 from staff.models import (
     AnomalyRule,
     Evaluation,
+    OfflineSale,
     PeerRating,
     RefundApproval,
     RewardPenalty,
@@ -54,6 +55,26 @@ def _feedback_in(region):
     return Feedback.objects.create(region=region, site=SiteFactory(region=region), rating=4)
 
 
+def _offline_sale_in(region):
+    import uuid
+
+    from django.utils import timezone
+
+    site = SiteFactory(region=region)
+    return OfflineSale.objects.create(
+        client_id=uuid.uuid4(),
+        fingerprint="test",
+        region=region,
+        site=site,
+        clerk=UserFactory(role="clerk"),
+        method="card",
+        amount=Decimal("5.00"),
+        happened_at=timezone.now(),
+        status=OfflineSale.Status.FLAGGED,
+        flags=[{"kind": "stock_out", "product": "Tea", "wanted": 2, "taken": 1}],
+    )
+
+
 TODAY = datetime.date(2026, 12, 1)
 
 
@@ -86,4 +107,5 @@ SCOPED_BUILDERS = {
         region=region, kind=AnomalyRule.Kind.LARGE_AMOUNT, threshold=100
     ),
     Feedback: _feedback_in,
+    OfflineSale: _offline_sale_in,
 }
