@@ -29,5 +29,10 @@ def test_seed_demo_loads_every_role_and_is_idempotent(django_capture_on_commit_c
     app_sales = Order.objects.filter(kind="vending", channel="app")
     assert {"completed", "refunded", "fulfilling"} <= set(app_sales.values_list("status", flat=True))
     assert {"in_use", "returned", "cancelled"} <= set(Lease.objects.values_list("stage", flat=True))
+    # Customers booked locker compartments in the app: waiting for the parcel, ready, collected, refused.
+    from lockers.models import LockerOrder
+
+    booked = LockerOrder.objects.filter(order__channel="app")
+    assert {"assigned", "ready", "collected", "cancelled"} <= set(booked.values_list("stage", flat=True))
     call_command("seed_demo", days=2, orders_per_day=3, verbosity=0)
     assert _counts() == first
