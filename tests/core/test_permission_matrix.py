@@ -87,6 +87,11 @@ MATRIX = {
     ("till-settings-hours", "POST"): only(A, R, M, C),
     ("clerk-performance-list", "GET"): only(A, R, M, C, F),
     # The customers' own API: a customer token only, never a staff session; signing in is open.
+    ("customer-locker-bookings-banks", "GET"): NONE,
+    ("customer-locker-bookings-detail", "GET"): NONE,
+    ("customer-locker-bookings-dropoff-code", "POST"): NONE,
+    ("customer-locker-bookings-list", "GET"): NONE,
+    ("customer-locker-bookings-list", "POST"): NONE,
     ("customer-machine-buy", "POST"): NONE,
     ("customer-machine-scan", "POST"): NONE,
     ("customer-pay-code-list", "POST"): NONE,
