@@ -137,14 +137,20 @@ def locker_book(*, customer, bank: Device, size: str, method: str, request_id: s
     if payment is None and order.status == OrderStatus.NEW:
         if order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED]).exists():
             raise ValidationError(_("This booking is already being paid another way."), code="payment_exists")
-        payment = payment_collect(
-            order=order,
-            provider=method,
-            amount=order.balance_due,
-            actor=customer,
-            idempotency_key=payment_key,
-            data={"bank": bank.serial_number, "method": method},
-        )
+        try:
+            payment = payment_collect(
+                order=order,
+                provider=method,
+                amount=order.balance_due,
+                actor=customer,
+                idempotency_key=payment_key,
+                data={"bank": bank.serial_number, "method": method},
+            )
+        except ValidationError:
+            # The same request sent twice at once: the twin paid first; answer with its payment.
+            payment = Payment.objects.filter(idempotency_key=payment_key).first()
+            if payment is None:
+                raise
         if payment.status == Payment.Status.FAILED:
             reason = (
                 OrderEvent.objects.filter(order=order, action="payment.failed")
