@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api import router
+from devices.models import Device
 from lockers.bookings import (
     BOOKING_METHODS,
     BOOKING_UNPAID_TIMEOUT,
@@ -76,6 +77,10 @@ class BookingSerializer(serializers.ModelSerializer):
         return serializers.DateTimeField().to_representation(locker_order.order.created_at + BOOKING_UNPAID_TIMEOUT)
 
 
+class BankScanSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=500, help_text=_("The text of the QR code on the bank's screen."))
+
+
 class BookSerializer(serializers.Serializer):
     bank = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     size = serializers.ChoiceField(choices=SIZES)
@@ -123,27 +128,42 @@ class CustomerLockerBookingViewSet(
             .order_by("-pk")
         )
 
+    def _offer(self, bank, methods) -> dict:
+        return {
+            "id": bank.pk,
+            "name": bank.name,
+            "site": bank.site.name,
+            "sizes": [
+                {"size": size, "price": booking_price(bank=bank, size=size), "free": free}
+                for size, free in free_by_size(bank).items()
+            ],
+            "methods": methods,
+        }
+
+    def _methods(self) -> list[str]:
+        from orders.payments import provider_get
+
+        return [code for code in BOOKING_METHODS if provider_get(code).available()]
+
     @extend_schema(responses={200: BookableBankSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def banks(self, request):
         """The locker banks of the customer's region, each size's price and free compartments."""
-        from orders.payments import provider_get
-
-        methods = [code for code in BOOKING_METHODS if provider_get(code).available()]
-        body = [
-            {
-                "id": bank.pk,
-                "name": bank.name,
-                "site": bank.site.name,
-                "sizes": [
-                    {"size": size, "price": booking_price(bank=bank, size=size), "free": free}
-                    for size, free in free_by_size(bank).items()
-                ],
-                "methods": methods,
-            }
-            for bank in banks_for_customer(self.customer)
-        ]
+        methods = self._methods()
+        body = [self._offer(bank, methods) for bank in banks_for_customer(self.customer)]
         return Response(BookableBankSerializer(body, many=True).data)
+
+    @extend_schema(request=BankScanSerializer, responses={200: BookableBankSerializer})
+    @action(detail=False, methods=["post"])
+    def scan(self, request):
+        """The customer standing at a bank scans the QR code on its screen: that bank's offer."""
+        from devices.services import device_for_app_code
+
+        serializer = BankScanSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        scanned = device_for_app_code(serializer.validated_data["code"], kind=Device.Kind.LOCKER)
+        bank = bank_for_booking(customer=self.customer, bank_id=scanned.pk)
+        return Response(BookableBankSerializer(self._offer(bank, self._methods())).data)
 
     @extend_schema(request=BookSerializer, responses={201: BookedSerializer})
     def create(self, request):

@@ -92,6 +92,7 @@ MATRIX = {
     ("customer-locker-bookings-dropoff-code", "POST"): NONE,
     ("customer-locker-bookings-list", "GET"): NONE,
     ("customer-locker-bookings-list", "POST"): NONE,
+    ("customer-locker-bookings-scan", "POST"): NONE,
     ("customer-machine-buy", "POST"): NONE,
     ("customer-machine-scan", "POST"): NONE,
     ("customer-pay-code-list", "POST"): NONE,

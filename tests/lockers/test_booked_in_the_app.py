@@ -70,6 +70,12 @@ def test_wallet_booking_gives_the_dropoff_code_and_the_parcel_goes_round(
     [offer] = [b for b in banks.json() if b["id"] == bank.pk]
     assert {s["size"]: (s["price"], s["free"]) for s in offer["sizes"]}["S"] == ("2.50", 1)
     assert "wallet" in offer["methods"]
+    # At the bank: the QR code on its screen gives the same offer.
+    code = bank.client.get("/api/v1/device/app-code/").json()["app_code"]
+    scanned = member.post("/api/v1/customer/locker-bookings/scan/", {"code": code}, format="json")
+    assert scanned.status_code == 200 and scanned.json() == offer
+    forged = member.post("/api/v1/customer/locker-bookings/scan/", {"code": code[:-2] + "xx"}, format="json")
+    assert forged.status_code == 400
     body = {"bank": bank.pk, "size": "S", "method": "wallet", "request_id": "bk-1"}
     with django_capture_on_commit_callbacks(execute=True):
         booked = member.post("/api/v1/customer/locker-bookings/", body, format="json")
