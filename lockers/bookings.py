@@ -132,6 +132,8 @@ def locker_book(*, customer, bank: Device, size: str, method: str, request_id: s
     locker_order = LockerOrder.objects.select_related("order", "bank", "compartment").get(order=order)
     if locker_order.bank_id != bank.pk or locker_order.size != size:
         raise ValidationError({"request_id": _("This request id was used for another booking.")})
+    if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+        raise ValidationError(_("This booking was not paid and has ended; book again."), code="ended")
     payment_key = f"locker-book:{order.pk}:{method}"
     payment = order.payments.filter(idempotency_key=payment_key).first()
     if payment is None and order.status == OrderStatus.NEW:

@@ -139,6 +139,13 @@ def test_refusals_keep_nothing(world, bank):
     assert poor.status_code == 400 and "method" in poor.json()
     assert list(Compartment.objects.values_list("state", flat=True)) == before[1]
     assert Order.objects.get(external_reference="", idempotency_key__endswith=":p-1").status == "cancelled"
+    # The app retries the refused booking: still refused, nothing charged, nothing reserved.
+    retried = member.post(
+        "/api/v1/customer/locker-bookings/",
+        {"bank": bank.pk, "size": "M", "method": "wallet", "request_id": "p-1"},
+        format="json",
+    )
+    assert retried.status_code == 400 and "book again" in str(retried.json())
     # No compartment of size L or larger.
     big = member.post(
         "/api/v1/customer/locker-bookings/",
