@@ -34,5 +34,9 @@ def test_seed_demo_loads_every_role_and_is_idempotent(django_capture_on_commit_c
 
     booked = LockerOrder.objects.filter(order__channel="app")
     assert {"assigned", "ready", "collected", "cancelled"} <= set(booked.values_list("stage", flat=True))
+    from core.models import OutboxMessage
+
+    booker = booked.first().order.customer.phone[-8:]
+    assert OutboxMessage.objects.filter(template="pickup_ready", address__endswith=booker).count() >= 2
     call_command("seed_demo", days=2, orders_per_day=3, verbosity=0)
     assert _counts() == first
