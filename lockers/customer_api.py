@@ -6,6 +6,7 @@ comes from the server; the app only chooses."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -19,6 +20,7 @@ from lockers.bookings import (
     BOOKING_UNPAID_TIMEOUT,
     bank_for_booking,
     banks_for_customer,
+    booking_cancel,
     booking_dropoff_code,
     booking_price,
     free_by_size,
@@ -188,6 +190,15 @@ class CustomerLockerBookingViewSet(
             DropoffCodeSerializer({"dropoff_code": code, "expires_at": row.expires_at}).data,
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(request=None, responses={200: BookingSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Give up a booking not paid yet: its compartment is free again at once."""
+        locker_order = get_object_or_404(self.customer_queryset(), pk=pk)
+        if not booking_cancel(locker_order=locker_order, actor=self.customer, reason=gettext("cancelled in the app")):
+            raise serializers.ValidationError(_("Only a booking not paid yet can be cancelled."))
+        return Response(BookingSerializer(self.customer_queryset().get(pk=locker_order.pk)).data)
 
 
 router.register("customer/locker-bookings", CustomerLockerBookingViewSet, basename="customer-locker-bookings")

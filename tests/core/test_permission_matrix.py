@@ -88,6 +88,7 @@ MATRIX = {
     ("clerk-performance-list", "GET"): only(A, R, M, C, F),
     # The customers' own API: a customer token only, never a staff session; signing in is open.
     ("customer-locker-bookings-banks", "GET"): NONE,
+    ("customer-locker-bookings-cancel", "POST"): NONE,
     ("customer-locker-bookings-detail", "GET"): NONE,
     ("customer-locker-bookings-dropoff-code", "POST"): NONE,
     ("customer-locker-bookings-list", "GET"): NONE,

@@ -194,3 +194,27 @@ def test_an_unpaid_booking_expires_and_frees_its_compartment(world, bank, keys):
     assert shown["status"] == "expired" and shown["stage"] == "cancelled"
     code = member.post(f"/api/v1/customer/locker-bookings/{booked['id']}/dropoff-code/")
     assert code.status_code == 400
+    assert member.post(f"/api/v1/customer/locker-bookings/{booked['id']}/cancel/").status_code == 400
+
+
+def test_the_customer_cancels_an_unpaid_booking_but_not_a_paid_one(world, bank, keys):  # noqa: F811
+    member = _member(world.east, balance="10")
+    waiting = member.post(
+        "/api/v1/customer/locker-bookings/",
+        {"bank": bank.pk, "size": "S", "method": "stripe", "request_id": "c-1"},
+        format="json",
+    ).json()
+    stranger = _member(world.east)
+    assert stranger.post(f"/api/v1/customer/locker-bookings/{waiting['id']}/cancel/").status_code == 404
+    cancelled = member.post(f"/api/v1/customer/locker-bookings/{waiting['id']}/cancel/")
+    assert cancelled.status_code == 200, cancelled.content
+    assert (cancelled.json()["status"], cancelled.json()["stage"]) == ("cancelled", "cancelled")
+    assert Compartment.objects.get(bank=bank, door=1).state == "free"
+    paid = member.post(
+        "/api/v1/customer/locker-bookings/",
+        {"bank": bank.pk, "size": "S", "method": "wallet", "request_id": "c-2"},
+        format="json",
+    ).json()
+    refused = member.post(f"/api/v1/customer/locker-bookings/{paid['id']}/cancel/")
+    assert refused.status_code == 400 and "not paid yet" in str(refused.json())
+    assert balances(customer=member.customer).paid == D("7.00")
