@@ -448,6 +448,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # Locker storage: free hours after the goods are ready, then a fee per started day from the wallet.
 LOCKER_FREE_HOURS = int(os.environ.get("LOCKER_FREE_HOURS", "24"))
 LOCKER_OVERDUE_FEE_PER_DAY = os.environ.get("LOCKER_OVERDUE_FEE_PER_DAY", "2.00")
+# What a customer pays in the app to book a compartment, per size (regions set their own, ADR 16).
+LOCKER_BOOKING_PRICES = {"S": "3.00", "M": "4.00", "L": "5.00", "XL": "6.00"}
 # Defaults of the parameters operators set per region on the console's Settings page (ADR 16):
 # the values above and PAYMENT_FEE_RATES too are only what a region without its own value uses.
 POINTS_EARNED_PER_UNIT = os.environ.get("POINTS_EARNED_PER_UNIT", "1")  # points per 1.00 spent

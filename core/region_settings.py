@@ -193,6 +193,33 @@ register(
         maximum=Decimal("1000"),
     )
 )
+
+
+def _booking_price_default(size: str) -> Callable[[], str]:
+    return lambda: str((getattr(settings, "LOCKER_BOOKING_PRICES", {}) or {}).get(size, "5.00"))
+
+
+def _booking_price_label(name) -> str:
+    return gettext("Booking price in the app: %(size)s compartment") % {"size": name}
+
+
+_booking_price_label_lazy = lazy(_booking_price_label, str)
+LOCKER_SIZES = {"S": _("Small"), "M": _("Medium"), "L": _("Large"), "XL": _("Extra large")}
+
+for _size, _name in LOCKER_SIZES.items():
+    register(
+        Setting(
+            key=f"lockers.booking_price.{_size}",
+            section=LOCKERS,
+            label=_booking_price_label_lazy(_name),
+            help=_("What a customer pays in the app to book a compartment of this size to send or store a parcel."),
+            kind=Decimal,
+            default=_booking_price_default(_size),
+            minimum=Decimal("0.01"),
+            maximum=Decimal("1000"),
+        )
+    )
+
 register(
     Setting(
         key="rentals.default_deposit",

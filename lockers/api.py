@@ -327,3 +327,5 @@ router.register("compartments", CompartmentViewSet)
 router.register("locker-orders", LockerOrderViewSet)
 router.register("partner/locker-orders", PartnerLockerOrderViewSet, basename="partner-locker-orders")
 router.register("device/pickup", DevicePickupViewSet, basename="device-pickup")
+
+import lockers.customer_api  # noqa: E402,F401  (registers the customers' endpoints)

@@ -1,6 +1,7 @@
 """Demo locker banks: sixteen compartments each, in four sizes; and the demo courier's locker and
 pickup orders in every state (waiting for drop-off, ready, collected, returned to sender), so the
-outbox page shows the messages sent for them."""
+outbox page shows the messages sent for them; and compartments customers booked in the app:
+paid and waiting for the parcel, ready, collected, and not paid (expired)."""
 
 import datetime
 
@@ -22,6 +23,7 @@ def seed(ctx):
     for bank in [d for d in ctx["devices"] if d.kind == Device.Kind.LOCKER]:
         compartments_create(bank=bank, sizes=["S"] * 6 + ["M"] * 5 + ["L"] * 3 + ["XL"] * 2)
     _seed_orders(ctx)
+    _seed_bookings(ctx)
 
 
 def _seed_orders(ctx):
@@ -84,3 +86,49 @@ def _seed_orders(ctx):
         site=site, recipient_phone="13800000107", reference="SHOP-DEMO-0002", actor=partner, partner=partner
     )
     counter_redeem(site=site, code=code_issue(order=order)[1], actor=ctx["users"].get("clerk"))
+
+
+def _seed_bookings(ctx):
+    from decimal import Decimal
+
+    from lockers.bookings import banks_for_customer, booking_cancel, locker_book
+    from wallet.services import recharge_credit
+
+    members = [c for c in ctx.get("customers", [])[10:40] if c.home_region_id]
+    for member in members:
+        bank = banks_for_customer(member).first()
+        if bank is not None:
+            break
+    else:
+        return
+    recharge_credit(customer=member, amount=Decimal("50.00"), provider="cash", key=f"demo-locker-top-up:{member.pk}")
+
+    def booked(index, size="S"):
+        locker_order, _payment, _code = locker_book(
+            customer=member, bank=bank, size=size, method="wallet", request_id=f"demo-locker-{index}"
+        )
+        return locker_order
+
+    booked(1)  # paid, waiting for the customer to drop the parcel off
+    on_door_closed(bank, {"door": booked(2).compartment.door})  # ready: the pickup code was sent
+    collected = booked(3, "M")
+    on_door_closed(bank, {"door": collected.compartment.door})
+    from pickup.services import code_issue
+
+    locker_pickup(bank=bank, code=code_issue(order=collected.order)[1])
+    on_door_closed(bank, {"door": collected.compartment.door})
+    # Refused: points do not cover it; the booking is cancelled and its compartment free again.
+    from django.core.exceptions import ValidationError
+
+    try:
+        locker_book(customer=member, bank=bank, size="S", method="points", request_id="demo-locker-4")
+    except ValidationError:
+        pass
+    # Not paid in time (an online payment never made): expired, the compartment free again.
+    from orders.payments import provider_get
+
+    if provider_get("alipay").available():
+        unpaid, _payment, _code = locker_book(
+            customer=member, bank=bank, size="S", method="alipay", request_id="demo-locker-5"
+        )
+        booking_cancel(locker_order=unpaid, actor=member, reason="not paid in time (demo)", expired=True)

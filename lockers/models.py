@@ -62,6 +62,7 @@ class LockerOrder(models.Model):
         OPENED = "opened", _("Opened by the customer")
         COLLECTED = "collected", _("Collected")
         EXPIRED = "expired", _("Expired — return to sender")
+        CANCELLED = "cancelled", _("Cancelled — booking not paid")
 
     order = models.OneToOneField(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="locker")
     bank = models.ForeignKey(
@@ -91,7 +92,7 @@ class LockerOrder(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["compartment"],
-                condition=~Q(stage__in=["collected", "expired"]),
+                condition=~Q(stage__in=["collected", "expired", "cancelled"]),
                 name="one_live_order_per_compartment",
             )
         ]

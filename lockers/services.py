@@ -46,6 +46,9 @@ ST = LockerOrder.Stage
 # reserved meanwhile (staff can move or free it from the bank's page).
 DROPOFF_CODE_TTL = datetime.timedelta(hours=72)
 KEEP_DAYS_MAX = 30
+ENDED = (ST.COLLECTED, ST.EXPIRED, ST.CANCELLED)
+# A customer's booking holds its compartment this long while its payment is outstanding.
+BOOKING_UNPAID_TIMEOUT = datetime.timedelta(minutes=15)
 
 
 def publish_compartment(compartment_id: int) -> None:
@@ -102,6 +105,27 @@ def compartments_create(*, bank: Device, sizes: list[str], actor=None) -> list[C
     return Compartment.objects.bulk_create(created)
 
 
+def _reserve(bank: Device, size: str) -> Compartment:
+    """Reserve the smallest free compartment of at least `size` (inside the caller's transaction);
+    concurrent callers never get the same one."""
+    compartment = (
+        Compartment.objects.select_for_update(skip_locked=True)
+        .filter(bank=bank, state=C.FREE, size_rank__gte=SIZES.index(size))
+        .order_by("size_rank", "door")
+        .first()
+    )
+    if compartment is None or not Compartment.objects.filter(pk=compartment.pk, state=C.FREE).update(state=C.RESERVED):
+        raise ValidationError(
+            {
+                "size": _("No free compartment of size %(size)s or larger in %(bank)s.")
+                % {"size": size, "bank": bank.name}
+            },
+            code="no_compartment",
+        )
+    publish_compartment(compartment.pk)
+    return compartment
+
+
 def locker_assign(*, order, bank: Device, size: str, actor, open_now: bool = True) -> LockerOrder:
     """Reserve the smallest free compartment of at least `size` for a paid order and, with
     `open_now`, open its door for the depositor at once (else the depositor's drop-off code opens
@@ -116,23 +140,7 @@ def locker_assign(*, order, bank: Device, size: str, actor, open_now: bool = Tru
             raise ValidationError(_("Only a paid self-pickup order can be placed in a locker."))
         if LockerOrder.objects.filter(order=order).exists():
             raise ValidationError(_("This order already has a compartment."))
-        compartment = (
-            Compartment.objects.select_for_update(skip_locked=True)
-            .filter(bank=bank, state=C.FREE, size_rank__gte=SIZES.index(size))
-            .order_by("size_rank", "door")
-            .first()
-        )
-        if compartment is None or not Compartment.objects.filter(pk=compartment.pk, state=C.FREE).update(
-            state=C.RESERVED
-        ):
-            raise ValidationError(
-                {
-                    "size": _("No free compartment of size %(size)s or larger in %(bank)s.")
-                    % {"size": size, "bank": bank.name}
-                },
-                code="no_compartment",
-            )
-        publish_compartment(compartment.pk)
+        compartment = _reserve(bank, size)
         locker_order = LockerOrder.objects.create(
             order=order,
             bank=bank,
@@ -237,12 +245,14 @@ def on_door_event(device: Device, data: dict) -> None:
             LockerOrder.objects.select_for_update(of=("self",))
             .select_related("order", "order__customer", "bank")
             .filter(compartment=compartment)
-            .exclude(stage__in=[ST.COLLECTED, ST.EXPIRED])
+            .exclude(stage__in=ENDED)
             .first()
         )
         if locker_order is None:
             return
         if locker_order.stage == ST.ASSIGNED:
+            if locker_order.order.status == OrderStatus.NEW:
+                return  # an unpaid booking: its door opened for staff, no goods are expected yet
             _ready(locker_order, compartment)
         elif locker_order.stage == ST.OPENED:
             _collected(locker_order, compartment)
@@ -501,7 +511,7 @@ def compartment_reopen(*, compartment: Compartment, actor, reason: str) -> Devic
             region=compartment.bank.site.region,
             changes={"reason": reason},
         )
-        live = LockerOrder.objects.filter(compartment=compartment).exclude(stage__in=[ST.COLLECTED, ST.EXPIRED]).first()
+        live = LockerOrder.objects.filter(compartment=compartment).exclude(stage__in=ENDED).first()
         if live:
             order_note(order=live.order, actor=actor, action="locker.reopened", reason=reason)
         return command

@@ -66,7 +66,13 @@ def code_issue(
     if not 6 <= length <= 12:
         raise ValidationError(_("Pickup codes have 6 to 12 digits."))
     ttl = ttl or datetime.timedelta(hours=settings.PICKUP_CODE_TTL_HOURS)
+    from orders.models import Order
+
     with transaction.atomic():
+        # Two codes issued for one order at once (an app's retry racing its first request) take
+        # turns on the order's row: the later one revokes the earlier instead of colliding with it
+        # on one_live_code_per_order_and_purpose until it gives up.
+        list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))
         PickupCode.objects.filter(order=order, purpose=purpose, status=PickupCode.Status.LIVE).update(
             status=PickupCode.Status.REVOKED
         )

@@ -105,6 +105,13 @@ MATRIX = {
     ("till-offline-sale-resolve", "POST"): only(A, R, M),
     ("clerk-performance-list", "GET"): only(A, R, M, C, F),
     # The customers' own API: a customer token only, never a staff session; signing in is open.
+    ("customer-locker-bookings-banks", "GET"): NONE,
+    ("customer-locker-bookings-cancel", "POST"): NONE,
+    ("customer-locker-bookings-detail", "GET"): NONE,
+    ("customer-locker-bookings-dropoff-code", "POST"): NONE,
+    ("customer-locker-bookings-list", "GET"): NONE,
+    ("customer-locker-bookings-list", "POST"): NONE,
+    ("customer-locker-bookings-scan", "POST"): NONE,
     ("customer-machine-buy", "POST"): NONE,
     ("customer-machine-scan", "POST"): NONE,
     ("customer-pay-code-list", "POST"): NONE,

@@ -37,6 +37,7 @@ UNSCOPED_ENDPOINTS = {
     "customer-pay-code": "a customer's own payment code for the till: customer token (tests/staff)",
     "customer-machine": "a customer buys at the machine whose signed code they scanned: customer token (tests/vending)",
     "customer-rentals": "a customer's own rentals, at the station whose signed code they scanned (tests/leasing)",
+    "customer-locker-bookings": "a customer's own locker bookings, at banks of their region: customer token (tests/lockers)",
     "customer-recharges": "a customer's own recharges and their refunds: customer token (tests/wallet)",
     "clerk-performance": "rows the viewer's reports switch allows, built per viewer (tests/staff/test_till_switches.py)",
     "till-member": "members enrolled and points adjusted at the clerk's own till, by phone (tests/staff/test_till_switches.py)",

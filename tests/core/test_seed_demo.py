@@ -34,6 +34,15 @@ def test_seed_demo_loads_every_role_and_is_idempotent(django_capture_on_commit_c
 
     flagged = OfflineSale.objects.get(site__code="sh-store-1", status="flagged")
     assert {flag["kind"] for flag in flagged.flags} == {"price_changed", "stock_out"}
+    # Customers booked locker compartments in the app: waiting for the parcel, ready, collected, refused.
+    from lockers.models import LockerOrder
+
+    booked = LockerOrder.objects.filter(order__channel="app")
+    assert {"assigned", "ready", "collected", "cancelled"} <= set(booked.values_list("stage", flat=True))
+    from core.models import OutboxMessage
+
+    booker = booked.first().order.customer.phone[-8:]
+    assert OutboxMessage.objects.filter(template="pickup_ready", address__endswith=booker).count() >= 2
     call_command("seed_demo", days=2, orders_per_day=3, verbosity=0)
     assert _counts() == first
     _every_dashboard_has_something_to_show(client)
