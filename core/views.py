@@ -62,6 +62,7 @@ class AuditListView(ScopedListView):
         ("object_repr", _("Object")),
         ("changes", _("Changes")),
     ]
+    verbatim = ("action", "changes")  # the audited action's code (what the filter takes) and its data
 
 
 class OutboxListView(ScopedListView):

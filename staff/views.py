@@ -164,7 +164,7 @@ class ClerkDetailView(ScopedDetailView):
         context["can_change"] = (
             self.request.user.has_perm("staff.change_staffprofile") and self.object.user_id != self.request.user.pk
         )
-        context["roles"] = self.object.user.role_names
+        context["roles"] = self.object.user.role_labels
         context["may_grant"] = self.request.user.has_perm("staff.manage_grants") and grantee_may_be_managed(
             self.request.user, self.object.user
         )
@@ -325,7 +325,7 @@ def grant_users(request):
     """Staff accounts and the regions and stores they hold, for whoever gives them."""
     _need(request, "staff.manage_grants")
     rows = [
-        {"user": user, "roles": user.role_names, "grants": staff_grants_of(user, viewer=request.user)}
+        {"user": user, "roles": user.role_labels, "grants": staff_grants_of(user, viewer=request.user)}
         for user in _grantees(request.user)
     ]
     return render(request, "staff/grant_users.html", {"rows": rows})
@@ -375,7 +375,7 @@ def grant_user(request, pk):
         "staff/grant_user.html",
         {
             "grantee": user,
-            "roles": user.role_names,
+            "roles": user.role_labels,
             "grants": staff_grants_of(user, viewer=request.user) if manageable else [],
             "form": form,
             "manageable": manageable,
