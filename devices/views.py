@@ -4,7 +4,7 @@ its log, and the command and fault lists."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
@@ -130,6 +130,19 @@ def device_command(request, pk):
             payload["temperature"] = str(value)
         if kind in ("open_door", "dispense") and not payload["slot"]:
             raise ValidationError(_("Say which slot or door."))
+        if request.POST.get("confirmed") != "1":
+            # Nothing is sent before the user has seen what, where, and whether the machine listens.
+            return render(
+                request,
+                "devices/command_confirm.html",
+                {
+                    "device": device,
+                    "kind": kind,
+                    "label": COMMAND_LABELS.get(kind, kind),
+                    "payload": payload,
+                    "offline": device.state != Device.State.ONLINE,
+                },
+            )
         services.command_send(device=device, kind=kind, payload=payload, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

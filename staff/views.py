@@ -8,6 +8,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.db.models import Avg, Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
+from core.constraints import constraint_error
 from core.models import AuditEntry
 from members.promotions import discount_lines
 from orders.models import Order, OrderEvent, Payment, Refund
@@ -139,6 +141,8 @@ def clerk_create_view(request):
                 send_by=data["send_by"],
                 **{field: data[field] for field in PROFILE_FIELDS},
             )
+        except IntegrityError as error:  # a constraint the form could not check (a race)
+            _form_errors(form, constraint_error(error))
         except ValidationError as error:
             _form_errors(form, error)
         except PermissionDenied as error:
@@ -408,9 +412,10 @@ def _cart(request) -> list[counter.SaleLine]:
     return lines
 
 
-def cashier(request):
+def cashier(request, *, open_form=None, close_form=None):
     """The till: the clerk's shift, the cart (scan or search the catalog), a service sold by
-    description, members at the till, finding an order by number."""
+    description, members at the till, finding an order by number. A shift form that was refused
+    comes back with what was typed and the reason by the field."""
     _need(request, "staff.use_cashier")
     shift = counter.shift_current(request.user)
     posted = request.POST.get("form") if request.method == "POST" else None
@@ -539,8 +544,8 @@ def cashier(request):
             "hours_form": hours_form,
             "may_settings": policies.allowed(request.user, policies.SETTINGS, shift.site if shift else None),
             "till_labels": till_labels,
-            "open_form": ShiftOpenForm(user=request.user, auto_id="shift_%s"),
-            "close_form": ShiftCloseForm(),
+            "open_form": open_form or ShiftOpenForm(user=request.user, auto_id="shift_%s"),
+            "close_form": close_form or ShiftCloseForm(),
             "recent": recent,
             "pending_approvals": RefundApproval.objects.filter(requested_by=request.user, status="pending").count(),
         },
@@ -550,21 +555,20 @@ def cashier(request):
 @require_POST
 def shift_open_view(request):
     _need(request, "staff.add_shift")
-    form = ShiftOpenForm(request.POST, user=request.user)
+    form = ShiftOpenForm(request.POST, user=request.user, auto_id="shift_%s")
     if form.is_valid():
         try:
             counter.shift_open(
                 actor=request.user, site=form.cleaned_data["site"], opening_float=form.cleaned_data["opening_float"]
             )
         except ValidationError as error:
-            _errors(request, error)
+            _form_errors(form, error)
         except PermissionDenied as error:
-            messages.error(request, str(error))
+            form.add_error(None, str(error))
         else:
             messages.success(request, _("Shift opened."))
-    else:
-        messages.error(request, _("Choose a store and enter the cash float."))
-    return redirect("staff:cashier")
+            return redirect("staff:cashier")
+    return cashier(request, open_form=form)
 
 
 @require_POST
@@ -573,8 +577,7 @@ def shift_close_view(request, pk):
     shift = get_object_or_404(Shift.objects.restrict(request.user), pk=pk)
     form = ShiftCloseForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Enter the counted cash."))
-        return redirect("staff:cashier")
+        return cashier(request, close_form=form)
     try:
         closed = counter.shift_close(
             actor=request.user,
