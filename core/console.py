@@ -108,7 +108,7 @@ class ScopedListView(ConsoleMixin, ListView):
             rows.append(
                 {
                     "object": obj,
-                    "cells": [(attr, self.cell(obj, attr, self.labels.get(attr))) for attr, _ in self.columns],
+                    "cells": [(attr, self.labelled_cell(obj, attr)) for attr, _ in self.columns],
                     "url": reverse(self.detail_url_name, args=[obj.pk]) if self.detail_url_name else "",
                 }
             )
@@ -129,8 +129,12 @@ class ScopedListView(ConsoleMixin, ListView):
         )
         return context
 
+    def labelled_cell(self, obj, attr):
+        value = self.cell(obj, attr)
+        return label(self.labels[attr], value) if attr in self.labels else value
+
     @staticmethod
-    def cell(obj, attr, domain: str | None = None):
+    def cell(obj, attr):
         value = obj
         for part in attr.split("__"):
             if value is None:
@@ -139,8 +143,6 @@ class ScopedListView(ConsoleMixin, ListView):
             value = display() if callable(display) else getattr(value, part)
         if isinstance(value, bool):
             return gettext("Yes") if value else gettext("No")
-        if domain:
-            return label(domain, value)
         return "" if value is None else value
 
 
