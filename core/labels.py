@@ -16,3 +16,8 @@ def label(domain: str, code) -> str:
     if code is None or code == "":
         return ""
     return str(_LABELS.get(domain, {}).get(str(code), code))
+
+
+def labels_of(domain: str) -> dict[str, str]:
+    """Every name of a domain, for a page's script that names codes arriving live."""
+    return {code: str(name) for code, name in _LABELS.get(domain, {}).items()}

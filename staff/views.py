@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
 from core.constraints import constraint_error
+from core.labels import labels_of
 from core.models import AuditEntry
 from members.promotions import discount_lines
 from orders.models import Order, OrderEvent, Payment, Refund
@@ -1039,6 +1040,8 @@ def monitor(request):
         "offline": _("offline"),
         "live": _("live"),
         "off": _("reconnecting…"),
+        # Payment methods by code, for the rows that arrive live.
+        "methods": labels_of("payment.method"),
     }
     return render(request, "staff/monitor.html", {"feed": feed, "labels": labels})
 
