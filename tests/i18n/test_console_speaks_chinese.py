@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import models
 from django.test import Client
+from django.urls import reverse
 
 from core.demo import DEMO_USERS
 
@@ -178,6 +179,7 @@ def _pages(client) -> list[str]:
 
     page = client.get("/")
     links = [item["url"] for group in nav_for(page.wsgi_request.user) for item in group["items"]]
+    links.append(reverse("core:notification-list"))  # the top bar's bell
     pages = []
     for link in links:
         pages.append(link)
