@@ -18,13 +18,19 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(STAMP)
 
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py demo_banner --port $(PORT)
-	@# `supervise` runs the worker, beat and the background commands and restarts any that dies.
+	@# Start-up noise goes to var/log/; the banner (URL and logins) is printed last, once the
+	@# server answers. `supervise` runs the worker, beat and the background commands (the
+	@# simulated cabinets and the demo fleet) and restarts any that dies.
+	@mkdir -p var/log
+	@echo "Preparing the database and the demo data (log: var/log/setup.log)..."
+	@$(BIN)/python manage.py migrate --noinput > var/log/setup.log 2>&1 || { tail -20 var/log/setup.log; exit 1; }
+	@$(BIN)/python manage.py seed_demo >> var/log/setup.log 2>&1 || { tail -20 var/log/setup.log; exit 1; }
+	@echo "Starting the server and the background processes (logs: var/log/server.log, var/log/supervise.log)..."
 	@bash -c 'trap "kill 0" EXIT INT TERM; \
-	  $(BIN)/python manage.py supervise & \
-	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload'
+	  $(BIN)/python manage.py supervise >> var/log/supervise.log 2>&1 & \
+	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload >> var/log/server.log 2>&1 & \
+	  $(BIN)/python manage.py demo_banner --port $(PORT) --wait 120; \
+	  wait'
 
 test: install
 	$(BIN)/python -m pytest -q -n auto --dist loadfile $(PYTEST_ARGS)

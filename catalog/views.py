@@ -81,7 +81,46 @@ def product_import(request):
         else:
             messages.success(request, _("Imported %(rows)s rows: %(created)s new, %(updated)s updated.") % result)
             return redirect("catalog:product-list")
-    return render(request, "catalog/product_import.html", {"form": form, "errors": errors, "columns": COLUMNS})
+    from catalog.models import Category, Supplier
+
+    return render(
+        request,
+        "catalog/product_import.html",
+        {
+            "form": form,
+            "errors": errors,
+            "columns": COLUMNS,
+            "suppliers": Supplier.objects.restrict(request.user).order_by("code"),
+            "categories": Category.objects.restrict(request.user).order_by("code"),
+        },
+    )
+
+
+@login_required
+@permission_required("catalog.add_product", raise_exception=True)
+def product_import_template(request):
+    """The import file to fill in: the columns, and one example row with a real supplier and
+    category code (the import page lists them all)."""
+    from catalog.models import Category, Supplier
+    from core.exports import table_response
+
+    supplier = Supplier.objects.restrict(request.user).order_by("code").first()
+    category = Category.objects.restrict(request.user).order_by("code").first()
+    example = {
+        "sku": "SKU-0001",
+        "name": _("Sparkling water 500 ml"),
+        "barcode": "6901234567892",
+        "brand": "",
+        "category": category.code if category else "",
+        "spec": "500 ml",
+        "flavour": "",
+        "cost_price": "1.20",
+        "sale_price": "3.00",
+        "supplier": supplier.code if supplier else "",
+        "active": "yes",
+    }
+    fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    return table_response(COLUMNS, [[example.get(column, "") for column in COLUMNS]], fmt, filename="products-template")
 
 
 nav_register(

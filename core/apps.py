@@ -8,7 +8,9 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from core import lookups
+        from core.constraints import constraints_install
         from core.openapi import install_enum_overrides
 
         install_enum_overrides()
         lookups.install()
+        constraints_install()  # friendly messages for every model's constraints (all loaded by now)

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import FieldDoesNotExist
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.generic import DetailView, ListView
+
+from core.labels import label
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,10 @@ class ScopedListView(ConsoleMixin, ListView):
     detail_url_name = ""  # "app:name" taking pk
     select_related: tuple[str, ...] = ()
     actions: list[tuple[str, str, str]] = []  # (label, url_name, permission)
+    labels: dict[str, str] = {}  # column attribute -> core.labels domain of the codes it holds
+    # Columns shown exactly as stored (a technical code, JSON), marked translate="no" for readers,
+    # browsers' translators and the zh-hans check (tests/i18n).
+    verbatim: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -101,7 +108,7 @@ class ScopedListView(ConsoleMixin, ListView):
             rows.append(
                 {
                     "object": obj,
-                    "cells": [(attr, self.cell(obj, attr)) for attr, _ in self.columns],
+                    "cells": [(attr, self.labelled_cell(obj, attr)) for attr, _ in self.columns],
                     "url": reverse(self.detail_url_name, args=[obj.pk]) if self.detail_url_name else "",
                 }
             )
@@ -110,6 +117,7 @@ class ScopedListView(ConsoleMixin, ListView):
         context.update(
             title=self.title or self.model._meta.verbose_name_plural,
             headers=[header for _, header in self.columns],
+            verbatim=self.verbatim,
             rows=rows,
             filterset=self.filterset,
             querystring=query.urlencode(),
@@ -121,6 +129,10 @@ class ScopedListView(ConsoleMixin, ListView):
         )
         return context
 
+    def labelled_cell(self, obj, attr):
+        value = self.cell(obj, attr)
+        return label(self.labels[attr], value) if attr in self.labels else value
+
     @staticmethod
     def cell(obj, attr):
         value = obj
@@ -129,6 +141,8 @@ class ScopedListView(ConsoleMixin, ListView):
                 return ""
             display = getattr(value, f"get_{part}_display", None)
             value = display() if callable(display) else getattr(value, part)
+        if isinstance(value, bool):
+            return gettext("Yes") if value else gettext("No")
         return "" if value is None else value
 
 

@@ -17,7 +17,8 @@ DEMO_USERS = [
     ("clerk", "clerk", "Zhang Wei", "sh-store-1"),
     ("service", "service_staff", "Chen Jie", "demo-sh"),
     ("supplier", "supplier", "Fresh Drinks Co.", None),
-    ("finance", "finance", "Zhao Min", None),
+    # Finance reads the orders and money of every region (a view grant on the country), changes none.
+    ("finance", "finance", "Zhao Min", "demo-cn"),
 ]
 
 CITIES = [
@@ -62,9 +63,12 @@ def seed(ctx):
         user.set_password(DEMO_PASSWORD)
         user.save()
         user.groups.set([Group.objects.get(name=role)])
-        if scope in regions:
+        if scope in regions or scope == root.code:
             scope_grant(
-                actor=None, user=user, target=regions[scope], action="change" if role == "regional_admin" else "view"
+                actor=None,
+                user=user,
+                target=regions.get(scope, root),
+                action="change" if role == "regional_admin" else "view",
             )
         elif scope in sites:
             scope_grant(

@@ -27,6 +27,17 @@ def restrict_choices(form: forms.BaseForm, user, action: str = "view") -> None:
             field.queryset = field.queryset.filter(pk__in=manager.restrict(user, action).values("pk"))
 
 
+def preselect_only_choice(form: forms.BaseForm, name: str) -> None:
+    """A required choice with a single option (the clerk's one store) starts chosen, unless the
+    form was given a value. Call after the field's queryset is final."""
+    field = form.fields[name]
+    if form.is_bound or form.initial.get(name) or not field.required:
+        return
+    only = list(field.queryset[:2])
+    if len(only) == 1:
+        form.initial[name] = only[0].pk
+
+
 class ScopedChoicesMixin:
     """For console forms built with `user=`: every model choice offers and accepts only what the
     user may see (`choice_action`), so a posted id of another region's object is refused."""

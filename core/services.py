@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -134,15 +133,22 @@ def _address_for(recipient, channel: str) -> str:
     return ""
 
 
+def _render_text(template: str, context: dict) -> str:
+    """A notification is plain text (an SMS, an email, the console escapes it when it shows it):
+    rendered without HTML escaping, so "Jing'an" stays "Jing'an"."""
+    from django.template import Context
+    from django.template.loader import get_template
+
+    return get_template(f"notifications/{template}.txt").template.render(Context(context, autoescape=False))
+
+
 def _render(template: str, context: dict, language: str, secrets: dict | None) -> tuple[str, str, dict]:
     """The stored (secrets masked) subject and body, and what the delivery task sends instead."""
     with translation.override(language):
-        rendered = render_to_string(
-            f"notifications/{template}.txt", dict(context, **{k: "•" * len(str(v)) for k, v in (secrets or {}).items()})
+        rendered = _render_text(
+            template, dict(context, **{k: "•" * len(str(v)) for k, v in (secrets or {}).items()})
         ).strip()
-        secret_rendered = (
-            render_to_string(f"notifications/{template}.txt", dict(context, **secrets)).strip() if secrets else ""
-        )
+        secret_rendered = _render_text(template, dict(context, **secrets)).strip() if secrets else ""
     subject, _, body = rendered.partition("\n")
     secret_subject, _, secret_body = secret_rendered.partition("\n")
     real = {"subject": secret_subject.strip()[:200], "body": secret_body.strip()} if secrets else {}
@@ -275,6 +281,13 @@ def notification_deliver_now(
 def notification_mark_read(*, notification: Notification) -> None:
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def notifications_mark_all_read(*, recipient) -> int:
+    """Mark every unread in-app notification of `recipient` as read; how many were unread."""
+    from core.selectors import notification_list_for
+
+    return notification_list_for(recipient=recipient).filter(read_at__isnull=True).update(read_at=timezone.now())
 
 
 # --- Rate limits ------------------------------------------------------------------------------

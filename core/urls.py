@@ -15,4 +15,5 @@ urlpatterns = [
     path("outbox/", views.OutboxListView.as_view(), name="outbox"),
     path("notifications/", views.notification_list, name="notification-list"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
+    path("notifications/read-all/", views.notification_read_all, name="notification-read-all"),
 ]

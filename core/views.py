@@ -1,16 +1,18 @@
 """Console pages of core: the dashboard, regions, sites, the audit log and my notifications."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
 from core.filters import AuditFilter, OutboxFilter, SiteFilter
 from core.models import AuditEntry, OutboxMessage, Region, Site
 from core.selectors import notification_list_for
-from core.services import notification_mark_read
+from core.services import notification_mark_read, notifications_mark_all_read
 
 # The websockets a dashboard listens to, and the permission each one checks on connecting.
 LIVE_SOCKET_PERMISSIONS = {"orders": "orders.view_order", "fleet": "devices.view_device"}
@@ -94,6 +96,7 @@ class AuditListView(ScopedListView):
         ("object_repr", _("Object")),
         ("changes", _("Changes")),
     ]
+    verbatim = ("action", "changes")  # the audited action's code (what the filter takes) and its data
 
 
 class OutboxListView(ScopedListView):
@@ -133,6 +136,18 @@ def notification_list(request):
 def notification_read(request, pk):
     notification = get_object_or_404(notification_list_for(recipient=request.user), pk=pk)
     notification_mark_read(notification=notification)
+    return redirect("core:notification-list")
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    count = notifications_mark_all_read(recipient=request.user)
+    if count:
+        messages.success(
+            request,
+            ngettext("%(n)d notification marked as read.", "%(n)d notifications marked as read.", count) % {"n": count},
+        )
     return redirect("core:notification-list")
 
 

@@ -23,6 +23,14 @@ CONSOLE_COMMANDS = {
     "update_screen": "devices.change_device",
 }
 
+# The commands that make sense for each kind of device: the console offers only these, and the
+# console and staff API refuse the others (no "dispense" to a locker bank).
+COMMANDS_BY_DEVICE_KIND = {
+    "vending": ("reboot", "set_temperature", "dispense", "open_door", "update_screen"),
+    "locker": ("reboot", "open_door", "update_screen"),
+    "rental": ("reboot", "update_screen"),
+}
+
 
 def result_handler_register(kind: str, handler: Callable) -> None:
     if handler not in _RESULT_HANDLERS[kind]:

@@ -565,7 +565,9 @@ def console_command_allowed(*, user, device: Device, kind: str) -> bool:
     from core.scoping import user_can_reach
 
     permission = registry.CONSOLE_COMMANDS.get(kind)
-    return bool(permission) and user.has_perm(permission) and user_can_reach(user, device, "change")
+    if not permission or kind not in registry.COMMANDS_BY_DEVICE_KIND.get(device.kind, ()):
+        return False
+    return user.has_perm(permission) and user_can_reach(user, device, "change")
 
 
 # --- The code a machine shows for the customer app ---------------------------------------------

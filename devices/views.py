@@ -4,11 +4,13 @@ its log, and the command and fault lists."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
+from core.labels import labels_register
 from devices import live, services
 from devices.commands import CONSOLE_COMMANDS
 from devices.filters import DeviceFilter
@@ -20,7 +22,24 @@ COMMAND_LABELS = {
     "open_door": _("Open door"),
     "dispense": _("Dispense slot"),
     "update_screen": _("Update screen"),
+    "eject": _("Eject"),
 }
+labels_register("device.command", COMMAND_LABELS)
+labels_register(
+    "device.event",
+    {
+        "paired": pgettext_lazy("device event", "Paired"),
+        "online": pgettext_lazy("device event", "Online"),
+        "offline": pgettext_lazy("device event", "Offline"),
+        "token_rotated": pgettext_lazy("device event", "Token rotated"),
+        "fault_opened": pgettext_lazy("device event", "Fault reported"),
+        "fault_resolved": pgettext_lazy("device event", "Fault resolved"),
+        "door_opened": pgettext_lazy("device event", "Door opened"),
+        "door_closed": pgettext_lazy("device event", "Door closed"),
+        "asset_returned": pgettext_lazy("device event", "Item returned"),
+        "sale": pgettext_lazy("device event", "Sale"),
+    },
+)
 
 
 class DeviceListView(ScopedListView):
@@ -134,6 +153,19 @@ def device_command(request, pk):
             payload["temperature"] = str(value)
         if kind in ("open_door", "dispense") and not payload["slot"]:
             raise ValidationError(_("Say which slot or door."))
+        if request.POST.get("confirmed") != "1":
+            # Nothing is sent before the user has seen what, where, and whether the machine listens.
+            return render(
+                request,
+                "devices/command_confirm.html",
+                {
+                    "device": device,
+                    "kind": kind,
+                    "label": COMMAND_LABELS.get(kind, kind),
+                    "payload": payload,
+                    "offline": device.state != Device.State.ONLINE,
+                },
+            )
         services.command_send(device=device, kind=kind, payload=payload, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -160,6 +192,7 @@ class CommandListView(ScopedListView):
         ("created_at", _("Created")),
         ("actor_label", _("Who")),
     ]
+    labels = {"kind": "device.command"}
 
 
 class FaultListView(ScopedListView):

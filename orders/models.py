@@ -8,8 +8,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.models import Product
+from core.labels import labels_register
 from core.models import Region, Site
 from core.scoping import RestrictedManager
 from devices.models import Device
@@ -411,3 +413,58 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} → {self.client}"
+
+
+# --- Names of the codes an order's log stores (core.labels) -----------------------------------
+labels_register("order.status", dict(OrderStatus.choices))
+labels_register(
+    "order.action",
+    {
+        "created": pgettext_lazy("order event", "Created"),
+        "status": pgettext_lazy("order event", "Status changed"),
+        "payment": pgettext_lazy("order event", "Payment"),
+        "payment.failed": pgettext_lazy("order event", "Payment failed"),
+        "refund": pgettext_lazy("order event", "Refund"),
+        "refund.failed": pgettext_lazy("order event", "Refund failed"),
+        "refund.requested": pgettext_lazy("order event", "Refund requested"),
+        "refund.approved": pgettext_lazy("order event", "Refund approved"),
+        "refund.rejected": pgettext_lazy("order event", "Refund rejected"),
+        "voided": pgettext_lazy("order event", "Voided"),
+        "line.added": pgettext_lazy("order event", "Item added"),
+        "line.returned": pgettext_lazy("order event", "Item returned"),
+        "app.priced": pgettext_lazy("order event", "Priced in the app"),
+        "coupon.applied": pgettext_lazy("order event", "Coupon applied"),
+        "promotion.applied": pgettext_lazy("order event", "Promotion applied"),
+        "member.discount": pgettext_lazy("order event", "Member discount"),
+        "dispense.requested": pgettext_lazy("order event", "Dispense requested"),
+        "dispense.succeeded": pgettext_lazy("order event", "Dispensed"),
+        "dispense.failed": pgettext_lazy("order event", "Dispense failed"),
+        "pickup.ready": pgettext_lazy("order event", "Ready for pickup"),
+        "pickup.handed_over": pgettext_lazy("order event", "Handed over"),
+        "pickup.paid_elsewhere": pgettext_lazy("order event", "Paid elsewhere"),
+        "pickup.code_regenerated": pgettext_lazy("order event", "New pickup code sent"),
+        "locker.assigned": pgettext_lazy("order event", "Compartment assigned"),
+        "locker.reassigned": pgettext_lazy("order event", "Compartment reassigned"),
+        "locker.ready": pgettext_lazy("order event", "Ready in the locker"),
+        "locker.dropoff_code_used": pgettext_lazy("order event", "Drop-off code used"),
+        "locker.collected": pgettext_lazy("order event", "Collected from the locker"),
+        "locker.reopened": pgettext_lazy("order event", "Compartment reopened"),
+        "locker.open_failed": pgettext_lazy("order event", "Compartment did not open"),
+        "locker.expired": pgettext_lazy("order event", "Not collected in time"),
+        "locker.returned_to_sender": pgettext_lazy("order event", "Returned to sender"),
+        "locker.return_opened": pgettext_lazy("order event", "Opened for the return"),
+        "locker.overdue_fee": pgettext_lazy("order event", "Overdue storage fee"),
+        "locker.overdue_unpaid": pgettext_lazy("order event", "Overdue fee unpaid"),
+        "locker.free_to_recipient": pgettext_lazy("order event", "Free for the recipient"),
+        "lease.billed": pgettext_lazy("order event", "Rental billed"),
+        "lease.period_billed": pgettext_lazy("order event", "Rental period billed"),
+        "lease.period_unpaid": pgettext_lazy("order event", "Rental period unpaid"),
+        "lease.pay_later": pgettext_lazy("order event", "Pay later"),
+        "lease.extended": pgettext_lazy("order event", "Rental extended"),
+        "lease.free": pgettext_lazy("order event", "Free rental"),
+        "lease.returned": pgettext_lazy("order event", "Returned"),
+        "lease.lost": pgettext_lazy("order event", "Reported lost"),
+        "lease.overdue_reminder": pgettext_lazy("order event", "Overdue reminder sent"),
+        "recharge.credited": pgettext_lazy("order event", "Balance credited"),
+    },
+)

@@ -63,6 +63,9 @@ def provider_register(provider: PaymentProvider) -> None:
     if not provider.code:
         raise ValueError("A payment provider needs a code.")
     _REGISTRY[provider.code] = provider
+    from core.labels import labels_register
+
+    labels_register("payment.method", {provider.code: provider.label})
 
 
 def provider_get(code: str) -> PaymentProvider:

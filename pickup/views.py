@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core.console import nav_register
+from core.forms import preselect_only_choice
 from core.models import Site
 from orders.models import Order
 from pickup.services import (
@@ -34,6 +35,7 @@ class CounterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = Site.objects.restrict(user, "view").filter(kind=Site.Kind.STORE)
+        preselect_only_choice(self, "site")
 
 
 class PhoneConfirmForm(CounterForm):
@@ -84,6 +86,7 @@ class IssueNewForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = Site.objects.restrict(user, "view").filter(kind=Site.Kind.STORE)
+        preselect_only_choice(self, "site")
 
 
 def issue(request):

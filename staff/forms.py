@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import preselect_only_choice
 from core.models import Notification, Region, Site
 from staff.models import AnomalyRule, RewardPenalty, StaffProfile, TrainingRecord, User
 from staff.roles import CLERK, STORE_MANAGER
@@ -32,10 +34,8 @@ class StoreChoiceMixin:
         if field == "site" and profile is not None and profile.sites.exists():
             sites = sites.filter(pk__in=profile.sites.values("pk"))  # the stores they work in
         self.fields[field].queryset = sites
-        if field == "site" and not self.initial.get(field):
-            only_one = list(sites[:2])
-            if len(only_one) == 1:
-                self.initial[field] = only_one[0].pk
+        if field == "site":
+            preselect_only_choice(self, field)
 
 
 def _collect_kind_choices():
@@ -103,6 +103,15 @@ class ClerkCreateForm(ProfileSwitchesForm):
     )
 
     field_order = ["name", "gender", "phone", "email", "role", "sites", "send_by"]
+
+    def clean_phone(self):
+        # Checked here too, so a mistake elsewhere on the form does not hide a wrong number.
+        from staff.services import phone_normalise
+
+        try:
+            return phone_normalise(self.cleaned_data["phone"])
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["phone"]) from None
 
 
 class SaleForm(StoreChoiceMixin, forms.Form):

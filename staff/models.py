@@ -30,6 +30,13 @@ class User(AbstractUser):
     def role_names(self) -> list[str]:
         return [group.name for group in self.groups.all()]
 
+    @property
+    def role_labels(self) -> list[str]:
+        """The roles in the reader's language (role_names are the groups' codes)."""
+        from staff.roles import ROLE_LABELS
+
+        return [str(ROLE_LABELS.get(name, name)) for name in self.role_names]
+
     def delete(self, *args, **kwargs):
         raise ValueError("Users are deactivated, never deleted.")
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Avg, Count, F, Sum
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from members.models import Feedback
 from orders.models import ZERO, Order, OrderEvent, OrderKind, Payment, Refund
@@ -19,7 +19,7 @@ from staff.models import RefundApproval, Shift, User
 COLUMNS = [
     ("clerk", gettext_lazy("Clerk")),
     ("collections", gettext_lazy("Collections")),
-    ("collected_amount", gettext_lazy("Collected")),
+    ("collected_amount", pgettext_lazy("money", "Collected")),
     ("refunds", gettext_lazy("Refunds")),
     ("refunded_amount", gettext_lazy("Refunded")),
     ("voids", gettext_lazy("Voids")),

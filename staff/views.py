@@ -8,6 +8,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.db.models import Avg, Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
+from core.constraints import constraint_error
+from core.labels import labels_of
 from core.models import AuditEntry
 from members.promotions import discount_lines
 from orders.models import Order, OrderEvent, Payment, Refund
@@ -139,6 +142,8 @@ def clerk_create_view(request):
                 send_by=data["send_by"],
                 **{field: data[field] for field in PROFILE_FIELDS},
             )
+        except IntegrityError as error:  # a constraint the form could not check (a race)
+            _form_errors(form, constraint_error(error))
         except ValidationError as error:
             _form_errors(form, error)
         except PermissionDenied as error:
@@ -164,7 +169,7 @@ class ClerkDetailView(ScopedDetailView):
         context["can_change"] = (
             self.request.user.has_perm("staff.change_staffprofile") and self.object.user_id != self.request.user.pk
         )
-        context["roles"] = self.object.user.role_names
+        context["roles"] = self.object.user.role_labels
         context["may_grant"] = self.request.user.has_perm("staff.manage_grants") and grantee_may_be_managed(
             self.request.user, self.object.user
         )
@@ -325,7 +330,7 @@ def grant_users(request):
     """Staff accounts and the regions and stores they hold, for whoever gives them."""
     _need(request, "staff.manage_grants")
     rows = [
-        {"user": user, "roles": user.role_names, "grants": staff_grants_of(user, viewer=request.user)}
+        {"user": user, "roles": user.role_labels, "grants": staff_grants_of(user, viewer=request.user)}
         for user in _grantees(request.user)
     ]
     return render(request, "staff/grant_users.html", {"rows": rows})
@@ -375,7 +380,7 @@ def grant_user(request, pk):
         "staff/grant_user.html",
         {
             "grantee": user,
-            "roles": user.role_names,
+            "roles": user.role_labels,
             "grants": staff_grants_of(user, viewer=request.user) if manageable else [],
             "form": form,
             "manageable": manageable,
@@ -408,9 +413,10 @@ def _cart(request) -> list[counter.SaleLine]:
     return lines
 
 
-def cashier(request):
+def cashier(request, *, open_form=None, close_form=None):
     """The till: the clerk's shift, the cart (scan or search the catalog), a service sold by
-    description, members at the till, finding an order by number."""
+    description, members at the till, finding an order by number. A shift form that was refused
+    comes back with what was typed and the reason by the field."""
     _need(request, "staff.use_cashier")
     shift = counter.shift_current(request.user)
     posted = request.POST.get("form") if request.method == "POST" else None
@@ -554,8 +560,8 @@ def cashier(request):
             "hours_form": hours_form,
             "may_settings": policies.allowed(request.user, policies.SETTINGS, shift.site if shift else None),
             "till_labels": till_labels,
-            "open_form": ShiftOpenForm(user=request.user, auto_id="shift_%s"),
-            "close_form": ShiftCloseForm(),
+            "open_form": open_form or ShiftOpenForm(user=request.user, auto_id="shift_%s"),
+            "close_form": close_form or ShiftCloseForm(),
             "recent": recent,
             "pending_approvals": RefundApproval.objects.filter(requested_by=request.user, status="pending").count(),
         },
@@ -565,21 +571,20 @@ def cashier(request):
 @require_POST
 def shift_open_view(request):
     _need(request, "staff.add_shift")
-    form = ShiftOpenForm(request.POST, user=request.user)
+    form = ShiftOpenForm(request.POST, user=request.user, auto_id="shift_%s")
     if form.is_valid():
         try:
             counter.shift_open(
                 actor=request.user, site=form.cleaned_data["site"], opening_float=form.cleaned_data["opening_float"]
             )
         except ValidationError as error:
-            _errors(request, error)
+            _form_errors(form, error)
         except PermissionDenied as error:
-            messages.error(request, str(error))
+            form.add_error(None, str(error))
         else:
             messages.success(request, _("Shift opened."))
-    else:
-        messages.error(request, _("Choose a store and enter the cash float."))
-    return redirect("staff:cashier")
+            return redirect("staff:cashier")
+    return cashier(request, open_form=form)
 
 
 @require_POST
@@ -588,8 +593,7 @@ def shift_close_view(request, pk):
     shift = get_object_or_404(Shift.objects.restrict(request.user), pk=pk)
     form = ShiftCloseForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Enter the counted cash."))
-        return redirect("staff:cashier")
+        return cashier(request, close_form=form)
     try:
         closed = counter.shift_close(
             actor=request.user,
@@ -1114,6 +1118,8 @@ def monitor(request):
         "offline": _("offline"),
         "live": _("live"),
         "off": _("reconnecting…"),
+        # Payment methods by code, for the rows that arrive live.
+        "methods": labels_of("payment.method"),
     }
     return render(request, "staff/monitor.html", {"feed": feed, "labels": labels})
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,11 +45,17 @@ def low_stock_check(level: StockLevel) -> bool:
     return True
 
 
+# A slot is low when its level is at or below its threshold, however it got there (a sale, a
+# count, an adjustment, a threshold raised, seeded data). `low_since` only remembers that the
+# service staff were alerted, so the alert goes out once; it is not what decides "low".
+LOW = Q(level__quantity__lte=F("level__low_threshold"))
+
+
 def low_slots(user):
     """Slots at or below their threshold in the user's scope (the console badge counts them)."""
     return (
         Slot.objects.restrict(user)
-        .filter(is_active=True, level__low_since__isnull=False)
+        .filter(LOW, is_active=True)
         .select_related("device", "product", "level")
         .order_by("device__name", "code")
     )

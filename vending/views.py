@@ -71,7 +71,9 @@ def restock_plan(request):
     """Choose the machines of a route: one task each, and the prekit list to load the vehicle."""
     if not request.user.has_perm("vending.add_restocktask"):
         raise PermissionDenied
-    form = PlanForm(request.POST or None, user=request.user)
+    # Machines with a slot at or below its threshold come ticked: the usual route is "the low ones".
+    low = list(restock.low_slots(request.user).values_list("device", flat=True).distinct())
+    form = PlanForm(request.POST or None, user=request.user, initial={"devices": low})
     tasks, skipped = [], []
     if request.method == "POST" and form.is_valid():
         for device in form.cleaned_data["devices"]:
@@ -268,7 +270,7 @@ def low_stock(request):
 def supplier_dashboard(request):
     """A supplier's own products: stock in every machine, slots running low, recent sales."""
     from catalog.models import Product, supplier_of
-    from inventory.models import StockMovement
+    from orders.models import OrderKind, OrderLine, OrderStatus
 
     if not request.user.has_perm("catalog.view_product"):
         raise PermissionDenied
@@ -276,11 +278,11 @@ def supplier_dashboard(request):
     if supplier_ids is None:  # staff: the products' stock in the machines of their scope
         products = Product.objects.restrict(request.user)
         slots = Slot.objects.restrict(request.user)
-        sales = StockMovement.objects.restrict(request.user)
+        lines = OrderLine.objects.restrict(request.user)
     else:
         products = Product.objects.filter(supplier__in=supplier_ids)
         slots = Slot.objects.filter(product__supplier__in=supplier_ids)
-        sales = StockMovement.objects.filter(level__product__supplier__in=supplier_ids)
+        lines = OrderLine.objects.filter(product__supplier__in=supplier_ids)
     from django.db.models import Count, Q, Sum
 
     # Counted over the slots the viewer may see, never over the whole catalog's machines.
@@ -289,7 +291,7 @@ def supplier_dashboard(request):
         for row in slots.values("product").annotate(
             in_machines=Sum("level__quantity"),
             slot_count=Count("pk"),
-            low=Count("pk", filter=Q(level__low_since__isnull=False)),
+            low=Count("pk", filter=restock.LOW & Q(is_active=True)),
         )
     }
     stock = []
@@ -297,13 +299,22 @@ def supplier_dashboard(request):
         row = per_product[product.pk]
         product.in_machines, product.slot_count, product.low = row["in_machines"], row["slot_count"], row["low"]
         stock.append(product)
+    # The machines' sales of these products: what was sold where and when (no customer data).
+    sold = [OrderStatus.PAID, OrderStatus.FULFILLING, OrderStatus.COMPLETED]
+    sales = (
+        lines.filter(order__kind=OrderKind.VENDING, order__status__in=sold, product__isnull=False)
+        .select_related("product", "order__device", "order__site")
+        .order_by("-order__created_at", "-pk")[:50]
+    )
     return render(
         request,
         "vending/supplier_dashboard.html",
         {
             "stock": stock,
-            "low": slots.filter(level__low_since__isnull=False).select_related("device", "product", "level")[:100],
-            "sales": sales.filter(reason="sale").select_related("level__product", "level__location")[:50],
+            "low": slots.filter(restock.LOW, is_active=True)
+            .select_related("device", "product", "level")
+            .order_by("device__name", "code")[:100],
+            "sales": sales,
         },
     )
 

@@ -16,7 +16,7 @@
     link.textContent = m.number;
     order.appendChild(link);
     const kind = (labels[m.kind] || m.kind) + (m.offline ? " (" + (labels.offline || "offline") + ")" : "");
-    [cell(new Date().toLocaleString()), cell(kind), order, cell(m.site || ""), cell(m.provider), cell(m.amount), cell(m.actor)]
+    [cell(new Date().toLocaleString()), cell(kind), order, cell(m.site || ""), cell((labels.methods || {})[m.provider] || m.provider), cell(m.amount), cell(m.actor)]
       .forEach(function (td) { row.appendChild(td); });
     body.insertBefore(row, body.firstChild);
     while (body.rows.length > 200) body.deleteRow(body.rows.length - 1);

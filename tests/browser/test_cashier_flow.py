@@ -64,7 +64,7 @@ def test_clerk_collects_cash_and_the_manager_approves_a_refund_above_the_limit(b
 
     clerk.reload()
     log = clerk.inner_text("#order-log")
-    assert "refund.requested" in log and "refund.approved" in log and "Checked the goods" in log
+    assert "Refund requested" in log and "Refund approved" in log and "Checked the goods" in log
     assert clerk.inner_text("#refunded-amount") == "70.00"
     assert Refund.objects.get(order=order).amount == Decimal("70.00")
     assert clerk_watch.problems == [] and manager_watch.problems == []

@@ -1,7 +1,11 @@
 """Print the console URL and the demo logins (used by `make run`), and any demo credentials an
-app's `demo.py` lists in `banner_lines()` (an API partner's key, for example)."""
+app's `demo.py` lists in `banner_lines()` (an API partner's key, for example). With `--wait` it
+first waits until the server answers, so the banner is the last thing `make run` prints."""
 
 import importlib
+import time
+import urllib.error
+import urllib.request
 
 from django.core.management.base import BaseCommand
 
@@ -13,9 +17,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", default="8000")
+        parser.add_argument("--wait", type=float, default=0, help="Seconds to wait for the server to answer first")
 
     def handle(self, *args, **options):
         port = options["port"]
+        if options["wait"] and not self._answers(f"http://127.0.0.1:{port}/favicon.ico", options["wait"]):
+            self.stderr.write(f"The server did not answer within {options['wait']:.0f} s; see var/log/server.log.")
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Console:  http://127.0.0.1:{port}/"))
         self.stdout.write(f"Admin:    http://127.0.0.1:{port}/admin/")
@@ -36,3 +43,16 @@ class Command(BaseCommand):
                 for line in module.banner_lines():
                     self.stdout.write(line)
         self.stdout.write("")
+
+    @staticmethod
+    def _answers(url: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    return True
+            except urllib.error.HTTPError:
+                return True  # it answered, whatever it said
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.3)
+        return False

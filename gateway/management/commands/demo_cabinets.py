@@ -13,13 +13,16 @@ from gateway.simulator import Cabinet
 from gateway.sinks import LocalSink
 
 logger = logging.getLogger(__name__)
+DEFAULT_LIMIT = 4  # locker banks with a virtual board (vending.simulation stands in for the rest)
 
 
 class Command(BaseCommand):
     help = "Simulate cabinets for the demo locker banks and drive them through the gateway."
 
     def add_arguments(self, parser):
-        parser.add_argument("--limit", type=int, default=4, help="How many locker banks get a virtual board")
+        parser.add_argument(
+            "--limit", type=int, default=DEFAULT_LIMIT, help="How many locker banks get a virtual board"
+        )
         parser.add_argument("--interval", type=float, default=1.0)
 
     def handle(self, *args, **options):
