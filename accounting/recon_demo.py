@@ -153,10 +153,12 @@ def _alipay_statement(day: datetime.date, rows: list[tuple[Payment, Decimal, Dec
 
 
 def _shift(ctx, site, day: datetime.date, counted_off: Decimal):
-    from staff.counter import shift_close, shift_open
+    from staff.counter import shift_close, shift_current, shift_open
     from staff.models import Shift
 
     clerk = ctx["users"]["clerk"]
+    if shift_current(clerk) is not None:  # the clerk's shift of today is open (orders.demo): the manager's days
+        clerk = ctx["users"]["store_manager"]
     shift = shift_open(actor=clerk, site=site, opening_float=Decimal("200.00"))
     shift = shift_close(actor=clerk, shift=shift, counted_amount=Decimal("200.00") + counted_off)
     opened = timezone.make_aware(datetime.datetime.combine(day, datetime.time(8, 0)))
