@@ -66,6 +66,10 @@ MATRIX = {
     ("pickup-orders-list", "POST"): only(A, R, M, C),
     ("core:audit-list", "GET"): only(A, R),
     ("core:dashboard", "GET"): STAFF,
+    # A user's own background exports; anyone else's job is a 404 (tests/orders/test_order_lists.py).
+    ("core:export-job", "GET"): STAFF,
+    ("core:export-status", "GET"): STAFF,
+    ("core:export-download", "GET"): STAFF,
     ("core:notification-list", "GET"): STAFF,
     ("core:notification-read", "POST"): STAFF,
     ("core:region-list", "GET"): only(A, R, F),
