@@ -69,9 +69,10 @@ def is_unfiltered(queryset) -> bool:
     return not queryset.query.where
 
 
-def bounded_count(queryset, *, limit: int = COUNT_LIMIT) -> Count:
-    """How many rows `queryset` holds, reading at most `limit + 1` of them; an unfiltered list of
-    a big PostgreSQL table is answered from the table's statistics instead."""
+def bounded_count(queryset, *, limit: int | None = None) -> Count:
+    """How many rows `queryset` holds, reading at most `limit + 1` (COUNT_LIMIT) of them; an
+    unfiltered list of a big PostgreSQL table is answered from the table's statistics instead."""
+    limit = COUNT_LIMIT if limit is None else limit
     if is_unfiltered(queryset):
         estimate = table_estimate(queryset.model, queryset.db)
         if estimate is not None and estimate >= ESTIMATE_FLOOR:
