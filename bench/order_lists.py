@@ -123,7 +123,7 @@ def generate_pg(n, now, big_region_id):
             SELECT 'V' || to_char(t.at AT TIME ZONE 'Asia/Shanghai', 'YYMMDD') || lpad(g::text, 8, '0'),
                    CASE WHEN g %% 10 < 8 THEN 'vending' WHEN g %% 10 = 8 THEN 'counter' ELSE 'locker' END,
                    CASE WHEN g %% 50 = 0 THEN 'refunded' WHEN g %% 25 = 1 THEN 'cancelled' ELSE 'completed' END,
-                   CASE WHEN g %% 3 = 0 THEN %(cmin)s + (g * 7919) %% (%(cmax)s - %(cmin)s + 1) END,
+                   CASE WHEN g %% 3 = 0 THEN %(cmin)s + (g::bigint * 7919) %% (%(cmax)s - %(cmin)s + 1) END,
                    d.region_id, d.site_id, d.device_id,
                    CASE WHEN g %% 10 = 8 THEN 'counter' ELSE 'machine' END,
                    'CNY', m.total, 0, m.total, CASE WHEN g %% 25 = 1 THEN 0 ELSE m.total END,
