@@ -246,7 +246,10 @@ def new_list(user, params=None, cursor=None):
     if filterset.is_bound:
         assert filterset.is_valid(), filterset.errors
         queryset = filterset.qs
-    page = keyset_page(queryset, ordering=Ordering.parse("-created_at"), size=PAGE, cursor=cursor)
+    selective = any((params or {}).get(name) for name in ("q", "number", "customer"))  # as OrderListView
+    page = keyset_page(
+        queryset, ordering=Ordering.parse("-created_at", sort_matches=selective), size=PAGE, cursor=cursor
+    )
     bounded_count(queryset)
     return page.rows
 

@@ -191,6 +191,9 @@ class KeysetListView(ScopedListView):
     paginate_by = None
     page_size = 50
     ordering_key = "-created_at"
+    # Filters that leave few rows (a search): with one of them, the matches are sorted rather
+    # than found by walking the ordering's index (core.pagination.Ordering.sort_matches).
+    selective_filters: tuple[str, ...] = ()
     OFFSET_PAGES = 20
 
     def get_context_data(self, **kwargs):
@@ -199,7 +202,8 @@ class KeysetListView(ScopedListView):
 
         from core.pagination import BadCursor, Ordering, bounded_count, keyset_page
 
-        ordering = Ordering.parse(self.ordering_key)
+        selective = any(self.request.GET.get(name) for name in self.selective_filters)
+        ordering = Ordering.parse(self.ordering_key, sort_matches=selective)
         queryset = self.object_list
         cursor = self.request.GET.get("cursor") or None
         page_number = self.request.GET.get("page")

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
-from core.pagination import EstimatedCountPaginator
+from core.pagination import EstimatedCountPaginator, Ordering
 from orders.models import (
     IdempotencyRecord,
     Order,
@@ -53,6 +53,12 @@ class OrderAdmin(ScopedModelAdmin):
     list_select_related = ["region", "site"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+    def get_ordering(self, request):
+        if request.GET.get("q", "").strip():
+            # A search leaves few rows: sort them (core.pagination.Ordering.sort_matches).
+            return Ordering.parse("-created_at", sort_matches=True).order_by()
+        return super().get_ordering(request)
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():

@@ -95,6 +95,7 @@ class OrderViewSet(ScopedReadOnlyViewSet):
     filterset_class = OrderApiFilter
     filter_backends = [DjangoFilterBackend]
     pagination_class = KeysetPagination
+    selective_filters = ("q", "search", "number", "customer")
     ordering_fields = ["created_at", "total", "number"]
     select_related = ("customer",)
 

@@ -25,6 +25,7 @@ class OrderListView(KeysetListView):
     detail_url_name = "orders:order-detail"
     title = _("Orders")
     filterset_class = OrderFilter
+    selective_filters = ("q", "number", "customer")
     select_related = ("customer", "site", "device", "region")
     columns = [
         ("number", _("Number")),

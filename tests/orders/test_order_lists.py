@@ -89,6 +89,15 @@ def test_the_search_finds_a_phone_by_its_first_digits_and_a_reference_exactly(wo
     assert found("SHOP") == set()  # a reference is matched whole, never by `contains`
 
 
+def test_search_results_come_newest_first_and_page_by_cursor(world, api_client):
+    customer = CustomerFactory(phone="13700001111")
+    orders = bulk_orders(7, site=world.east_store, customer=customer, step=datetime.timedelta(minutes=1))
+    bulk_orders(5, site=world.east_store)
+    api_client.force_authenticate(world.admin)
+    seen = _walk_api(api_client, "/api/v1/orders/", {"search": "1370000", "limit": 3})
+    assert seen == [o.pk for o in orders]
+
+
 def test_a_one_day_filter_is_a_range_of_local_days(world, api_client, settings):
     day = datetime.date(2026, 11, 20)
     tz = timezone.get_current_timezone()
