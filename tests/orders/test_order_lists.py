@@ -143,7 +143,9 @@ def test_api_cursor_pages_are_complete_and_without_duplicates_while_orders_arriv
         90, site=world.east_store, at=at - datetime.timedelta(minutes=5), step=datetime.timedelta(seconds=1)
     )
     api_client.force_authenticate(world.admin)
-    seen = _walk_api(api_client, "/api/v1/orders/", {"limit": 25}, between=lambda: bulk_orders(3, site=world.east_store))
+    seen = _walk_api(
+        api_client, "/api/v1/orders/", {"limit": 25}, between=lambda: bulk_orders(3, site=world.east_store)
+    )
     new = set(Order.objects.values_list("pk", flat=True)) - {o.pk for o in existing}
     assert len(seen) == len(set(seen)), "no order twice"
     assert {o.pk for o in existing} <= set(seen), "no order missing"
