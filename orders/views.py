@@ -50,6 +50,12 @@ class OrderListView(KeysetListView):
             {"label": label, "url": f"{reverse('orders:order-export')}?{query.urlencode()}&format={fmt}"}
             for fmt, label in (("csv", _("Export CSV")), ("xlsx", _("Export Excel")))
         ]
+        from core.models import ExportJob
+
+        # The user's recent large exports, so a job page left early is one click away.
+        context["export_jobs"] = list(
+            ExportJob.objects.using("default").filter(user=self.request.user, exporter="orders")[:5]
+        )
         return context
 
 

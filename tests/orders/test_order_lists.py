@@ -333,8 +333,13 @@ def test_a_large_export_runs_as_a_job_with_progress_and_a_download_of_every_row(
     assert [row[0] for row in rows[1:]] == [o.number for o in east]
     assert {row[2] for row in rows[1:]} == {"Completed"}
 
+    # the inquiry page leads back to it
+    listing = client.get(reverse("orders:order-list")).content.decode()
+    assert f'href="{job_url}"' in listing
+
     # someone else's job is not there for them
     client.force_login(world.manager)
+    assert f'href="{job_url}"' not in client.get(reverse("orders:order-list")).content.decode()
     assert client.get(status_url).status_code == 404
     assert client.get(state["download_url"]).status_code == 404
 
