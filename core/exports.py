@@ -188,20 +188,28 @@ def _progress(job, rows):
         yield row
         done += 1
         if done % EXPORT_CHUNK == 0:
-            ExportJob.objects.filter(pk=job.pk).update(rows_done=done)
+            from django.utils import timezone
+
+            ExportJob.objects.filter(pk=job.pk).update(rows_done=done, progress_at=timezone.now())
 
 
 def export_job_run(*, job_id: int) -> str:
     """Write the job's file (the task's one service). Runs once: a job already taken by another
     delivery of the task is left alone."""
+    import datetime
+
     from django.core.exceptions import ValidationError
+    from django.db.models import Q
     from django.utils import timezone, translation
 
     from core.db_router import replica_reads
     from core.models import ExportJob
 
     S = ExportJob.Status
-    if not ExportJob.objects.filter(pk=job_id, status=S.QUEUED).update(status=S.RUNNING):
+    now = timezone.now()
+    # Queued, or running but silent for STALE_AFTER (its worker died; Celery redelivers the task).
+    takeable = Q(status=S.QUEUED) | Q(status=S.RUNNING, progress_at__lt=now - datetime.timedelta(seconds=STALE_AFTER))
+    if not ExportJob.objects.filter(takeable, pk=job_id).update(status=S.RUNNING, rows_done=0, progress_at=now):
         return "taken"
     job = ExportJob.objects.select_related("user").get(pk=job_id)
     exporter = EXPORTERS[job.exporter]
@@ -234,6 +242,10 @@ def export_job_run(*, job_id: int) -> str:
     )
     return "done"
 
+
+# A running job that has not reported progress for this long is taken to be dead (seconds). A
+# chunk of EXPORT_CHUNK rows takes well under a second, so ten minutes is only ever a lost worker.
+STALE_AFTER = 600
 
 # Export files are kept this long, then deleted with their job by a periodic task.
 EXPORT_KEEP_HOURS = 24

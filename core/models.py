@@ -305,6 +305,9 @@ class ExportJob(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows_total = models.PositiveIntegerField(_("rows"), null=True, blank=True)
     rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    # When the job last reported progress: a job whose worker died mid-way is taken again by the
+    # task's redelivery once this is STALE_AFTER old (core.exports.export_job_run).
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     file_name = models.CharField(_("file"), max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

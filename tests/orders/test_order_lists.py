@@ -442,3 +442,17 @@ def test_settings_add_a_mirrored_replica_from_the_environment():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     host, test, routers = json.loads(out.stdout.strip().splitlines()[-1])
     assert host == "replica" and test["MIRROR"] == "default" and routers == ["core.db_router.ReplicaRouter"]
+
+
+def test_an_export_whose_worker_died_is_taken_again_by_the_redelivered_task(world, export_dir):
+    from core.exports import export_job_create, export_job_run
+    from core.models import ExportJob
+
+    bulk_orders(4, site=world.east_store)
+    job = export_job_create(user=world.admin, exporter="orders", params={}, fmt="csv")  # in a test: not started
+    ExportJob.objects.filter(pk=job.pk).update(status="running", progress_at=timezone.now())
+    assert export_job_run(job_id=job.pk) == "taken"  # alive: a second delivery leaves it alone
+    ExportJob.objects.filter(pk=job.pk).update(progress_at=timezone.now() - datetime.timedelta(hours=1))
+    assert export_job_run(job_id=job.pk) == "done"
+    job.refresh_from_db()
+    assert job.status == "done" and job.rows_done == 4
