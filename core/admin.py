@@ -8,7 +8,7 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied
 
 from core.admin_site import PlatformGate, is_platform_admin, model_is_scoped, permission_is_platform_only
-from core.models import AuditEntry, Notification, OutboxMessage, RateCounter, Region, RegionSetting, Site
+from core.models import AuditEntry, ExportJob, Notification, OutboxMessage, RateCounter, Region, RegionSetting, Site
 
 # Fields of an account that only a platform administrator may change, on any model.
 SENSITIVE_FIELD_NAMES = frozenset({"password", "is_superuser", "is_staff", "groups", "user_permissions"})
@@ -155,3 +155,14 @@ class RegionSettingAdmin(AppendOnlyAdmin):
 
     list_display = ["region", "key", "value", "updated_at"]
     list_filter = ["key"]
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(AppendOnlyAdmin):
+    """Background exports, for the platform to see what runs; users follow their own on the
+    export page. The files are deleted with the job after a day (core.exports)."""
+
+    platform_only = True
+    list_display = ["created_at", "user", "exporter", "format", "status", "rows_done", "rows_total", "finished_at"]
+    list_filter = ["status", "exporter", "format"]
+    list_select_related = ["user"]

@@ -192,3 +192,75 @@ def form_page(request, *, form, permission: str, title, success_url: str, audit_
         messages.success(request, message(saved) if callable(message) else message)
         return redirect(success_url)
     return render(request, "staff/form.html", {"form": form, "title": title})
+
+
+class KeysetListView(ScopedListView):
+    """A scoped list for tables too large for page numbers: "newer / older" links that carry a
+    cursor (core.pagination), and a count that is bounded or estimated, never a full COUNT(*).
+
+    `?page=N` (an old bookmark) is honoured up to OFFSET_PAGES pages, where an offset is still
+    cheap; deeper, the first page is shown with a message saying why."""
+
+    template_name = "core/list.html"
+    paginate_by = None
+    page_size = 50
+    ordering_key = "-created_at"
+    # Filters that leave few rows (a search): with one of them, the matches are sorted rather
+    # than found by walking the ordering's index (core.pagination.Ordering.sort_matches).
+    selective_filters: tuple[str, ...] = ()
+    OFFSET_PAGES = 20
+
+    def get_context_data(self, **kwargs):
+        from django.contrib import messages
+        from django.utils.translation import gettext as _
+
+        from core.pagination import BadCursor, Ordering, bounded_count, keyset_page
+
+        selective = any(self.request.GET.get(name) for name in self.selective_filters)
+        ordering = Ordering.parse(self.ordering_key, sort_matches=selective)
+        queryset = self.object_list
+        cursor = self.request.GET.get("cursor") or None
+        page_number = self.request.GET.get("page")
+        page = None
+        offset_page = None
+        if page_number and not cursor:
+            try:
+                offset_page = int(page_number)
+            except ValueError:
+                offset_page = None
+            if offset_page is None or offset_page < 1 or offset_page > self.OFFSET_PAGES:
+                messages.info(
+                    self.request,
+                    _("Page numbers go up to %(n)s here. Use “Older” to go further, or narrow the list with a filter.")
+                    % {"n": self.OFFSET_PAGES},
+                )
+                offset_page = None
+        if offset_page and offset_page > 1:
+            start = (offset_page - 1) * self.page_size
+            rows = list(queryset.order_by(*ordering.order_by())[start : start + self.page_size + 1])
+            from core.pagination import KeysetPage, encode_cursor
+
+            more = len(rows) > self.page_size
+            rows = rows[: self.page_size]
+            page = KeysetPage(
+                rows,
+                encode_cursor(ordering, rows[-1], direction="next") if more and rows else None,
+                encode_cursor(ordering, rows[0], direction="prev") if rows else None,
+            )
+        if page is None:
+            try:
+                page = keyset_page(queryset, ordering=ordering, size=self.page_size, cursor=cursor)
+            except BadCursor as exc:
+                messages.warning(self.request, exc.messages[0])
+                page = keyset_page(queryset, ordering=ordering, size=self.page_size)
+        context = super().get_context_data(object_list=page.rows, **kwargs)
+        query = self.request.GET.copy()
+        for key in ("page", "cursor"):
+            query.pop(key, None)
+        context.update(
+            keyset=True,
+            keyset_page=page,
+            querystring=query.urlencode(),
+            count=bounded_count(queryset),
+        )
+        return context

@@ -297,3 +297,50 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ExportJob(models.Model):
+    """A large export, written in the background (core.exports): who asked, for what (the
+    exporter's name and the list's filters), how far it got, and the file when done. Only the
+    user who asked sees it; the rows in it are the ones their scope allowed when it ran."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="export_jobs"
+    )
+    exporter = models.CharField(_("export"), max_length=40)
+    params = models.JSONField(_("filters"), default=dict, blank=True)
+    format = models.CharField(_("format"), max_length=8)
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    # When the job last reported progress: a job whose worker died mid-way is taken again by the
+    # task's redelivery once this is STALE_AFTER old (core.exports.export_job_run).
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.exporter}.{self.format} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)

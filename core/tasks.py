@@ -62,6 +62,20 @@ def backup_scheduled() -> None:
     call_command("backup")
 
 
+@shared_task(ignore_result=True)
+def export_job_run(job_id: int) -> str:
+    from core.exports import export_job_run as run
+
+    return run(job_id=job_id)
+
+
+@shared_task
+def export_jobs_expire() -> int:
+    from core.exports import export_jobs_expire as run
+
+    return run()
+
+
 BEAT_SCHEDULE = {
     "core-rate-counters-purge": {"task": "core.tasks.rate_counters_purge", "schedule": 3600.0},
     "core-heartbeat": {"task": "core.tasks.heartbeat", "schedule": float(HEARTBEAT_SECONDS)},
@@ -69,4 +83,5 @@ BEAT_SCHEDULE = {
         "task": "core.tasks.backup_scheduled",
         "schedule": crontab(hour=BACKUP_HOUR, minute=30),
     },
+    "core-export-jobs-expire": {"task": "core.tasks.export_jobs_expire", "schedule": 3600.0},
 }

@@ -16,4 +16,7 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notification-list"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
     path("notifications/read-all/", views.notification_read_all, name="notification-read-all"),
+    path("exports/<int:pk>/", views.export_job, name="export-job"),
+    path("exports/<int:pk>/status/", views.export_job_status, name="export-status"),
+    path("exports/<int:pk>/download/", views.export_download, name="export-download"),
 ]

@@ -294,3 +294,63 @@ nav_register(
     permission="core.view_regionsetting",
     order=82,
 )
+
+
+# --- Background exports (core.exports) ----------------------------------------------------------
+def _own_export_job(request, pk):
+    """The caller's own export job; anyone else's answers 404, like an id that does not exist."""
+    from core.models import ExportJob
+
+    return get_object_or_404(ExportJob, pk=pk, user=request.user)
+
+
+def _export_job_state(job) -> dict:
+    from django.urls import reverse
+
+    done = job.status == job.Status.DONE
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_label": str(job.get_status_display()),
+        "rows_done": job.rows_done,
+        "rows_total": job.rows_total,
+        "percent": job.percent,
+        "download_url": reverse("core:export-download", args=[job.pk]) if done else None,
+        "error": job.error or None,
+    }
+
+
+@login_required
+def export_job(request, pk):
+    """The page an export too large to answer at once leads to: a progress bar, then the link."""
+    from core.exports import EXPORTERS
+
+    job = _own_export_job(request, pk)
+    exporter = EXPORTERS.get(job.exporter)
+    back_url = exporter.back_url(job.params) if exporter and exporter.back_url else ""
+    return render(request, "core/export_job.html", {"job": job, "state": _export_job_state(job), "back_url": back_url})
+
+
+@login_required
+def export_job_status(request, pk):
+    """The job page polls this: a few numbers, no rows."""
+    from django.http import JsonResponse
+
+    return JsonResponse(_export_job_state(_own_export_job(request, pk)))
+
+
+@login_required
+def export_download(request, pk):
+    from django.http import FileResponse, Http404
+
+    from core.exports import XLSX, export_file_path
+
+    job = _own_export_job(request, pk)
+    if job.status != job.Status.DONE:
+        raise Http404
+    path = export_file_path(job)
+    if not path.exists():
+        raise Http404
+    content_type = XLSX if job.format == "xlsx" else "text/csv; charset=utf-8"
+    filename = f"{job.exporter}-{job.created_at:%Y%m%d-%H%M}.{job.format}"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type=content_type)

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
+from core.pagination import EstimatedCountPaginator, Ordering
 from orders.models import (
     IdempotencyRecord,
     Order,
@@ -11,6 +13,7 @@ from orders.models import (
     Refund,
     WebhookDelivery,
 )
+from orders.selectors import order_search_q
 
 
 class OrderLineInline(admin.TabularInline):
@@ -39,8 +42,28 @@ class OrderAdmin(ScopedModelAdmin):
 
     list_display = ["number", "kind", "status", "region", "site", "total", "paid_amount", "created_at"]
     list_filter = ["kind", "status", "channel"]
-    search_fields = ["number", "external_reference", "customer__phone"]
+    # The search box takes an order number, a phone (or its first digits) or an external
+    # reference, each an index lookup (orders.selectors.order_search_q), never a `contains`.
+    search_fields = ["number"]
+    search_help_text = _("An order number, a customer's phone (or its first digits), or an external reference.")
     inlines = [OrderLineInline, OrderEventInline]
+    # A large table: the related names come with the rows (site is nullable, so the admin would
+    # not join it by itself), the total is never counted, and the filtered count stops at
+    # core.pagination.COUNT_LIMIT (docs/adr/0025).
+    list_select_related = ["region", "site"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def get_ordering(self, request):
+        if request.GET.get("q", "").strip():
+            # A search leaves few rows: sort them (core.pagination.Ordering.sort_matches).
+            return Ordering.parse("-created_at", sort_matches=True).order_by()
+        return super().get_ordering(request)
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(order_search_q(search_term)), False
 
     def has_change_permission(self, request, obj=None):
         return False

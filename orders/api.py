@@ -1,8 +1,14 @@
 """Orders API: the unified inquiry (list / detail with lines, payments, refunds and the log)."""
 
+import django_filters
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 
 from core.api import ScopedReadOnlyViewSet, router
+from core.db_router import reads_from_replica
+from core.pagination import KeysetPagination
 from orders.filters import OrderFilter
 from orders.models import Order, OrderEvent, OrderLine, Payment, Refund
 
@@ -70,10 +76,26 @@ class OrderDetailSerializer(OrderSerializer):
         fields = [*OrderSerializer.Meta.fields, "lines", "payments", "refunds", "events"]
 
 
+class OrderApiFilter(OrderFilter):
+    """The inquiry's filters, plus `search` (the API's historical name of the search box)."""
+
+    search = django_filters.CharFilter(method="search", label=_("Number, phone or reference"))
+
+    class Meta(OrderFilter.Meta):
+        fields = [*OrderFilter.Meta.fields, "search"]
+
+
+@method_decorator(reads_from_replica, name="list")
 class OrderViewSet(ScopedReadOnlyViewSet):
+    """Orders, newest first, paged by cursor (core.pagination.KeysetPagination): page 2,000 costs
+    what page 1 costs. Search is by order number, phone (or its first digits) or external
+    reference, each an index lookup (docs/adr/0025)."""
+
     queryset = Order.objects.all()
-    filterset_class = OrderFilter
-    search_fields = ["number", "external_reference", "customer__phone"]
+    filterset_class = OrderApiFilter
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = KeysetPagination
+    selective_filters = ("q", "search", "number", "customer")
     ordering_fields = ["created_at", "total", "number"]
     select_related = ("customer",)
 

@@ -80,6 +80,10 @@ MATRIX = {
     ("accounting:journal-accounts", "POST"): only(A, F),
     ("core:dashboard", "GET"): STAFF,
     ("core:dashboard-cards", "GET"): STAFF,
+    # A user's own background exports; anyone else's job is a 404 (tests/orders/test_order_lists.py).
+    ("core:export-job", "GET"): STAFF,
+    ("core:export-status", "GET"): STAFF,
+    ("core:export-download", "GET"): STAFF,
     ("core:notification-list", "GET"): STAFF,
     ("core:notification-read", "POST"): STAFF,
     ("core:notification-read-all", "POST"): STAFF,
