@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import struct
-from dataclasses import dataclass, field
 
 from gateway import protocol as p
 from gateway.bus import BoardError, Bus, BusError
@@ -48,31 +47,6 @@ class Sink:
 
     def code_entered(self, address: int, code: str) -> None:
         """A pickup code typed or scanned at the bank; it must never be stored or queued."""
-
-
-@dataclass
-class RecordingSink(Sink):
-    """Keeps everything in lists (tests and dry runs)."""
-
-    events: list = field(default_factory=list)
-    statuses: list = field(default_factory=list)
-    commands: dict = field(default_factory=dict)
-    finished: list = field(default_factory=list)
-
-    def event(self, address, kind, data):
-        self.events.append((address, kind, data))
-
-    def status(self, address, locks):
-        self.statuses.append((address, locks))
-
-    def pending_commands(self, address):
-        return self.commands.pop(address, [])
-
-    def command_finished(self, address, command, succeeded, result):
-        self.finished.append((address, command, succeeded, result))
-
-    def code_entered(self, address, code):
-        self.events.append((address, "code_entered", {"length": len(code)}))
 
 
 class CommandRunner:

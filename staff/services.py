@@ -21,7 +21,7 @@ from core.models import Notification
 from core.scoping import forget_grants
 from core.services import audit_record, model_changes, notification_send, scope_grant, scope_revoke
 from staff.models import COLLECT_KINDS, StaffProfile, User
-from staff.roles import CLERK, PLATFORM_ADMIN, REGIONAL_ADMIN, ROLE_PERMISSIONS, SERVICE_STAFF, STORE_MANAGER
+from staff.roles import CLERK, PLATFORM_ADMIN, REGIONAL_ADMIN, SERVICE_STAFF, STORE_MANAGER
 
 PHONE_RE = re.compile(r"^\+?[0-9]{6,15}$")
 # Roles a store manager may give; regional and platform administrators may give any store role.
@@ -42,22 +42,6 @@ PROFILE_FIELDS = (
 LIMIT_FIELDS = ("refund_limit", "refund_daily_limit")
 COLLECT_LIMIT_FIELDS = ("collect_limit", "collect_daily_limit")
 SWITCH_FIELDS = ("can_collect", "can_refund", "can_manage_members", "can_change_settings", "can_sell_services")
-
-
-@transaction.atomic
-def staff_user_create(*, actor, username: str, password: str | None, role: str, **fields) -> User:
-    if role not in ROLE_PERMISSIONS:
-        raise ValueError(f"Unknown role {role!r}.")
-    user = User(username=username, **fields)
-    if password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
-    user.full_clean(exclude=["password"])
-    user.save()
-    user.groups.add(Group.objects.get(name=role))
-    audit_record(actor=actor, action="staff.create", obj=user, changes={"role": role})
-    return user
 
 
 def phone_normalise(phone: str) -> str:

@@ -7,8 +7,9 @@ import pytest
 
 from gateway import protocol as p
 from gateway.bus import Bus, Disconnected, NoReply
-from gateway.driver import CabinetGateway, RecordingSink
+from gateway.driver import CabinetGateway
 from gateway.simulator import Cabinet
+from tests.gateway.recording import RecordingSink
 
 
 @pytest.fixture

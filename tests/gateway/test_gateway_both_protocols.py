@@ -13,10 +13,11 @@ from django.core.management import CommandError, call_command
 
 from devices.models import DeviceCommand, DeviceEvent
 from devices.services import command_send
-from gateway.driver import CabinetGateway, RecordingSink
+from gateway.driver import CabinetGateway
 from gateway.kerong import KerongGateway
 from gateway.simulator import Cabinet, KerongCabinet
 from tests.factories import DeviceFactory
+from tests.gateway.recording import RecordingSink
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = {"frame": 1, "kerong": 0}
