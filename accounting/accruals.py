@@ -12,7 +12,6 @@ import logging
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from accounting import ledger
@@ -32,12 +31,8 @@ SHARED_STATUSES = (OrderStatus.PAID, OrderStatus.FULFILLING, OrderStatus.COMPLET
 
 def _month_before(rule: SharingRule, partner, day: datetime.date, order) -> Decimal:
     start = day.replace(day=1)
-    return (
-        Accrual.objects.filter(rule__code=rule.code, partner=partner, earned_on__gte=start, earned_on__lte=day)
-        .exclude(order=order)
-        .aggregate(total=Sum("basis_amount"))["total"]
-        or ZERO
-    )
+    month = Accrual.objects.filter(rule__code=rule.code, partner=partner, earned_on__gte=start, earned_on__lte=day)
+    return ledger.total(month.exclude(order=order), "basis_amount")
 
 
 def order_accrue(*, order_id: int) -> list[Accrual]:
@@ -48,7 +43,7 @@ def order_accrue(*, order_id: int) -> list[Accrual]:
     if order.status not in SHARED_STATUSES:
         return []
     lines = list(order.lines.select_related("product"))
-    fees = order.payments.filter(status=Payment.Status.SUCCEEDED).aggregate(total=Sum("fee"))["total"] or ZERO
+    fees = ledger.total(order.payments.filter(status=Payment.Status.SUCCEEDED), "fee")
     results = []
     for rule in rules_for(order, order.paid_at):
         existing = Accrual.objects.filter(order=order, rule=rule).first()
@@ -130,11 +125,8 @@ def refund_reverse(*, refund_id: int) -> int:
             accrual = Accrual.objects.select_for_update().get(pk=accrual_id)
             if RefundReversal.objects.filter(accrual=accrual, refund=refund).exists():
                 continue
-            refunded_so_far = (
-                Refund.objects.filter(order=order, status=Refund.Status.SUCCEEDED, pk__lte=refund.pk).aggregate(
-                    total=Sum("amount")
-                )["total"]
-                or ZERO
+            refunded_so_far = ledger.total(
+                Refund.objects.filter(order=order, status=Refund.Status.SUCCEEDED, pk__lte=refund.pk)
             )
             paid = Decimal(accrual.figures.get("paid") or order.paid_amount)
             if refunded_so_far >= paid:

@@ -92,6 +92,7 @@ class RuleForm(ScopedChoicesMixin, forms.ModelForm):
 
     def __init__(self, *args, changing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["rate"].required = self.fields["amount"].required = False
         self.fields["valid_from"].required = not changing
         if changing:
             del self.fields["valid_from"]

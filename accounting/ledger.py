@@ -79,7 +79,7 @@ def balances(*, partner) -> Balances:
     from accounting.models import WriteOff
 
     values = dict(CommissionAccount.objects.filter(partner=partner).values_list("kind", "balance"))
-    written = WriteOff.objects.filter(withdrawal__partner=partner).aggregate(total=Sum("amount"))["total"] or ZERO
+    written = total(WriteOff.objects.filter(withdrawal__partner=partner))
     return Balances(
         pending=values.get(K.PENDING, ZERO),
         available=values.get(K.AVAILABLE, ZERO),
@@ -150,6 +150,13 @@ def post(
     return record
 
 
+def total(queryset, field: str = "amount") -> Decimal:
+    """The sum of a money column, exact: SQLite sums decimals as floats, so it is rounded back to
+    cents (sums of cents are exact to far more digits than a float loses)."""
+    value = queryset.aggregate(total=Sum(field))["total"]
+    return money(value) if value is not None else ZERO
+
+
 def ledger_total() -> Decimal:
     """The sum of every entry and of every balance: both are zero when the books are right."""
-    return CommissionEntry.objects.aggregate(total=Sum("amount"))["total"] or ZERO
+    return total(CommissionEntry.objects.all())

@@ -2,7 +2,8 @@
 credentials as collections (settings.PAYMENT_PROVIDERS, see wallet/online.py):
 
 - WeChat Pay: 商家转账 (`mch_transfer_bills`) to the partner's openid, in fen;
-- Alipay: 单笔转账 (`alipay.fund.trans.uni.transfer`) to the partner's Alipay login.
+- Alipay: 单笔转账 (`alipay.fund.trans.uni.transfer`, certificate mode; the older
+  `alipay.fund.trans.toaccount.transfer` with plain keys) to the partner's Alipay login.
 
 Bank transfers are not sent from here: finance downloads them as a file for the bank and confirms
 each one paid (accounting/withdrawals.py). The withdrawal number is the provider's idempotency key
@@ -55,21 +56,47 @@ def _wechat(withdrawal, account: str) -> TransferResult:
     return TransferResult(succeeded=False, message=body.get("message") or body.get("fail_reason") or f"HTTP {code}")
 
 
+ALIPAY_CERT_KEYS = ("app_public_key_cert", "alipay_public_key_cert", "alipay_root_cert")
+
+
 def _alipay(withdrawal, account: str) -> TransferResult:
+    """单笔转账 (alipay.fund.trans.uni.transfer) needs Alipay's public-key certificate mode
+    (the SDK's DCAliPay); a merchant still on plain keys uses the older 单笔转账到支付宝账户
+    (alipay.fund.trans.toaccount.transfer) with the collection client."""
     from wallet.online import AlipayProvider
 
-    result = (
-        AlipayProvider()
-        .client()
-        .api_alipay_fund_trans_uni_transfer(
+    provider = AlipayProvider()
+    config = provider.config()
+    title = f"佣金提现 {withdrawal.number}"
+    if all(config.get(key) for key in ALIPAY_CERT_KEYS):
+        from alipay import DCAliPay
+
+        client = DCAliPay(
+            appid=config["app_id"],
+            app_private_key_string=config["app_private_key"],
+            app_public_key_cert_string=config["app_public_key_cert"],
+            alipay_public_key_cert_string=config["alipay_public_key_cert"],
+            alipay_root_cert_string=config["alipay_root_cert"],
+            sign_type="RSA2",
+            debug=bool(config.get("sandbox")),
+        )
+        result = client.api_alipay_fund_trans_uni_transfer(
             out_biz_no=withdrawal.number,
             identity_type="ALIPAY_LOGON_ID",
             identity=account,
             trans_amount=str(withdrawal.net),
             name=withdrawal.partner.payout_name or None,
-            order_title=f"佣金提现 {withdrawal.number}",
+            order_title=title,
         )
-    )
+    else:
+        result = provider.client().api_alipay_fund_trans_toaccount_transfer(
+            out_biz_no=withdrawal.number,
+            payee_type="ALIPAY_LOGONID",
+            payee_account=account,
+            amount=str(withdrawal.net),
+            payee_real_name=withdrawal.partner.payout_name or None,
+            remark=title,
+        )
     if result.get("code") == "10000" and result.get("status", "SUCCESS") == "SUCCESS":
         return TransferResult(succeeded=True, reference=result.get("order_id") or withdrawal.number)
     return TransferResult(succeeded=False, message=result.get("sub_msg") or result.get("msg") or "refused")

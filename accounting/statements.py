@@ -10,10 +10,10 @@ import datetime
 import io
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from accounting.models import ZERO, Accrual, Withdrawal
+from accounting.ledger import total
+from accounting.models import Accrual, Withdrawal
 
 
 def month_range(month: str) -> tuple[datetime.date, datetime.date]:
@@ -67,14 +67,16 @@ def statement_rows(partner, month: str) -> tuple[list[list], dict]:
                 ", ".join(w.withdrawal.number for w in accrual.write_offs.all()),
             ]
         )
-    totals = accruals.aggregate(accrued=Sum("amount"), reversed=Sum("reversed_amount"), written_off=Sum("written_off"))
-    totals = {key: value or ZERO for key, value in totals.items()}
+    totals = {
+        "accrued": total(accruals, "amount"),
+        "reversed": total(accruals, "reversed_amount"),
+        "written_off": total(accruals, "written_off"),
+    }
     totals["net"] = totals["accrued"] - totals["reversed"]
-    totals["paid_out"] = (
+    totals["paid_out"] = total(
         Withdrawal.objects.filter(
             partner=partner, status=Withdrawal.Status.PAID, paid_at__date__gte=first, paid_at__date__lte=last
-        ).aggregate(total=Sum("amount"))["total"]
-        or ZERO
+        )
     )
     return rows, totals
 

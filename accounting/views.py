@@ -406,7 +406,7 @@ def bank_file(request):
 
 
 def _sum(queryset, field="amount") -> Decimal:
-    return queryset.aggregate(total=Sum(field))["total"] or ZERO
+    return ledger.total(queryset, field)
 
 
 @login_required

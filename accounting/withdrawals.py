@@ -15,7 +15,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,11 +57,8 @@ def withdrawal_fee(amount: Decimal) -> Decimal:
 
 def withdrawn_today(partner) -> Decimal:
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    return (
-        Withdrawal.objects.filter(partner=partner, created_at__gte=start)
-        .exclude(status__in=[S.REJECTED, S.FAILED])
-        .aggregate(total=Sum("amount"))["total"]
-        or ZERO
+    return ledger.total(
+        Withdrawal.objects.filter(partner=partner, created_at__gte=start).exclude(status__in=[S.REJECTED, S.FAILED])
     )
 
 
