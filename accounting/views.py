@@ -418,13 +418,18 @@ def finance_dashboard(request):
     month_start = today.replace(day=1)
     accruals = Accrual.objects.restrict(user)
     accounts = CommissionAccount.objects.restrict(user).filter(partner__isnull=False)
-    balances = dict(accounts.values_list("kind").annotate(total=Sum("balance")))
+    balances = {
+        kind: ledger.money(total) for kind, total in accounts.values_list("kind").annotate(total=Sum("balance"))
+    }
     withdrawals_qs = Withdrawal.objects.restrict(user)
     to_review = withdrawals_qs.filter(status=S.REQUESTED)
     paid_month = withdrawals_qs.filter(status=S.PAID, paid_at__date__gte=month_start)
     since = today - datetime.timedelta(days=PORTAL_DAYS - 1)
     days = [since + datetime.timedelta(days=i) for i in range(PORTAL_DAYS)]
-    accrued_by_day = dict(accruals.filter(earned_on__gte=since).values_list("earned_on").annotate(total=Sum("amount")))
+    accrued_by_day = {
+        day: ledger.money(total)
+        for day, total in accruals.filter(earned_on__gte=since).values_list("earned_on").annotate(total=Sum("amount"))
+    }
     paid_by_day = defaultdict(Decimal)
     for paid_at, amount in withdrawals_qs.filter(status=S.PAID, paid_at__date__gte=since).values_list(
         "paid_at", "amount"
