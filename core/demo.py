@@ -18,6 +18,8 @@ DEMO_USERS = [
     ("service", "service_staff", "Chen Jie", "demo-sh"),
     ("supplier", "supplier", "Fresh Drinks Co.", None),
     ("finance", "finance", "Zhao Min", None),
+    # The Shanghai agent's own login to the revenue partner portal (accounting/demo.py links it).
+    ("partner", "partner", "Sun Li", None),
 ]
 
 CITIES = [
