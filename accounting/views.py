@@ -464,6 +464,9 @@ def finance_dashboard(request):
         },
         {"label": gettext("Paid out this month"), "value": _sum(paid_month)},
     ]
+    if user.has_perm("accounting.change_withdrawal"):
+        # The whole ledger sums to zero when the books are right: finance's daily check.
+        cards.append({"label": gettext("Ledger total (must be 0.00)"), "value": ledger.ledger_total()})
     return render(
         request,
         "accounting/finance_dashboard.html",
