@@ -126,3 +126,22 @@ def test_finance_refusals_are_clear_and_change_nothing(world, client):
         client.post(reverse("accounting:withdrawal-act", args=[withdrawal.pk]), {"action": "confirm"}).status_code
         == 404
     )
+
+
+def test_finance_downloads_a_partners_monthly_statement(world, client):
+    partner = Partner.objects.create(name="华东代理 Statement partner", kind="agent", region=world.east)
+    accrual = accrual_for(partner, total=D("250.00"))
+    client.force_login(world.finance)
+    month = timezone.localdate().strftime("%Y-%m")
+    url = reverse("accounting:partner-statement", args=[partner.pk])
+    xlsx = client.get(url, {"month": month, "format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx["Content-Disposition"].endswith(f'{month}.xlsx"')
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[1][1] == accrual.order.number and D(str(rows[1][7])) == D("25.00")
+    assert client.get(url, {"month": month, "format": "pdf"}).content.startswith(b"%PDF")
+    assert client.get(url, {"month": "2026-13", "format": "pdf"}).status_code == 404
+    assert client.get(url, {"month": month, "format": "doc"}).status_code == 404
