@@ -350,6 +350,18 @@ def rule_change(*, rule: SharingRule, actor, effective_from=None, **fields) -> S
     effective_from = effective_from or timezone.now()
     if effective_from < current.valid_from:
         effective_from = current.valid_from
+    from accounting.models import Accrual
+
+    if Accrual.objects.filter(rule__code=current.code, order__paid_at__gte=effective_from).exists():
+        # The new version would cover orders already shared under the current one: a late or
+        # repeated task could then share them twice.
+        raise ValidationError(
+            {
+                "effective_from": _(
+                    "Orders paid after this time were already shared under this rule; choose a later time."
+                )
+            }
+        )
     new = SharingRule(
         **{key: getattr(current, key) for key in RULE_FIELDS},
         code=current.code,
