@@ -116,6 +116,7 @@ class AccrualListView(ScopedListView):
         ("reversed_amount", _("Reversed")),
         ("written_off", _("Written off")),
         ("status", _("Status")),
+        ("settled_at", _("Written off at")),
     ]
 
 
