@@ -129,8 +129,8 @@ def test_a_month_of_sharing_matches_the_hand_computed_figures(
     assert "6222020000000001" not in city.payout_account_encrypted  # stored encrypted
 
     start = timezone.localtime(timezone.now() - datetime.timedelta(hours=1)).strftime(WINDOW_FORMAT)
-    assert _rule(client, province, "gross", "5", start, region=world.root).status_code == 302
-    SharingRule.objects.filter(partner=province).update(tiers=[{"above": "300.00", "rate": "8.0000"}])
+    assert _rule(client, province, "gross", "5", start, region=world.root, tiers_text="300:8").status_code == 302
+    assert SharingRule.objects.get(partner=province).tiers == [{"above": "300.00", "rate": "8.0000"}]
     assert _rule(client, city, "net_refunds", "10", start, region=world.east).status_code == 302
     assert _rule(client, owner, "net_fees", "20", start, site=s1).status_code == 302
     assert _rule(client, investor, "profit", "30", start, device=d1).status_code == 302
