@@ -145,3 +145,32 @@ def test_finance_downloads_a_partners_monthly_statement(world, client):
     assert client.get(url, {"month": month, "format": "pdf"}).content.startswith(b"%PDF")
     assert client.get(url, {"month": "2026-13", "format": "pdf"}).status_code == 404
     assert client.get(url, {"month": month, "format": "doc"}).status_code == 404
+
+
+def test_a_refund_after_payout_takes_available_below_zero_in_red_until_later_earnings(
+    world, client, django_capture_on_commit_callbacks
+):
+    from accounting.rules import rule_create
+    from accounting.withdrawals import payout_confirm, withdrawal_approve, withdrawal_request
+    from orders.services import refund_create
+    from tests.factories import SiteFactory, make_order
+
+    site = SiteFactory(region=world.east)
+    rule_create(actor=None, partner=world.partner, site=site, basis="net_refunds", rate=D("10"))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = make_order(site=site, total=D("200.00"), paid=True)
+    accruals.accruals_release(now=timezone.now() + datetime.timedelta(days=8))
+    withdrawal = withdrawal_request(partner=world.partner, amount=D("20.00"), actor=None)
+    withdrawal_approve(withdrawal=withdrawal, actor=world.finance)
+    payout_confirm(withdrawal=withdrawal, actor=world.finance)
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_create(order=first, amount=D("50.00"), actor=None, reason="returned after the payout")
+    assert ledger.balances(partner=world.partner).available == D("-5.00")
+    client.force_login(world.partner_user)
+    page = client.get(reverse("accounting:portal")).content.decode()
+    assert 'class="value negative" data-balance="available">-5.00<' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        make_order(site=site, total=D("100.00"), paid=True)
+    accruals.accruals_release(now=timezone.now() + datetime.timedelta(days=8))
+    assert ledger.balances(partner=world.partner).available == D("5.00")
+    assert ledger.ledger_total() == 0
