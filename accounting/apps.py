@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class AccountingConfig(AppConfig):
     name = "accounting"
     verbose_name = _("Accounting")
+
+    def ready(self):
+        from accounting.events import accrue_on_paid, reverse_on_refund
+        from orders.events import listener_register, refund_hook_register
+        from orders.models import OrderKind
+
+        listener_register(accrue_on_paid)
+        for kind in OrderKind.values:
+            if kind != OrderKind.RECHARGE:
+                refund_hook_register(kind, reverse_on_refund)

@@ -398,6 +398,10 @@ SIGN_IN_SMS_LIMITS = {
 # "public_key_id"}, "stripe": {"secret_key", "webhook_secret"}}. A provider without its keys is
 # not offered. Fee rates per method are recorded on each payment for accounting.
 PAYMENT_PROVIDERS = json.loads(os.environ.get("PAYMENT_PROVIDERS", "{}") or "{}")
+# Revenue sharing (accounting/conf.py lists each key and its default) and the Fernet keys of
+# partners' payout details, newest first (accounting/crypto.py; derived from SECRET_KEY if unset).
+ACCOUNTING = json.loads(os.environ.get("ACCOUNTING", "{}") or "{}")
+PAYOUT_DETAILS_KEYS = [key for key in os.environ.get("PAYOUT_DETAILS_KEYS", "").split(",") if key.strip()]
 PAYMENT_FEE_RATES = json.loads(
     os.environ.get("PAYMENT_FEE_RATES", "")
     or '{"alipay": "0.006", "wechat": "0.006", "stripe": "0.029", "card": "0.0038", "cash": "0"}'

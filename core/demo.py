@@ -19,6 +19,8 @@ DEMO_USERS = [
     ("supplier", "supplier", "Fresh Drinks Co.", None),
     # Finance reads the orders and money of every region (a view grant on the country), changes none.
     ("finance", "finance", "Zhao Min", "demo-cn"),
+    # The Shanghai agent's own login to the revenue partner portal (accounting/demo.py links it).
+    ("partner", "partner", "Sun Li", None),
 ]
 
 CITIES = [

@@ -24,6 +24,9 @@ CLERK = "clerk"
 SERVICE_STAFF = "service_staff"
 SUPPLIER = "supplier"
 FINANCE = "finance"
+# A revenue partner's own people (agent, site owner, investor): the partner portal only. Not the
+# API partners of orders.PartnerClient, which have keys, not logins.
+PARTNER = "partner"
 
 ROLE_LABELS = {
     PLATFORM_ADMIN: _("Platform administrator"),
@@ -33,6 +36,7 @@ ROLE_LABELS = {
     SERVICE_STAFF: _("Service staff"),
     SUPPLIER: _("Supplier"),
     FINANCE: _("Finance"),
+    PARTNER: _("Revenue partner"),
 }
 
 PLATFORM_ONLY: tuple[str, ...] = (
@@ -205,7 +209,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.view_payment",
         "orders.view_refund",
         "wallet.view_*",
-        "accounting.*",
+        # Everything of accounting but the partner portal, which is the partners' own.
+        "accounting.view_*",
+        "accounting.add_*",
+        "accounting.change_*",
         "reports.*",
         "members.view_customer",
         "staff.view_shift",
@@ -214,6 +221,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "staff.view_staffalert",
         "staff.view_performance",
     ],
+    # Rows: only their own partner's (accounting.models.PartnerScopedQuerySet).
+    PARTNER: ["accounting.use_partner_portal"],
 }
 
 

@@ -170,6 +170,10 @@ SUPPLIER_BUILDERS = {
     Supplier: lambda supplier: supplier,
 }
 
+# Revenue-partner-scoped: `PARTNER_BUILDERS[Model](partner)` makes a row of that partner; a partner
+# portal user sees only their own partner's rows (tests/core/test_scoping_generated.py).
+PARTNER_BUILDERS: dict = {}
+
 
 def _profile(user, site, **switches):
     from staff.models import StaffProfile
@@ -202,6 +206,13 @@ def build_world() -> SimpleNamespace:
     supplier = SupplierFactory(name="Own supplier")
     supplier.users.add(supplier_user)
     other_supplier = SupplierFactory(name="Other supplier")
+    from accounting.models import Partner
+
+    # Two revenue partners in the same region: a partner user is scoped by partner, not by region.
+    partner_user = UserFactory(role="partner")
+    partner = Partner.objects.create(name="Own partner", kind=Partner.Kind.AGENT, region=east)
+    partner.users.add(partner_user)
+    other_partner = Partner.objects.create(name="Other partner", kind=Partner.Kind.INVESTOR, region=east)
     return SimpleNamespace(
         root=root,
         east=east,
@@ -217,6 +228,9 @@ def build_world() -> SimpleNamespace:
         supplier_user=supplier_user,
         supplier=supplier,
         other_supplier=other_supplier,
+        partner_user=partner_user,
+        partner=partner,
+        other_partner=other_partner,
     )
 
 
@@ -231,6 +245,7 @@ def _collect_app_builders() -> None:
         SCOPED_BUILDERS.update(getattr(module, "SCOPED_BUILDERS", {}))
         GLOBAL_MODELS.update(getattr(module, "GLOBAL_MODELS", set()))
         SUPPLIER_BUILDERS.update(getattr(module, "SUPPLIER_BUILDERS", {}))
+        PARTNER_BUILDERS.update(getattr(module, "PARTNER_BUILDERS", {}))
 
 
 _collect_app_builders()

@@ -11,7 +11,16 @@ import pytest
 from tests.browser.helpers import PASSWORD, Watcher, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ROLES = ["platform_admin", "regional_admin", "store_manager", "clerk", "service_staff", "supplier", "finance"]
+ROLES = [
+    "platform_admin",
+    "regional_admin",
+    "store_manager",
+    "clerk",
+    "service_staff",
+    "supplier",
+    "finance",
+    "partner",
+]
 
 
 @pytest.fixture
@@ -29,6 +38,7 @@ def users(world):
         "service_staff": world.service,
         "supplier": world.supplier_user,
         "finance": world.finance,
+        "partner": world.partner_user,
     }
 
 

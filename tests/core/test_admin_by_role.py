@@ -42,6 +42,7 @@ def _role_user(world, role):
         "service_staff": world.service,
         "supplier": world.supplier_user,
         "finance": world.finance,
+        "partner": world.partner_user,
     }[role]
     user.is_staff = True
     user.save()

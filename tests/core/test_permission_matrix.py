@@ -13,13 +13,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from staff.roles import CLERK as C
 from staff.roles import FINANCE as F
+from staff.roles import PARTNER as P
 from staff.roles import PLATFORM_ADMIN as A
 from staff.roles import REGIONAL_ADMIN as R
 from staff.roles import SERVICE_STAFF as S
 from staff.roles import STORE_MANAGER as M
 from staff.roles import SUPPLIER as U
 
-ROLES = ("anonymous", A, R, M, C, S, U, F)
+ROLES = ("anonymous", A, R, M, C, S, U, F, P)
 ALL = frozenset(ROLES)
 STAFF = ALL - {"anonymous"}
 NONE = frozenset()
@@ -31,6 +32,30 @@ def only(*roles):
 
 # (url name, method) -> roles allowed.
 MATRIX = {
+    # Accounting: finance acts, regional administrators read their regions' partners.
+    ("accounting:finance", "GET"): only(A, R, F),
+    ("accounting:partner-list", "GET"): only(A, R, F),
+    ("accounting:partner-create", "GET"): only(A, F),
+    ("accounting:partner-create", "POST"): only(A, F),
+    ("accounting:partner-detail", "GET"): only(A, R, F),
+    ("accounting:partner-edit", "GET"): only(A, F),
+    ("accounting:partner-edit", "POST"): only(A, F),
+    ("accounting:partner-statement", "GET"): only(A, R, F),
+    ("accounting:rule-list", "GET"): only(A, R, F),
+    ("accounting:rule-create", "GET"): only(A, F),
+    ("accounting:rule-create", "POST"): only(A, F),
+    ("accounting:rule-edit", "GET"): only(A, R, F),
+    ("accounting:rule-edit", "POST"): only(A, R, F),  # R reads; a change needs change_sharingrule (403)
+    ("accounting:accrual-list", "GET"): only(A, R, F),
+    ("accounting:withdrawal-list", "GET"): only(A, R, F),
+    ("accounting:withdrawal-detail", "GET"): only(A, R, F),
+    ("accounting:withdrawal-act", "POST"): only(A, F),
+    ("accounting:bank-file", "POST"): only(A, F),
+    # The revenue partner portal: the partner's own users (administrators see "not linked").
+    ("accounting:portal", "GET"): only(A, P),
+    ("accounting:portal-withdrawals", "GET"): only(A, P),
+    ("accounting:portal-withdrawals", "POST"): only(A, P),
+    ("accounting:portal-statement", "GET"): only(A, P),
     ("anomalyrule-detail", "DELETE"): only(A, R),
     ("anomalyrule-detail", "GET"): only(A, R, M),
     ("anomalyrule-detail", "PATCH"): only(A, R),
@@ -414,6 +439,7 @@ def _user(world, role):
         S: world.service,
         U: world.supplier_user,
         F: world.finance,
+        P: world.partner_user,
     }[role]
 
 

@@ -13,7 +13,7 @@ from core.admin import ScopedModelAdmin
 from core.api import ScopedMixin, router
 from core.console import LIST_PAGES
 from core.services import scope_grant
-from tests.factories import GLOBAL_MODELS, SCOPED_BUILDERS, SUPPLIER_BUILDERS, UserFactory
+from tests.factories import GLOBAL_MODELS, PARTNER_BUILDERS, SCOPED_BUILDERS, SUPPLIER_BUILDERS, UserFactory
 
 # Load every URLconf so every app's api.py and views.py has registered its endpoints and pages.
 _ALL_URLS = get_resolver().url_patterns
@@ -320,3 +320,27 @@ def test_dashboard_cards_count_what_is_inside_the_grants(world, client):
     assert float(values["sales-today"]) == 14.0
     assert float(values["devices"]) == 1 and float(values["approvals"]) == 1 and float(values["staff-alerts"]) == 1
     assert float(values["low-stock"]) == 1
+
+
+def _portal_pages():
+    from accounting.views import PORTAL_PAGES
+
+    return sorted(PORTAL_PAGES.items())
+
+
+@pytest.mark.parametrize("url_name,model", _portal_pages(), ids=[name for name, _m in _portal_pages()])
+def test_partner_portal_page_shows_only_the_partners_own_rows(url_name, model, world, client):
+    """A revenue partner's user sees its own partner's rows and never another partner's, even one
+    in the same region; staff pages of accounting stay closed to them."""
+    assert model in PARTNER_BUILDERS, f"{url_name} lists {model.__name__}, which has no partner builder"
+    own = PARTNER_BUILDERS[model](world.partner)
+    other = PARTNER_BUILDERS[model](world.other_partner)
+    client.force_login(world.partner_user)
+    response = client.get(reverse(url_name))
+    assert response.status_code == 200
+    shown = {int(pk) for pk in re.findall(r'data-pk="(\d+)"', response.content.decode())}
+    assert own.pk in shown
+    assert other.pk not in shown
+    for page in LIST_PAGES:
+        if page.model._meta.app_label == "accounting":
+            assert client.get(reverse(page.url_name)).status_code == 403, page.url_name

@@ -20,7 +20,17 @@ def test_seed_demo_loads_every_role_and_is_idempotent(django_capture_on_commit_c
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects
-    for role in ("platform_admin", "regional_admin", "store_manager", "clerk", "service_staff", "supplier", "finance"):
+    roles = (
+        "platform_admin",
+        "regional_admin",
+        "store_manager",
+        "clerk",
+        "service_staff",
+        "supplier",
+        "finance",
+        "partner",
+    )
+    for role in roles:
         assert users.filter(groups__name=role).exists(), role
     # Members bought from the app at machines, in every state, and rented power banks.
     from leasing.models import Lease
@@ -43,6 +53,10 @@ def test_seed_demo_loads_every_role_and_is_idempotent(django_capture_on_commit_c
 
     booker = booked.first().order.customer.phone[-8:]
     assert OutboxMessage.objects.filter(template="pickup_ready", address__endswith=booker).count() >= 2
+    # Revenue partners with rules (one changed: two versions) and accruals over the history.
+    assert first["accounting.Partner"] >= 5 and first["accounting.Accrual"] > 0
+    assert first["accounting.SharingRule"] > first["accounting.Partner"]
+    assert users.get(username="partner").revenue_partners.exists()
     call_command("seed_demo", days=2, orders_per_day=3, verbosity=0)
     assert _counts() == first
     _every_dashboard_has_something_to_show(client)
