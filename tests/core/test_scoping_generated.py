@@ -3,17 +3,19 @@ granted one region sees that region's rows and never another region's. A new end
 whose model has no builder in tests/factories.py fails here until it gets one."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
 from core.admin import ScopedModelAdmin
 from core.api import ScopedMixin, router
 from core.console import LIST_PAGES
 from core.services import scope_grant
-from tests.factories import GLOBAL_MODELS, SCOPED_BUILDERS, SUPPLIER_BUILDERS, UserFactory
+from tests.factories import GLOBAL_MODELS, SCOPED_BUILDERS, SUPPLIER_BUILDERS, UserFactory, make_order
 
 # Load every URLconf so every app's api.py and views.py has registered its endpoints and pages.
 _ALL_URLS = get_resolver().url_patterns
@@ -195,3 +197,50 @@ def test_admin_changelist_is_scoped(model, model_admin, world, client):
     assert outside.pk not in shown
     detail = client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[outside.pk]))
     assert detail.status_code in (302, 404)
+
+
+# --- Report pages (reports.pages.REPORT_PAGES): figures, exports and chart data -------------
+def _report_pages():
+    from reports.pages import REPORT_PAGES
+
+    return REPORT_PAGES
+
+
+def _report_json(client, user, page, **params):
+    client.force_login(user)
+    response = client.get(reverse(page.url_name), {"format": "json", **params}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200, (page.slug, response.content[:300])
+    return [section["rows"] for section in response.json()["sections"]]
+
+
+@pytest.mark.parametrize("page", _report_pages(), ids=lambda p: p.slug)
+def test_report_figures_of_a_regional_admin_are_their_regions_alone(
+    page, world, client, django_capture_on_commit_callbacks
+):
+    """Sales in both regions; the regional administrator's report (its JSON, what its charts and
+    exports are built from) equals the platform's report filtered to the east region, and differs
+    from the platform's unfiltered one."""
+    from tests.factories import DeviceFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        make_order(
+            site=world.east_store, total=Decimal("12.00"), paid=True, device=DeviceFactory(site=world.east_store)
+        )
+        make_order(
+            site=world.west_store, total=Decimal("30.00"), paid=True, device=DeviceFactory(site=world.west_store)
+        )
+    today = timezone.localdate().isoformat()
+    params = {"date_from": today, "date_to": today}
+    regional = _report_json(client, world.regional, page, **params)
+    east_only = _report_json(client, world.admin, page, region=world.east.pk, **params)
+    everything = _report_json(client, world.admin, page, **params)
+    assert regional == east_only
+    if page.slug != "turnover":
+        assert regional != everything, page.slug
+    if page.slug != "turnover":
+        for blob in (str(regional),):
+            assert "West" not in blob
+    client.force_login(world.regional)
+    export = client.get(reverse(page.url_name), {"export": "csv", **params})
+    assert export.status_code == 200
+    assert "West store" not in export.content.decode("utf-8-sig")
