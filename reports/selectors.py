@@ -298,15 +298,10 @@ def sales_over_time(user, query: ReportQuery) -> dict:
 
 
 def sales_summary(user, date_from, date_to, *, by=("day",), **filters) -> list[dict]:
-    """The entry point for other pages (dashboards): checked input, then `sales_rows`."""
+    """The entry point for other pages (the role dashboards): checked input, then `sales_rows`.
+    `sales_summary(user, today, today, by=("site",))` is today's sales per store in the user's
+    scope; ReportError carries the message for bad input."""
     return sales_rows(user, report_query(date_from=date_from, date_to=date_to, by=by, **filters))
-
-
-def sales_totals(user, query: ReportQuery) -> dict:
-    """One dict of figures for the whole range and filters."""
-    model = ProductSalesDay if uses_products(query, user) else SalesDay
-    figures = _filtered(model, user, query).aggregate(**{f: Sum(f) for f in SALES_FIGURES})
-    return {f: figures[f] or (0 if f in ("orders", "quantity") else ZERO) for f in SALES_FIGURES}
 
 
 # --- Rankings --------------------------------------------------------------------------------
