@@ -383,22 +383,30 @@ def _replace_day(day: datetime.date, expected: dict) -> None:
 
 
 def _remember(iso: str, fresh: dict[int, dict]) -> None:
-    """Each order's stored contribution to `iso` becomes what was just computed."""
-    ids = list(fresh)
+    """Each order's stored contribution to `iso` becomes what was just computed (one upsert per
+    batch; the day's exclusive lock keeps the orders' tasks out meanwhile)."""
+    ids = sorted(fresh)
     for offset in range(0, len(ids), BATCH):
         batch = ids[offset : offset + BATCH]
-        OrderRollup.objects.bulk_create([OrderRollup(order_id=pk) for pk in batch], ignore_conflicts=True)
+        stored = dict(
+            OrderRollup.objects.select_for_update()
+            .filter(order_id__in=batch)
+            .order_by("order_id")
+            .values_list("order_id", "cells")
+        )
         changed = []
-        for state in OrderRollup.objects.select_for_update().filter(order_id__in=batch).order_by("order_id"):
-            cells = dict(state.cells or {})
-            if fresh[state.order_id]:
-                cells[iso] = fresh[state.order_id]
+        for pk in batch:
+            before = stored.get(pk)
+            cells = dict(before or {})
+            if fresh[pk]:
+                cells[iso] = fresh[pk]
             else:
                 cells.pop(iso, None)
-            if cells != state.cells:
-                state.cells = cells
-                changed.append(state)
-        OrderRollup.objects.bulk_update(changed, ["cells"], batch_size=500)
+            if before is None or cells != before:
+                changed.append(OrderRollup(order_id=pk, cells=cells))
+        OrderRollup.objects.bulk_create(
+            changed, update_conflicts=True, unique_fields=["order_id"], update_fields=["cells", "updated_at"]
+        )
 
 
 def rollup_rebuild(*, date_from: datetime.date, date_to: datetime.date, trigger: str = "rebuild") -> list[RollupCheck]:
