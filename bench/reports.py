@@ -279,6 +279,10 @@ def main():
             "task_p50_ms": round(statistics.median(task_times) * 1000, 2),
             "task_read_p50_ms": round(statistics.median(read_times) * 1000, 2),
         }
+        from reports.models import OrderStatusDay, ProductSalesDay, SalesDay, SalesHour
+
+        for model in (SalesDay, SalesHour, ProductSalesDay, OrderStatusDay):
+            figures[f"rows.{model._meta.model_name}"] = model.objects.count()
         mismatches = []
         product_p95, sql_p95 = [], []
         for role, user, path in (("platform", admin, None), ("regional", regional, cities[0].path)):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from core import charts
 from reports import selectors as s
+from reports.forms import MEASURES
 from reports.selectors import DIMENSION_LABELS, TIME_GRAINS, ZERO
 
 VIEW_SALES = "reports.view_salesday"
@@ -216,7 +217,7 @@ def build_heatmap(user, query) -> list[Section]:
     chart = charts.chart(
         "heatmap",
         hours,
-        [charts.series(_("Orders") if measure == "orders" else _("Net sales"), grid)],
+        [charts.series(dict(MEASURES)[measure], grid)],
         rows=[str(day) for day in WEEKDAYS],
         money=measure not in ("orders", "quantity"),
     )

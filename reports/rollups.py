@@ -21,12 +21,13 @@ from __future__ import annotations
 import datetime
 import logging
 import math
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 
 from reports.models import OrderRollup, OrderStatusDay, ProductSalesDay, RollupCheck, SalesDay, SalesHour
 
@@ -66,9 +67,18 @@ def shares(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
     return [*parts, amount - sum(parts, ZERO)]
 
 
+def report_timezone():
+    """Days and hours are the deployment's (TIME_ZONE), whatever time zone a request activated."""
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def local(moment: datetime.datetime) -> datetime.datetime:
+    return moment.astimezone(report_timezone())
+
+
 def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     """The aware start of `day` and of the next day in the deployment's time zone."""
-    tz = timezone.get_current_timezone()
+    tz = report_timezone()
     start = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
     end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
     return start, end
@@ -96,8 +106,8 @@ def _plus(a, b):
 def order_cells(order, lines: Iterable, payments: Iterable) -> dict:
     """The order's contribution to every roll-up, by local day and table (JSON-ready)."""
     cells: dict = {}
-    created = timezone.localtime(order.created_at)
-    paid_at = timezone.localtime(order.paid_at) if order.paid_at else None
+    created = local(order.created_at)
+    paid_at = local(order.paid_at) if order.paid_at else None
     site_id, device_id = order.site_id or 0, order.device_id or 0
     completed = 1 if paid_at and order.completed_at else 0
     seconds = math.floor((order.completed_at - order.paid_at).total_seconds()) if completed else 0
@@ -273,7 +283,7 @@ def order_rollup(*, order_id: int) -> bool:
         OrderRollup.objects.bulk_create([OrderRollup(order_id=order_id)], ignore_conflicts=True)
         before = OrderRollup.objects.filter(order_id=order_id).values_list("cells", flat=True).first() or {}
         stamps = Order.objects.filter(pk=order_id).values_list("created_at", "paid_at").first() or ()
-        days = set(before) | {timezone.localtime(stamp).date().isoformat() for stamp in stamps if stamp}
+        days = set(before) | {local(stamp).date().isoformat() for stamp in stamps if stamp}
         _lock_days(days, exclusive=False)
         state = OrderRollup.objects.select_for_update().get(order_id=order_id)
         found = _orders_with_parts([order_id])

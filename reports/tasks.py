@@ -26,5 +26,5 @@ def rollup_order(order_id: int) -> bool:
 
 @shared_task
 def rollup_check_yesterday() -> int:
-    day = timezone.localdate() - datetime.timedelta(days=1)
+    day = timezone.localdate(timezone=rollups.report_timezone()) - datetime.timedelta(days=1)
     return rollups.rollup_check_day(day=day, trigger="nightly").differences
