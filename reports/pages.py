@@ -21,6 +21,8 @@ from reports.forms import MEASURES
 from reports.selectors import DIMENSION_LABELS, TIME_GRAINS, ZERO
 
 VIEW_SALES = "reports.view_salesday"
+# Sales by product dimensions: suppliers hold this one (their products only), not VIEW_SALES.
+VIEW_PRODUCT_SALES = "reports.view_productsalesday"
 VIEW_PROFIT = "reports.view_profit"
 CHART_ROWS = 20
 WEEKDAYS = (
@@ -347,7 +349,7 @@ REPORT_PAGES = [
     ReportPage(
         "sales",
         gettext_lazy("Sales"),
-        VIEW_SALES,
+        VIEW_PRODUCT_SALES,
         build_sales,
         ("by", "then", *PLACE_FILTERS, *PRODUCT_FILTERS),
         suppliers=True,
@@ -355,7 +357,7 @@ REPORT_PAGES = [
     ReportPage(
         "rankings",
         gettext_lazy("Rankings"),
-        VIEW_SALES,
+        VIEW_PRODUCT_SALES,
         build_rankings,
         ("measure", *PLACE_FILTERS, *PRODUCT_FILTERS),
         suppliers=True,

@@ -191,8 +191,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.view_category",
         "catalog.view_supplier",
         "inventory.view_*",
-        # Sales of their own products (reports.selectors.supplier_products).
-        "reports.view_salesday",
+        # Sales and rankings of their own products (reports.selectors.supplier_products).
+        "reports.view_productsalesday",
     ],
     FINANCE: [
         "core.view_region",
