@@ -680,6 +680,8 @@ def refund_create(
     announce_money(
         order=locked, kind="refund", amount=amount, provider=payment.provider, actor_label=actor.label, pk=refund.pk
     )
+    # Listeners (the sales roll-ups) hear of every refund, also one that leaves the status as it is.
+    _announce_on_commit(locked, locked.status, "refund")
     if locked.refunded_amount >= locked.paid_amount and transition_allowed(locked.status, S.REFUNDED):
         order_transition(order=locked, to_status=S.REFUNDED, actor=actor, reason=reason, locked=True)
     return refund

@@ -198,7 +198,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "lockers.view_*",
         "lockers.change_returntask",
     ],
-    SUPPLIER: ["catalog.view_product", "catalog.view_category", "catalog.view_supplier", "inventory.view_*"],
+    SUPPLIER: [
+        "catalog.view_product",
+        "catalog.view_category",
+        "catalog.view_supplier",
+        "inventory.view_*",
+        # Sales and rankings of their own products (reports.selectors.supplier_products).
+        "reports.view_productsalesday",
+    ],
     FINANCE: [
         "core.view_region",
         "core.view_site",

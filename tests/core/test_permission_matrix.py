@@ -333,6 +333,15 @@ MATRIX = {
     ("staff:password-change", "GET"): STAFF,
     ("staff:password-change", "POST"): STAFF,
     ("staff:performance", "GET"): only(A, R, M, C, F),
+    # Reports: sales figures for the administrators, store managers (their store) and finance;
+    # suppliers see the sales and rankings of their own products; profit and turnover not.
+    ("reports:sales", "GET"): only(A, R, M, F, U),
+    ("reports:rankings", "GET"): only(A, R, M, F, U),
+    ("reports:payments", "GET"): only(A, R, M, F),
+    ("reports:heatmap", "GET"): only(A, R, M, F),
+    ("reports:statuses", "GET"): only(A, R, M, F),
+    ("reports:profit", "GET"): only(A, R, M, F),
+    ("reports:turnover", "GET"): only(A, R, M, F),
     ("staff:receipt", "GET"): only(A, R, M, C, F),
     ("staff:rule-edit", "GET"): only(A, R),
     ("staff:rule-list", "GET"): only(A, R, M),

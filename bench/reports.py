@@ -1,0 +1,328 @@
+"""Report queries through the product (the roll-ups, reports.selectors) against the same figures
+computed by hand-written SQL over the raw orders, lines and payments, at N orders.
+
+It generates N orders (`--orders`, default 1,000,000) over the last 365 days with one to three
+lines each, a payment each (five methods with their fees), discounts on one order in ten, a partial
+refund on one in twenty and a full refund on one in fifty, some unpaid, cancelled or recharges, over
+`--regions` regions × 3 stores × 5 machines and 60 products; builds the roll-ups from the raw tables
+(the nightly check's code, `reports_rebuild`) and times it, and times the per-order roll-up task
+against a bare read of the same order's rows. Then, as a platform and as a regional
+administrator, each report query runs `--repeat` times through the product and as hand-written SQL:
+the figures must be equal (the bench fails otherwise) and p50/p95 of both are printed. The last
+line is one JSON object; its ratio is the product's slowest p95 over the SQL's slowest p95.
+
+Needs PostgreSQL:
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bo_bench .venv/bin/python bench/reports.py --orders 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+from common import ROOT, django_setup, report, test_database
+
+RATES = {"cash": "0", "card": "0.0038", "alipay": "0.006", "wechat": "0.006", "balance": "0"}
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def generate(cursor, *, orders: int, regions: int) -> None:
+    """The raw tables, written by set-based SQL (no service: this is history, not a sale)."""
+    cursor.execute("SELECT setseed(0.19)")
+    cursor.execute(
+        """
+        INSERT INTO orders_order (number, kind, status, region_id, site_id, device_id, channel, currency,
+                                  subtotal, discount_total, total, paid_amount, refunded_amount,
+                                  created_at, updated_at, paid_at, completed_at, external_reference, note)
+        SELECT 'B' || lpad(i::text, 10, '0'),
+               CASE WHEN i %% 40 = 0 THEN 'recharge' WHEN i %% 7 = 0 THEN 'counter' ELSE 'vending' END,
+               CASE WHEN i %% 33 = 0 THEN 'new' WHEN i %% 29 = 0 THEN 'cancelled' WHEN i %% 50 = 0 THEN 'refunded'
+                    WHEN i %% 11 = 0 THEN 'paid' ELSE 'completed' END,
+               m.region_id, m.site_id, m.device_id,
+               CASE WHEN i %% 7 = 0 THEN 'counter' WHEN i %% 9 = 0 THEN 'app' ELSE 'machine' END,
+               'CNY', 0, 0, 0, 0, 0, t.at, t.at,
+               CASE WHEN i %% 33 = 0 OR i %% 29 = 0 THEN NULL ELSE t.at + interval '20 seconds' END,
+               CASE WHEN i %% 33 = 0 OR i %% 29 = 0 OR i %% 50 = 0 OR i %% 11 = 0 THEN NULL
+                    ELSE t.at + (i %% 600) * interval '1 second' + interval '30 seconds' END,
+               '', ''
+          FROM generate_series(1, %(n)s) AS i
+          CROSS JOIN LATERAL (SELECT now() - (random() * 365 + i * 0) * interval '1 day' AS at) t
+          CROSS JOIN LATERAL (
+              SELECT d.id AS device_id, d.site_id, s.region_id FROM devices_device d JOIN core_site s ON s.id = d.site_id
+               ORDER BY d.id OFFSET (i * 7919) %% (SELECT count(*) FROM devices_device) LIMIT 1) m
+        """,
+        {"n": orders},
+    )
+    cursor.execute(
+        """
+        INSERT INTO orders_orderline (order_id, product_id, description, quantity, unit_price, cost_price, line_total)
+        SELECT o.id, p.id, p.name, q.quantity, p.sale_price, p.cost_price, p.sale_price * q.quantity
+          FROM orders_order o
+          CROSS JOIN LATERAL generate_series(1, 1 + (o.id % 3)) AS k
+          CROSS JOIN LATERAL (SELECT 1 + ((o.id * 31 + k) % 3) AS quantity) q
+          JOIN catalog_product p ON p.id = (SELECT min(id) FROM catalog_product) + ((o.id * 13 + k * 7) % 60)
+        """
+    )
+    cursor.execute(
+        """
+        UPDATE orders_order o SET subtotal = l.sub,
+               discount_total = CASE WHEN o.id % 10 = 0 THEN round(l.sub * 0.1, 2) ELSE 0 END
+          FROM (SELECT order_id, sum(line_total) AS sub FROM orders_orderline GROUP BY order_id) l
+         WHERE l.order_id = o.id
+        """
+    )
+    cursor.execute(
+        """
+        UPDATE orders_order SET total = subtotal - discount_total,
+               paid_amount = CASE WHEN paid_at IS NULL THEN 0 ELSE subtotal - discount_total END,
+               refunded_amount = CASE WHEN paid_at IS NULL THEN 0
+                                      WHEN id % 50 = 0 THEN subtotal - discount_total
+                                      WHEN id % 20 = 0 THEN round((subtotal - discount_total) / 2, 2)
+                                      ELSE 0 END
+        """
+    )
+    methods = list(RATES)
+    cases = " ".join(f"WHEN {i} THEN '{m}'" for i, m in enumerate(methods))
+    rates = " ".join(f"WHEN {i} THEN {RATES[m]}" for i, m in enumerate(methods))
+    cursor.execute(
+        f"""
+        INSERT INTO orders_payment (order_id, provider, amount, fee, status, reference, data, created_at,
+                                    succeeded_at, collected_at, offline)
+        SELECT id, CASE id % 5 {cases} END, total, round(total * CASE id % 5 {rates} END, 2), 'succeeded', '',
+               '{{}}', paid_at, paid_at, paid_at, false
+          FROM orders_order WHERE paid_at IS NOT NULL AND total > 0
+        """
+    )
+    cursor.execute(
+        """
+        INSERT INTO orders_refund (order_id, payment_id, amount, status, reason, reference, created_at, succeeded_at)
+        SELECT o.id, p.id, o.refunded_amount, 'succeeded', 'bench', '', o.paid_at + interval '1 hour',
+               o.paid_at + interval '1 hour'
+          FROM orders_order o JOIN orders_payment p ON p.order_id = o.id WHERE o.refunded_amount > 0
+        """
+    )
+    cursor.execute("ANALYZE")
+
+
+def fixtures(regions: int):
+    from decimal import Decimal
+
+    from catalog.models import Brand, Category, Product
+    from core.models import Region, Site
+    from devices.models import Device
+
+    root = Region.objects.create(name="Bench", code="bench", kind=Region.Kind.COUNTRY)
+    cities = [
+        Region.objects.create(name=f"City {i}", code=f"city-{i}", kind=Region.Kind.CITY, parent=root)
+        for i in range(regions)
+    ]
+    for city in cities:
+        for s in range(3):
+            site = Site.objects.create(name=f"{city.name} store {s}", code=f"{city.code}-{s}", region=city)
+            for d in range(5):
+                Device.objects.create(
+                    name=f"{site.name} machine {d}", serial_number=f"B-{site.pk}-{d}", site=site, kind="vending"
+                )
+    categories = [Category.objects.create(name=f"Category {i}", code=f"cat-{i}") for i in range(6)]
+    brands = [Brand.objects.create(name=f"Brand {i}") for i in range(8)]
+    for i in range(60):
+        Product.objects.create(
+            sku=f"B{i:04d}",
+            name=f"Product {i}",
+            category=categories[i % 6] if i % 10 else None,
+            brand=brands[i % 8],
+            cost_price=Decimal("1.00") + Decimal(i % 7) / 4,
+            sale_price=Decimal("2.50") + Decimal(i % 9) / 2,
+        )
+    return root, cities
+
+
+# --- The same figures by hand ----------------------------------------------------------------
+GROUP_IDS = {
+    "day": "local_paid::date",
+    "week": "date_trunc('week', local_paid)::date",
+    "month": "date_trunc('month', local_paid)::date",
+    "year": "date_trunc('year', local_paid)::date",
+    "hour": "extract(hour FROM local_paid)::int",
+    "site": "site_id",
+    "machine": "device_id",
+    "region": "region_id",
+    "kind": "kind",
+    "channel": "channel",
+    "method": "method",
+    "product": "product_id",
+    "category": "COALESCE((SELECT category_id FROM catalog_product p WHERE p.id = product_id), 0)",
+    "brand": "COALESCE((SELECT brand_id FROM catalog_product p WHERE p.id = product_id), 0)",
+}
+
+
+def sql_figures(cursor, by, start, end, region_path=None):
+    from django.conf import settings
+
+    from tests.reports.history import PAID, PRODUCT
+
+    products = {"product", "category", "brand"}
+    base = PRODUCT if set(by) & products else "WITH paid AS (" + PAID + ") SELECT * FROM paid"
+    groups = ", ".join(GROUP_IDS[d] for d in by)
+    where = "WHERE region_id IN (SELECT id FROM core_region WHERE path LIKE %(path)s)" if region_path else ""
+    cursor.execute(
+        f"SELECT {groups}, COUNT(*), SUM(quantity), SUM(gross), SUM(discounts), SUM(refunds), SUM(net), "
+        f"SUM(cost), SUM(fees) FROM ({base}) facts {where} GROUP BY {groups}",
+        {"tz": settings.TIME_ZONE, "start": start, "end": end, "path": f"{region_path}%"},
+    )
+    n = len(by)
+    return {tuple(row[:n]): tuple(row[n:]) for row in cursor.fetchall()}
+
+
+def product_figures(user, by, start, end):
+    from reports.selectors import report_query, sales_rows
+
+    figures = ("orders", "quantity", "gross", "discounts", "refunds", "net", "cost", "fees")
+    rows = sales_rows(user, report_query(date_from=start, date_to=end, by=by))
+    return {
+        tuple(row["keys"][d] for d in by): tuple(row[f] for f in figures)
+        for row in rows
+        if row["orders"]  # SQL has no group for a bucket without orders
+    }
+
+
+QUERIES = [
+    (("day",), 365),
+    (("week",), 365),
+    (("month",), 365),
+    (("year",), 365),
+    (("hour",), 31),
+    (("machine",), 365),
+    (("site",), 365),
+    (("region",), 365),
+    (("kind",), 365),
+    (("channel",), 365),
+    (("method",), 365),
+    (("product",), 365),
+    (("category",), 365),
+    (("brand",), 365),
+    (("product", "site"), 365),
+    (("day", "method"), 92),
+    (("day",), 31),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--regions", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--task-sample", type=int, default=300, help="orders whose roll-up task is timed")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("bench/reports.py needs PostgreSQL: set DATABASE_URL=postgres://...")
+    sys.path.insert(0, str(ROOT))
+    django_setup()
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.utils import timezone
+
+    from core.services import scope_grant
+    from orders.models import Order
+    from reports.models import OrderRollup
+    from reports.rollups import _orders_with_parts, order_rollup, rollup_rebuild
+
+    with test_database():
+        root, cities = fixtures(args.regions)
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            generate(cursor, orders=args.orders, regions=args.regions)
+        generated_s = time.perf_counter() - started
+        print(f"reports: generated {args.orders:,} orders with lines, payments and refunds in {generated_s:.1f} s")
+
+        today = timezone.localdate()
+        first = today - datetime.timedelta(days=366)
+        started = time.perf_counter()
+        rollup_rebuild(date_from=first, date_to=today)
+        rebuild_s = time.perf_counter() - started
+        print(f"reports: roll-ups rebuilt from the raw tables (366 days) in {rebuild_s:.1f} s")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+        # The per-order task (state read, recompute, no change to add) against a bare read of the
+        # same order's rows; then a real change (a refund) through the task.
+        sample = list(Order.objects.order_by("?").values_list("pk", flat=True)[: args.task_sample])
+        task_times, read_times = [], []
+        for pk in sample:
+            t0 = time.perf_counter()
+            _orders_with_parts([pk])
+            list(OrderRollup.objects.filter(order_id=pk).values_list("cells", flat=True))
+            read_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            order_rollup(order_id=pk)
+            task_times.append(time.perf_counter() - t0)
+
+        User = get_user_model()
+        admin = User.objects.create_superuser("bench-admin", password="bench-pw-1")
+        regional = User.objects.create_user("bench-regional", password="bench-pw-1", is_staff=True)
+        scope_grant(actor=None, user=regional, target=cities[0], action="view")
+
+        figures = {
+            "orders": args.orders,
+            "generate_s": round(generated_s, 1),
+            "rebuild_s": round(rebuild_s, 1),
+            "rebuild_orders_per_s": round(args.orders / rebuild_s, 0),
+            "task_p50_ms": round(statistics.median(task_times) * 1000, 2),
+            "task_read_p50_ms": round(statistics.median(read_times) * 1000, 2),
+        }
+        from reports.models import OrderStatusDay, ProductSalesDay, SalesDay, SalesHour
+
+        for model in (SalesDay, SalesHour, ProductSalesDay, OrderStatusDay):
+            figures[f"rows.{model._meta.model_name}"] = model.objects.count()
+        mismatches = []
+        product_p95, sql_p95 = [], []
+        for role, user, path in (("platform", admin, None), ("regional", regional, cities[0].path)):
+            for by, days in QUERIES:
+                start, end = today - datetime.timedelta(days=days - 1), today
+                name = f"{role}.{'x'.join(by)}.{days}d"
+                timings = {"product": [], "sql": []}
+                product = expected = None
+                for _ in range(args.repeat):
+                    t0 = time.perf_counter()
+                    product = product_figures(user, by, start, end)
+                    timings["product"].append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    with connection.cursor() as cursor:
+                        expected = sql_figures(cursor, by, start, end, region_path=path)
+                    timings["sql"].append(time.perf_counter() - t0)
+                if product != expected:
+                    missing = {k: (product.get(k), expected.get(k)) for k in set(product) ^ set(expected)}
+                    wrong = {
+                        k: (product[k], expected[k]) for k in set(product) & set(expected) if product[k] != expected[k]
+                    }
+                    mismatches.append(name)
+                    print(f"reports: MISMATCH {name}: {len(missing)} groups on one side only, {len(wrong)} differ")
+                    for key, pair in list({**missing, **wrong}.items())[:5]:
+                        print(f"    {key}: product {pair[0]} sql {pair[1]}")
+                p = [percentile(timings[s], q) * 1000 for s in ("product", "sql") for q in (0.5, 0.95)]
+                product_p95.append(p[1])
+                sql_p95.append(p[3])
+                figures[f"{name}.p95_ms"] = round(p[1], 1)
+                print(
+                    f"reports: {name:32} groups {len(expected):6}  product p50 {p[0]:8.1f} ms p95 {p[1]:8.1f} ms"
+                    f"   sql p50 {p[2]:9.1f} ms p95 {p[3]:9.1f} ms"
+                )
+        figures["product_p95_max_ms"] = round(max(product_p95), 1)
+        figures["sql_p95_max_ms"] = round(max(sql_p95), 1)
+        figures["mismatches"] = len(mismatches)
+        report("reports", figures, baseline_key="sql_p95_max_ms", measured_key="product_p95_max_ms")
+        if mismatches:
+            sys.exit(f"reports: figures differ from the raw tables in {', '.join(mismatches)}")
+
+
+if __name__ == "__main__":
+    main()
