@@ -207,11 +207,196 @@ def test_admin_changelist_is_scoped(model, model_admin, world, client):
     assert detail.status_code in (302, 404)
 
 
-from tests.factories import (
-    GLOBAL_MODELS,
-    PARTNER_BUILDERS,
-    SCOPED_BUILDERS,
-    SUPPLIER_BUILDERS,
-    UserFactory,
-    make_order,
-)
+# --- Dashboard cards (core.dashboard): generated over every registered card -------------------
+def _dashboard_specs():
+    from core.dashboard import CARDS, autodiscover
+
+    autodiscover()
+    return sorted(CARDS.values(), key=lambda spec: spec.key)
+
+
+def _everything_in(world, region_store, supplier):
+    """One of everything a card counts, in one store: a sale of the supplier's product (paid,
+    partly refunded), devices online and offline with a fault, a low slot and a restock task, an
+    open shift, a pending approval and an unacknowledged alert."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from devices.models import Device, Fault
+    from inventory.models import StockLevel
+    from orders.models import OrderKind
+    from orders.services import LineSpec, order_create, payment_collect, refund_create
+    from staff.counter import shift_open
+    from staff.models import RefundApproval, StaffAlert, StaffProfile
+    from tests.factories import DeviceFactory, ProductFactory
+    from vending.models import RestockTask
+    from vending.services import slot_create
+
+    product = ProductFactory(supplier=supplier)
+    order = order_create(
+        kind=OrderKind.COUNTER,
+        actor=None,
+        site=region_store,
+        lines=[LineSpec(description="x", unit_price=Decimal("7.00"), product=product, quantity=2)],
+    )
+    clerk = UserFactory(role="clerk")
+    scope_grant(actor=None, user=clerk, target=region_store, action="view")
+    StaffProfile.objects.create(user=clerk).sites.add(region_store)
+    shift = shift_open(actor=clerk, site=region_store, opening_float=Decimal("10.00"))
+    payment_collect(order=order, provider="cash", amount=order.total, actor=clerk, shift=shift)
+    refund_create(order=order, amount=Decimal("1.00"), actor=None, reason="test")
+    machine = DeviceFactory(site=region_store, state=Device.State.ONLINE, name=f"Machine of {region_store.name}")
+    DeviceFactory(site=region_store, state=Device.State.OFFLINE)
+    Fault.objects.create(device=machine, code="JAM")
+    slot = slot_create(device=machine, code="A1", product=product, capacity=10, par_level=10, low_threshold=3)
+    StockLevel.objects.filter(pk=slot.level_id).update(low_since=timezone.now())
+    RestockTask.objects.create(device=machine, route=f"route {region_store.name}")
+    RefundApproval.objects.create(
+        order=order,
+        region=region_store.region,
+        site=region_store,
+        amount=Decimal("3.00"),
+        reason="r",
+        level="manager",
+        requested_by=clerk,
+    )
+    StaffAlert.objects.create(
+        kind="large_amount",
+        region=region_store.region,
+        site=region_store,
+        clerk=clerk,
+        message=f"alert in {region_store.name}",
+        dedupe_key=f"scoping-{region_store.pk}",
+    )
+    return clerk
+
+
+def _card_viewer(spec, world):
+    """A user of a role the card is for, granted the east region (or its store), or the supplier."""
+    from staff.roles import CLERK, FINANCE, PLATFORM_ADMIN, REGIONAL_ADMIN, SERVICE_STAFF, STORE_MANAGER, SUPPLIER
+
+    roles = spec.roles or {REGIONAL_ADMIN}
+    for role in (REGIONAL_ADMIN, STORE_MANAGER, SERVICE_STAFF, FINANCE, CLERK, SUPPLIER):
+        if role not in roles:
+            continue
+        if role == SUPPLIER:
+            return world.supplier_user
+        user = UserFactory(role=role)
+        target = world.east_store if role in (STORE_MANAGER, CLERK) else world.east
+        scope_grant(actor=None, user=user, target=target, action="view")
+        return user
+    assert roles == {PLATFORM_ADMIN}, f"card {spec.key}: no scoped role to test it with"
+    return None
+
+
+@pytest.mark.parametrize("spec", _dashboard_specs(), ids=lambda spec: spec.key)
+def test_dashboard_card_shows_nothing_from_outside_the_users_grants(spec, world, client):
+    """With everything happening in the west (and to another supplier's products), a card seen by
+    an east user (or by the supplier) shows zero, names nothing of the west, and charts zeros."""
+    import json
+
+    _everything_in(world, world.west_store, world.other_supplier)
+    viewer = _card_viewer(spec, world)
+    if viewer is None:
+        return  # the platform administrator's alone: every region is theirs
+    client.force_login(viewer)
+    response = client.get(reverse("core:dashboard-cards"), {"keys": spec.key})
+    assert response.status_code == 200
+    html = response.json()["cards"].get(spec.key)
+    if html is None:
+        return  # not this user's card after all (the role holds no permission for it)
+    assert "West" not in html, f"{spec.key} names something of the west"
+    for value in re.findall(r'data-value="([^"]*)"', html):
+        assert float(value) == 0, f"{spec.key} counts {value} from the west"
+    for number in re.findall(r'<span class="num">([^<]*)<', html):
+        assert number.strip() in ("0", "0.00"), f"{spec.key} lists {number} from the west"
+    for payload in re.findall(r'type="application/json">(.*?)</script>', html, re.S):
+        chart = json.loads(payload)
+        assert all(not v for s in chart["series"] for v in s["data"]), f"{spec.key} charts the west"
+
+
+def test_dashboard_cards_count_what_is_inside_the_grants(world, client):
+    """The same world seen from the east: the region's own activity does show."""
+    _everything_in(world, world.east_store, world.supplier)
+    client.force_login(world.regional)
+    html = client.get(reverse("core:dashboard")).content.decode()
+    values = {
+        key: value
+        for key, card in re.findall(r'data-card="([^"]+)"(.*?)</section>', html, re.S)
+        for value in re.findall(r'data-value="([^"]*)"', card)
+    }
+    assert float(values["sales-today"]) == 14.0
+    assert float(values["devices"]) == 1 and float(values["approvals"]) == 1 and float(values["staff-alerts"]) == 1
+    assert float(values["low-stock"]) == 1
+
+
+def _portal_pages():
+    from accounting.views import PORTAL_PAGES
+
+    return sorted(PORTAL_PAGES.items())
+
+
+@pytest.mark.parametrize("url_name,model", _portal_pages(), ids=[name for name, _m in _portal_pages()])
+def test_partner_portal_page_shows_only_the_partners_own_rows(url_name, model, world, client):
+    """A revenue partner's user sees its own partner's rows and never another partner's, even one
+    in the same region; staff pages of accounting stay closed to them."""
+    assert model in PARTNER_BUILDERS, f"{url_name} lists {model.__name__}, which has no partner builder"
+    own = PARTNER_BUILDERS[model](world.partner)
+    other = PARTNER_BUILDERS[model](world.other_partner)
+    client.force_login(world.partner_user)
+    response = client.get(reverse(url_name))
+    assert response.status_code == 200
+    shown = {int(pk) for pk in re.findall(r'data-pk="(\d+)"', response.content.decode())}
+    assert own.pk in shown
+    assert other.pk not in shown
+    for page in LIST_PAGES:
+        if page.model._meta.app_label == "accounting":
+            assert client.get(reverse(page.url_name)).status_code == 403, page.url_name
+
+
+# --- Report pages (reports.pages.REPORT_PAGES): figures, exports and chart data -------------
+def _report_pages():
+    from reports.pages import REPORT_PAGES
+
+    return REPORT_PAGES
+
+
+def _report_json(client, user, page, **params):
+    client.force_login(user)
+    response = client.get(reverse(page.url_name), {"format": "json", **params}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200, (page.slug, response.content[:300])
+    return [section["rows"] for section in response.json()["sections"]]
+
+
+@pytest.mark.parametrize("page", _report_pages(), ids=lambda p: p.slug)
+def test_report_figures_of_a_regional_admin_are_their_regions_alone(
+    page, world, client, django_capture_on_commit_callbacks
+):
+    """Sales in both regions; the regional administrator's report (its JSON, what its charts and
+    exports are built from) equals the platform's report filtered to the east region, and differs
+    from the platform's unfiltered one."""
+    from tests.factories import DeviceFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        make_order(
+            site=world.east_store, total=Decimal("12.00"), paid=True, device=DeviceFactory(site=world.east_store)
+        )
+        make_order(
+            site=world.west_store, total=Decimal("30.00"), paid=True, device=DeviceFactory(site=world.west_store)
+        )
+    today = timezone.localdate().isoformat()
+    params = {"date_from": today, "date_to": today}
+    regional = _report_json(client, world.regional, page, **params)
+    east_only = _report_json(client, world.admin, page, region=world.east.pk, **params)
+    everything = _report_json(client, world.admin, page, **params)
+    assert regional == east_only
+    if page.slug != "turnover":
+        assert regional != everything, page.slug
+    if page.slug != "turnover":
+        for blob in (str(regional),):
+            assert "West" not in blob
+    client.force_login(world.regional)
+    export = client.get(reverse(page.url_name), {"export": "csv", **params})
+    assert export.status_code == 200
+    assert "West store" not in export.content.decode("utf-8-sig")
