@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounting import ledger, statements, withdrawals
+from accounting import ledger, partner_statements, withdrawals
 from accounting.filters import AccrualFilter, PartnerFilter, RuleFilter, WithdrawalFilter
 from accounting.forms import ConfirmForm, PartnerForm, ReasonForm, RuleForm, WithdrawalRequestForm
 from accounting.models import (
@@ -212,13 +212,13 @@ def _recent_months(count: int = 6) -> list[str]:
 
 def _statement_response(partner, month: str, fmt: str):
     try:
-        statements.month_range(month)
+        partner_statements.month_range(month)
     except (ValueError, TypeError):
         raise Http404 from None
     if fmt == "pdf":
-        content, content_type = statements.statement_pdf(partner, month), "application/pdf"
+        content, content_type = partner_statements.statement_pdf(partner, month), "application/pdf"
     elif fmt == "xlsx":
-        content, content_type = statements.statement_xlsx(partner, month), XLSX
+        content, content_type = partner_statements.statement_xlsx(partner, month), XLSX
     else:
         raise Http404
     response = HttpResponse(content, content_type=content_type)
@@ -622,14 +622,14 @@ def portal_statement(request):
         return _statement_response(partner, month, fmt)
     month = month or timezone.localdate().strftime("%Y-%m")
     try:
-        rows, totals = statements.statement_rows(partner, month)
+        rows, totals = partner_statements.statement_rows(partner, month)
     except (ValueError, TypeError):
         month = timezone.localdate().strftime("%Y-%m")
-        rows, totals = statements.statement_rows(partner, month)
+        rows, totals = partner_statements.statement_rows(partner, month)
     accruals = Accrual.objects.restrict(request.user).filter(
         partner=partner,
-        earned_on__gte=statements.month_range(month)[0],
-        earned_on__lte=statements.month_range(month)[1],
+        earned_on__gte=partner_statements.month_range(month)[0],
+        earned_on__lte=partner_statements.month_range(month)[1],
     )
     return render(
         request,
@@ -638,7 +638,7 @@ def portal_statement(request):
             "partner": partner,
             "month": month,
             "months": _recent_months(12),
-            "headers": statements.statement_headers(),
+            "headers": partner_statements.statement_headers(),
             "rows": zip(accruals.order_by("earned_on", "pk").values_list("pk", flat=True), rows, strict=False),
             "totals": totals,
         },

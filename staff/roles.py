@@ -220,6 +220,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounting.view_*",
         "accounting.add_*",
         "accounting.change_*",
+        "accounting.export_journal",
         "reports.*",
         "members.view_customer",
         "staff.view_shift",
