@@ -1,0 +1,160 @@
+"""The restock route planner on the Solomon VRPTW instances: total distance against the best known.
+
+For each instance in ../shared/fixtures/vrp/solomon (100 customers, capacity, time windows,
+service times) the planner's solver (`vending.routing.solve_vrptw`, PyVRP) runs for `--seconds`;
+the routes it returns are then checked here, independently of the solver: every customer visited
+once, no vehicle over capacity, every service starting inside its window and every vehicle back
+at the depot before it closes, on the exact (unrounded) Euclidean distances. The distance of those
+routes divided by the best known distance (solomon-best-known.csv, distance minimised) is the gap.
+
+    .venv/bin/python bench/routes.py                                  # all 56, 30 s each
+    .venv/bin/python bench/routes.py --seconds 10 --instances C101,R101,RC101
+
+Prints one line per instance, the average, and one JSON object on the last line.
+Target (issue 20): average gap at most 3 %, no instance infeasible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import pathlib
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIXTURES = pathlib.Path(os.environ.get("VRP_FIXTURES", ROOT.parent.parent / "shared" / "fixtures" / "vrp"))
+if not FIXTURES.exists():
+    FIXTURES = pathlib.Path("/work/shared/fixtures/vrp")
+SCALE = 1000  # integer units for the solver: distances and times × 1000, rounded up
+
+
+def read_solomon(path: pathlib.Path):
+    lines = [line.split() for line in path.read_text().splitlines()]
+    vehicles = capacity = None
+    customers = []
+    for i, parts in enumerate(lines):
+        if parts[:2] == ["NUMBER", "CAPACITY"]:
+            vehicles, capacity = int(lines[i + 1][0]), int(lines[i + 1][1])
+        elif len(parts) == 7 and all(p.replace(".", "").isdigit() for p in parts):
+            customers.append([float(p) for p in parts])
+    customers.sort(key=lambda row: row[0])
+    return vehicles, capacity, customers
+
+
+def check(routes, customers, capacity):
+    """Independent feasibility check on float distances. Returns (distance, problems)."""
+    problems = []
+
+    def dist(a, b):
+        return math.hypot(customers[a][1] - customers[b][1], customers[a][2] - customers[b][2])
+
+    seen = [c for route in routes for c in route]
+    if sorted(seen) != list(range(1, len(customers))):
+        problems.append("customers missing or visited twice")
+    total = 0.0
+    for route in routes:
+        load = sum(customers[c][3] for c in route)
+        if load > capacity:
+            problems.append(f"load {load} > {capacity}")
+        t, previous = 0.0, 0
+        for c in route:
+            t = max(t + customers[previous][6] + dist(previous, c), customers[c][4])
+            if t > customers[c][5] + 1e-9:
+                problems.append(f"customer {c} served at {t:.2f} after {customers[c][5]}")
+            total += dist(previous, c)
+            previous = c
+        back = t + customers[previous][6] + dist(previous, 0)
+        if back > customers[0][5] + 1e-9:
+            problems.append(f"back at the depot at {back:.2f} after {customers[0][5]}")
+        total += dist(previous, 0)
+    return total, problems
+
+
+def solve_instance(name: str, seconds: float):
+    sys.path.insert(0, str(ROOT))
+    from vending.routing import Problem, solve_vrptw
+
+    vehicles, capacity, customers = read_solomon(FIXTURES / "solomon" / f"{name}.txt")
+    n = len(customers)
+    matrix = [
+        [
+            0 if i == j else math.ceil(math.hypot(a[1] - b[1], a[2] - b[2]) * SCALE)
+            for j, b in enumerate(customers)
+        ]
+        for i, a in enumerate(customers)
+    ]
+    problem = Problem(
+        distance=matrix,
+        duration=matrix,
+        demand=[int(c[3]) for c in customers],
+        windows=[(int(c[4] * SCALE), int(c[5] * SCALE)) for c in customers],
+        service=[int(c[6] * SCALE) for c in customers],
+        vehicles=vehicles,
+        capacity=capacity,
+        required=True,
+    )
+    started = time.perf_counter()
+    solved = solve_vrptw(problem, seconds=seconds)
+    elapsed = time.perf_counter() - started
+    routes = [[index for index, _start in route] for route in solved.routes]
+    distance, problems = check(routes, customers, capacity)
+    if not solved.feasible:
+        problems.append("the solver's best solution is infeasible")
+    return {"distance": distance, "vehicles": len(routes), "problems": problems, "seconds": elapsed, "n": n - 1}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per instance")
+    parser.add_argument("--instances", default="", help="comma-separated names (default: all)")
+    args = parser.parse_args()
+    best = {}
+    with open(FIXTURES / "solomon-best-known.csv") as handle:
+        for row in csv.DictReader(handle):
+            best[row["instance"]] = (float(row["best_known_distance"]), int(row["vehicles_in_that_solution"]))
+    names = [n.strip().upper() for n in args.instances.split(",") if n.strip()] or sorted(best)
+    unknown = [n for n in names if n not in best]
+    if unknown:
+        parser.error(f"unknown instances: {', '.join(unknown)}")
+    gaps, infeasible, rows = [], [], {}
+    print(f"{'instance':<8} {'best known':>10} {'planner':>10} {'gap %':>7} {'vehicles':>8}  problems")
+    for name in names:
+        result = solve_instance(name, args.seconds)
+        known = best[name][0]
+        gap = (result["distance"] / known - 1) * 100
+        gaps.append(gap)
+        if result["problems"]:
+            infeasible.append(name)
+        rows[name] = round(gap, 2)
+        print(
+            f"{name:<8} {known:>10.2f} {result['distance']:>10.2f} {gap:>7.2f} "
+            f"{result['vehicles']:>4}/{best[name][1]:<3}  {'; '.join(result['problems'][:3]) or '-'}",
+            flush=True,
+        )
+    average = sum(gaps) / len(gaps)
+    print(f"average gap {average:.2f} % over {len(names)} instances at {args.seconds:g} s each; infeasible: {len(infeasible)}")
+    print(
+        json.dumps(
+            {
+                "name": "routes",
+                "figures": {
+                    "instances": len(names),
+                    "seconds_per_instance": args.seconds,
+                    "average_gap_percent": round(average, 2),
+                    "worst_gap_percent": round(max(gaps), 2),
+                    "infeasible": infeasible,
+                    "gaps": rows,
+                },
+                "baseline": "best known distance (solomon-best-known.csv)",
+                "ratio": round(1 + average / 100, 4),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
