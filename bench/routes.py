@@ -81,10 +81,7 @@ def solve_instance(name: str, seconds: float):
     vehicles, capacity, customers = read_solomon(FIXTURES / "solomon" / f"{name}.txt")
     n = len(customers)
     matrix = [
-        [
-            0 if i == j else math.ceil(math.hypot(a[1] - b[1], a[2] - b[2]) * SCALE)
-            for j, b in enumerate(customers)
-        ]
+        [0 if i == j else math.ceil(math.hypot(a[1] - b[1], a[2] - b[2]) * SCALE) for j, b in enumerate(customers)]
         for i, a in enumerate(customers)
     ]
     problem = Problem(
@@ -136,7 +133,9 @@ def main():
             flush=True,
         )
     average = sum(gaps) / len(gaps)
-    print(f"average gap {average:.2f} % over {len(names)} instances at {args.seconds:g} s each; infeasible: {len(infeasible)}")
+    print(
+        f"average gap {average:.2f} % over {len(names)} instances at {args.seconds:g} s each; infeasible: {len(infeasible)}"
+    )
     print(
         json.dumps(
             {

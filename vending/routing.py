@@ -173,9 +173,7 @@ def plan_stops(
     if matrix is not None:
         metres, minutes = matrix(points)
     else:
-        metres = [
-            [round(haversine_km(*a, *b) * road_factor * 1000) for b in points] for a in points
-        ]
+        metres = [[round(haversine_km(*a, *b) * road_factor * 1000) for b in points] for a in points]
         minutes = [[math.ceil(m / 1000 / speed_kmh * 60) for m in row] for row in metres]
     problem = Problem(
         distance=metres,
