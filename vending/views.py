@@ -131,8 +131,10 @@ class RestockTaskDetailView(ScopedDetailView):
 class RouteForm(forms.Form):
     warehouse = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Warehouse"))
     day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
-    vehicles = forms.IntegerField(label=_("Vehicles"), min_value=1, max_value=50, initial=1)
-    capacity = forms.IntegerField(label=_("Items per vehicle"), min_value=1, max_value=100000, initial=400)
+    vehicles = forms.IntegerField(label=_("Vehicles"), min_value=1, max_value=50, initial=1, required=False)
+    capacity = forms.IntegerField(
+        label=_("Items per vehicle"), min_value=1, max_value=100000, initial=400, required=False
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -164,8 +166,8 @@ def restock_route(request):
                     user=request.user,
                     warehouse=warehouse,
                     day=day,
-                    vehicles=form.cleaned_data["vehicles"],
-                    capacity=form.cleaned_data["capacity"],
+                    vehicles=form.cleaned_data["vehicles"] or 1,
+                    capacity=form.cleaned_data["capacity"] or 400,
                 )
             except ValidationError as error:
                 for message in error.messages:
@@ -182,7 +184,10 @@ def restock_route(request):
                         gettext("%(n)d visits are not on the route; the list says why.")
                         % {"n": len(plan.unroutable) + len(plan.unfit)},
                     )
-            return redirect(f"{request.path}?warehouse={warehouse.pk}&day={day:%Y-%m-%d}")
+            return redirect(
+                f"{request.path}?warehouse={warehouse.pk}&day={day:%Y-%m-%d}"
+                f"&vehicles={form.cleaned_data['vehicles'] or 1}&capacity={form.cleaned_data['capacity'] or 400}"
+            )
         messages.error(request, gettext("Nothing was planned: correct the form."))
     tasks = list(restock.route_tasks(request.user, warehouse=warehouse, day=day)) if warehouse else []
     stops = [t for t in tasks if t.route_date == day and t.route_stop is not None]
