@@ -74,7 +74,49 @@ def check(routes, customers, capacity):
     return total, problems
 
 
-def solve_instance(name: str, seconds: float):
+def solve_ortools(problem, seconds: float):
+    """The same instance with OR-Tools' routing library (guided local search), for the ADR's
+    comparison; OR-Tools is not a dependency of the project: install it to run `--solver ortools`."""
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+    n = len(problem.demand)
+    manager = pywrapcp.RoutingIndexManager(n, problem.vehicles, 0)
+    model = pywrapcp.RoutingModel(manager)
+    node = manager.IndexToNode
+
+    distance = model.RegisterTransitCallback(lambda i, j: problem.distance[node(i)][node(j)])
+    model.SetArcCostEvaluatorOfAllVehicles(distance)
+    demand = model.RegisterUnaryTransitCallback(lambda i: problem.demand[node(i)])
+    model.AddDimensionWithVehicleCapacity(demand, 0, [problem.capacity] * problem.vehicles, True, "load")
+    travel = model.RegisterTransitCallback(lambda i, j: problem.service[node(i)] + problem.duration[node(i)][node(j)])
+    horizon = problem.windows[0][1]
+    model.AddDimension(travel, horizon, horizon, False, "time")
+    time = model.GetDimensionOrDie("time")
+    for i in range(1, n):
+        time.CumulVar(manager.NodeToIndex(i)).SetRange(*problem.windows[i])
+    for v in range(problem.vehicles):
+        time.CumulVar(model.Start(v)).SetRange(*problem.windows[0])
+        time.CumulVar(model.End(v)).SetRange(*problem.windows[0])
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    params.time_limit.FromMilliseconds(int(seconds * 1000))
+    solution = model.SolveWithParameters(params)
+    routes = []
+    if solution is None:
+        return routes, False
+    for v in range(problem.vehicles):
+        index, route = model.Start(v), []
+        index = solution.Value(model.NextVar(index))
+        while not model.IsEnd(index):
+            route.append(node(index))
+            index = solution.Value(model.NextVar(index))
+        if route:
+            routes.append(route)
+    return routes, True
+
+
+def solve_instance(name: str, seconds: float, solver: str = "pyvrp"):
     sys.path.insert(0, str(ROOT))
     from vending.routing import Problem, solve_vrptw
 
@@ -95,12 +137,16 @@ def solve_instance(name: str, seconds: float):
         required=True,
     )
     started = time.perf_counter()
-    solved = solve_vrptw(problem, seconds=seconds)
+    if solver == "ortools":
+        routes, feasible = solve_ortools(problem, seconds)
+    else:
+        solved = solve_vrptw(problem, seconds=seconds)
+        routes = [[index for index, _start in route] for route in solved.routes]
+        feasible = solved.feasible
     elapsed = time.perf_counter() - started
-    routes = [[index for index, _start in route] for route in solved.routes]
     distance, problems = check(routes, customers, capacity)
-    if not solved.feasible:
-        problems.append("the solver's best solution is infeasible")
+    if not feasible:
+        problems.append("the solver found no feasible solution")
     return {"distance": distance, "vehicles": len(routes), "problems": problems, "seconds": elapsed, "n": n - 1}
 
 
@@ -108,6 +154,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=30.0, help="time limit per instance")
     parser.add_argument("--instances", default="", help="comma-separated names (default: all)")
+    parser.add_argument(
+        "--solver", choices=["pyvrp", "ortools"], default="pyvrp", help="ortools: for comparison (not installed by us)"
+    )
     args = parser.parse_args()
     best = {}
     with open(FIXTURES / "solomon-best-known.csv") as handle:
@@ -120,7 +169,7 @@ def main():
     gaps, infeasible, rows = [], [], {}
     print(f"{'instance':<8} {'best known':>10} {'planner':>10} {'gap %':>7} {'vehicles':>8}  problems")
     for name in names:
-        result = solve_instance(name, args.seconds)
+        result = solve_instance(name, args.seconds, args.solver)
         known = best[name][0]
         gap = (result["distance"] / known - 1) * 100
         gaps.append(gap)
@@ -139,7 +188,7 @@ def main():
     print(
         json.dumps(
             {
-                "name": "routes",
+                "name": "routes" if args.solver == "pyvrp" else "routes-ortools",
                 "figures": {
                     "instances": len(names),
                     "seconds_per_instance": args.seconds,

@@ -204,8 +204,8 @@ class RouteStopSerializer(serializers.ModelSerializer):
     machine = serializers.CharField(source="device.name", read_only=True)
     site = serializers.CharField(source="device.site.name", read_only=True)
     address = serializers.CharField(source="device.site.address", read_only=True)
-    latitude = serializers.DecimalField(source="device.site.latitude", max_digits=9, decimal_places=6, read_only=True)
-    longitude = serializers.DecimalField(source="device.site.longitude", max_digits=9, decimal_places=6, read_only=True)
+    latitude = serializers.SerializerMethodField()
+    longitude = serializers.SerializerMethodField()
     confirm_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -227,6 +227,16 @@ class RouteStopSerializer(serializers.ModelSerializer):
             "confirm_url",
         ]
         read_only_fields = fields
+
+    def get_latitude(self, task) -> float | None:
+        from vending.restock import machine_point
+
+        return (machine_point(task.device) or (None, None))[0]
+
+    def get_longitude(self, task) -> float | None:
+        from vending.restock import machine_point
+
+        return (machine_point(task.device) or (None, None))[1]
 
     def get_confirm_url(self, task) -> str:
         from django.urls import reverse

@@ -137,6 +137,14 @@ def restock_confirm(*, task: RestockTask, quantities: dict[int, int], actor) -> 
     return task
 
 
+def machine_point(device) -> tuple[float, float] | None:
+    """Where a machine stands: its own coordinates, else its site's; None when neither is known."""
+    for place in (device, device.site):
+        if place.latitude is not None and place.longitude is not None:
+            return float(place.latitude), float(place.longitude)
+    return None
+
+
 def route_depots(user):
     """The warehouses a route can start from: warehouse sites the user can see, with coordinates."""
     from core.models import Site
@@ -159,7 +167,7 @@ def route_tasks(user, *, warehouse, day):
     )
 
 
-def route_plan(*, user, warehouse, day, vehicles: int, capacity: int, seconds: float = 2.0):
+def route_plan(*, user, warehouse, day, vehicles: int, capacity: int, seconds: float = 2.0, start: int | None = None):
     """Plan the day's route from the warehouse and store each open task's place on it. Visits
     already done keep their vehicle and stop; open visits are numbered after them. Returns the
     routing.Plan (unroutable stops and visits that did not fit carry their reason on the task)."""
@@ -175,12 +183,13 @@ def route_plan(*, user, warehouse, day, vehicles: int, capacity: int, seconds: f
     if vehicles < 1 or capacity < 1:
         raise ValidationError(_("Plan with at least one vehicle that carries at least one item."))
     service = getattr(settings, "RESTOCK_SERVICE_MINUTES", routing.SERVICE_MINUTES)
-    start = getattr(settings, "RESTOCK_DAY_START", routing.DAY_START)
     end = getattr(settings, "RESTOCK_DAY_END", routing.DAY_END)
     now = timezone.localtime()
-    if day == now.date():
-        start = max(start, now.hour * 60 + now.minute)
-    elif day < now.date():
+    if start is None:
+        start = getattr(settings, "RESTOCK_DAY_START", routing.DAY_START)
+        if day == now.date():  # today's vehicles leave now at the earliest
+            start = max(start, now.hour * 60 + now.minute)
+    if day < now.date():
         raise ValidationError(_("That day is over; plan today or a day ahead."))
     tasks = list(
         route_tasks(user, warehouse=warehouse, day=day)
@@ -196,12 +205,13 @@ def route_plan(*, user, warehouse, day, vehicles: int, capacity: int, seconds: f
     stops = []
     for task in tasks:
         site = task.device.site
+        point = machine_point(task.device) or (None, None)
         stops.append(
             routing.Stop(
                 key=task.pk,
                 name=task.device.name,
-                latitude=None if site.latitude is None else float(site.latitude),
-                longitude=None if site.longitude is None else float(site.longitude),
+                latitude=point[0],
+                longitude=point[1],
                 opens=minutes(site.opening_time),
                 closes=minutes(site.closing_time),
                 demand=task.units or 0,

@@ -158,7 +158,7 @@ def plan_stops(
     routable = []
     for stop in stops:
         if stop.latitude is None or stop.longitude is None:
-            plan.unroutable.append((stop.key, stop.name, _("The site has no coordinates.")))
+            plan.unroutable.append((stop.key, stop.name, _("Neither the machine nor its site has coordinates.")))
         elif stop.opens is None or stop.closes is None:
             plan.unroutable.append((stop.key, stop.name, _("The site has no opening hours.")))
         elif max(stop.opens, start) > min(stop.closes - stop.service, end):

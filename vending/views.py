@@ -202,11 +202,11 @@ def restock_route(request):
                 "vehicle": t.route_vehicle,
                 "stop": t.route_stop,
                 "done": t.status == RestockTask.Status.DONE,
-                "lat": float(t.device.site.latitude),
-                "lon": float(t.device.site.longitude),
+                "lat": point[0],
+                "lon": point[1],
             }
             for t in stops
-            if t.device.site.latitude is not None and t.device.site.longitude is not None
+            if (point := restock.machine_point(t.device)) is not None
         ],
     }
     return render(

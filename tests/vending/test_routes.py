@@ -67,7 +67,7 @@ def _check_feasible(warehouse, day, capacity):
         t, here = float(routing.DAY_START), depot
         for task in stops:
             site = task.device.site
-            there = (site.latitude, site.longitude)
+            there = (task.device.latitude or site.latitude, task.device.longitude or site.longitude)
             opens = site.opening_time.hour * 60 + site.opening_time.minute
             closes = site.closing_time.hour * 60 + site.closing_time.minute
             t = max(t + _travel(here, there), opens)
@@ -135,14 +135,14 @@ def test_unroutable_and_overfull_visits_are_listed_with_the_reason(area, world, 
     assert len(routed) == 1  # one vehicle of 50 carries one of the two 40s
     left = fits if routed[0] is too_many else too_many
     assert left.route_stop is None and "Did not fit" in left.route_note
-    assert nowhere.route_note == "The site has no coordinates." and nowhere.route_stop is None
+    assert nowhere.route_note == "Neither the machine nor its site has coordinates." and nowhere.route_stop is None
     assert no_hours.route_note == "The site has no opening hours."
-    assert "The site has no coordinates." in text and "Did not fit" in text
+    assert "Neither the machine nor its site has coordinates." in text and "Did not fit" in text
     # The driver's API says the same.
     api = client.get(reverse("restock-route-list"), {"route_date": day.isoformat()}).json()
     rows = api["results"] if isinstance(api, dict) else api
     notes = {row["machine"]: row["route_note"] for row in rows}
-    assert notes["M03"] == "The site has no coordinates."
+    assert notes["M03"] == "Neither the machine nor its site has coordinates."
 
 
 def test_replanning_keeps_the_visits_already_done(area, world, client):
