@@ -98,7 +98,7 @@ def solve_ortools(problem, seconds: float):
         time.CumulVar(model.Start(v)).SetRange(*problem.windows[0])
         time.CumulVar(model.End(v)).SetRange(*problem.windows[0])
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(int(seconds * 1000))
     solution = model.SolveWithParameters(params)
@@ -172,18 +172,21 @@ def main():
         result = solve_instance(name, args.seconds, args.solver)
         known = best[name][0]
         gap = (result["distance"] / known - 1) * 100
-        gaps.append(gap)
         if result["problems"]:
             infeasible.append(name)
-        rows[name] = round(gap, 2)
+            rows[name] = None
+        else:
+            gaps.append(gap)
+            rows[name] = round(gap, 2)
         print(
             f"{name:<8} {known:>10.2f} {result['distance']:>10.2f} {gap:>7.2f} "
             f"{result['vehicles']:>4}/{best[name][1]:<3}  {'; '.join(result['problems'][:3]) or '-'}",
             flush=True,
         )
-    average = sum(gaps) / len(gaps)
+    average = sum(gaps) / len(gaps) if gaps else float("nan")  # over the feasible ones
     print(
-        f"average gap {average:.2f} % over {len(names)} instances at {args.seconds:g} s each; infeasible: {len(infeasible)}"
+        f"{args.solver}: average gap {average:.2f} % over {len(gaps)} feasible of {len(names)} instances"
+        f" at {args.seconds:g} s each; infeasible: {len(infeasible)}"
     )
     print(
         json.dumps(
@@ -193,7 +196,7 @@ def main():
                     "instances": len(names),
                     "seconds_per_instance": args.seconds,
                     "average_gap_percent": round(average, 2),
-                    "worst_gap_percent": round(max(gaps), 2),
+                    "worst_gap_percent": round(max(gaps), 2) if gaps else None,
                     "infeasible": infeasible,
                     "gaps": rows,
                 },
