@@ -9,6 +9,7 @@ routes divided by the best known distance (solomon-best-known.csv, distance mini
 
     .venv/bin/python bench/routes.py                                  # all 56, 30 s each
     .venv/bin/python bench/routes.py --seconds 10 --instances C101,R101,RC101
+    .venv/bin/python bench/routes.py --day 200 --seconds 30          # a generated day in the demo's city
 
 Prints one line per instance, the average, and one JSON object on the last line.
 Target (issue 20): average gap at most 3 %, no instance infeasible.
@@ -150,6 +151,122 @@ def solve_instance(name: str, seconds: float, solver: str = "pyvrp"):
     return {"distance": distance, "vehicles": len(routes), "problems": problems, "seconds": elapsed, "n": n - 1}
 
 
+def generated_day(stops: int, seconds: float, seed: int = 20):
+    """A restock day in the demo's city: `stops` machines within ~12 km of the warehouse, windows
+    (all day, mornings, afternoons, evenings), 5-40 items each, 10-minute service, 12 vehicles of
+    400 items. Planned by `plan_stops` (PyVRP) and, as the baseline, by a greedy nearest-feasible
+    neighbour (earliest possible service start next); both replayed here on unrounded haversine travel times."""
+    import random
+
+    sys.path.insert(0, str(ROOT))
+    from vending import routing
+
+    rnd = random.Random(seed)
+    depot = (31.19, 121.44)
+    windows = [(7 * 60, 22 * 60), (8 * 60, 12 * 60), (13 * 60, 18 * 60), (16 * 60, 21 * 60), (9 * 60, 21 * 60)]
+    day = []
+    for n in range(stops):
+        opens, closes = rnd.choice(windows)
+        day.append(
+            routing.Stop(
+                key=n,
+                name=f"M{n}",
+                latitude=depot[0] + rnd.uniform(-0.1, 0.1),
+                longitude=depot[1] + rnd.uniform(-0.12, 0.12),
+                opens=opens,
+                closes=closes,
+                demand=rnd.randint(5, 40),
+            )
+        )
+    vehicles, capacity = 12, 400
+
+    def minutes(a, b):
+        km = routing.haversine_km(*a, *b) * routing.ROAD_FACTOR
+        return km, km / routing.SPEED_KMH * 60
+
+    def replay(routes):
+        """routes: lists of Stop. Returns (km, problems)."""
+        km_total, problems = 0.0, []
+        for route in routes:
+            if sum(s.demand for s in route) > capacity:
+                problems.append("over capacity")
+            t, here = float(routing.DAY_START), depot
+            for s in route:
+                km, mins = minutes(here, (s.latitude, s.longitude))
+                km_total += km
+                t = max(t + mins, s.opens)
+                if t + s.service > s.closes + 1e-6:
+                    problems.append(f"{s.name} late")
+                t += s.service
+                here = (s.latitude, s.longitude)
+            km, mins = minutes(here, depot)
+            km_total += km
+            if t + mins > routing.DAY_END + 1e-6:
+                problems.append("back late")
+        return km_total, problems
+
+    started = time.perf_counter()
+    plan = routing.plan_stops(depot=depot, stops=day, vehicles=vehicles, capacity=capacity, seconds=seconds)
+    elapsed = time.perf_counter() - started
+    by_key = {s.key: s for s in day}
+    routes = {}
+    for visit in plan.visits:
+        routes.setdefault(visit.vehicle, []).append((visit.order, by_key[visit.key]))
+    planned = [[s for _o, s in sorted(r, key=lambda x: x[0])] for r in routes.values()]
+    km, problems = replay(planned)
+
+    # Baseline: greedy, the stop with the earliest possible service start next, vehicle after vehicle.
+    left, greedy = set(range(stops)), []
+    for _v in range(vehicles):
+        t, here, load, route = float(routing.DAY_START), depot, 0, []
+        while True:
+            best = None
+            for k in left:
+                s = by_key[k]
+                _km, mins = minutes(here, (s.latitude, s.longitude))
+                start = max(t + mins, s.opens)
+                back = start + s.service + minutes((s.latitude, s.longitude), depot)[1]
+                if load + s.demand <= capacity and start + s.service <= s.closes and back <= routing.DAY_END:
+                    if best is None or start < best[0]:
+                        best = (start, k)
+            if best is None:
+                break
+            s = by_key[best[1]]
+            left.discard(best[1])
+            route.append(s)
+            t, here, load = best[0] + s.service, (s.latitude, s.longitude), load + s.demand
+        if route:
+            greedy.append(route)
+    greedy_km, greedy_problems = replay(greedy)
+    print(f"generated day: {stops} stops, {vehicles} vehicles of {capacity} items, {seconds:g} s")
+    print(
+        f"  planner: {len(plan.visits)} visits, {len(planned)} vehicles, {km:.1f} km, "
+        f"did not fit {len(plan.unfit)}, unroutable {len(plan.unroutable)}, {elapsed:.1f} s; "
+        f"problems: {'; '.join(problems[:3]) or '-'}"
+    )
+    print(
+        f"  greedy:  {stops - len(left)} visits, {len(greedy)} vehicles, {greedy_km:.1f} km, did not fit {len(left)}; "
+        f"problems: {'; '.join(greedy_problems[:3]) or '-'}"
+    )
+    print(
+        json.dumps(
+            {
+                "name": "routes-day",
+                "figures": {
+                    "stops": stops,
+                    "visits": len(plan.visits),
+                    "km": round(km, 1),
+                    "did_not_fit": len(plan.unfit),
+                    "infeasible": bool(problems),
+                    "seconds": round(elapsed, 1),
+                },
+                "baseline": {"greedy_visits": stops - len(left), "greedy_km": round(greedy_km, 1)},
+                "ratio": round(km / greedy_km, 3) if greedy_km else None,
+            }
+        )
+    )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=30.0, help="time limit per instance")
@@ -157,7 +274,10 @@ def main():
     parser.add_argument(
         "--solver", choices=["pyvrp", "ortools"], default="pyvrp", help="ortools: for comparison (not installed by us)"
     )
+    parser.add_argument("--day", type=int, default=0, help="instead: a generated restock day with this many stops")
     args = parser.parse_args()
+    if args.day:
+        return generated_day(args.day, args.seconds)
     best = {}
     with open(FIXTURES / "solomon-best-known.csv") as handle:
         for row in csv.DictReader(handle):
