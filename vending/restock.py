@@ -167,6 +167,17 @@ def route_tasks(user, *, warehouse, day):
     )
 
 
+def _matrix_provider():
+    """settings.RESTOCK_DISTANCE_MATRIX: the dotted path of a callable `(points) -> (metres,
+    minutes)` (square integer matrices over [(lat, lon), ...], depot first), e.g. a road-network
+    service; empty: haversine × road factor."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    path = getattr(settings, "RESTOCK_DISTANCE_MATRIX", "")
+    return import_string(path) if path else None
+
+
 def route_plan(*, user, warehouse, day, vehicles: int, capacity: int, seconds: float = 2.0, start: int | None = None):
     """Plan the day's route from the warehouse and store each open task's place on it. Visits
     already done keep their vehicle and stop; open visits are numbered after them. Returns the
@@ -228,6 +239,7 @@ def route_plan(*, user, warehouse, day, vehicles: int, capacity: int, seconds: f
         speed_kmh=getattr(settings, "RESTOCK_SPEED_KMH", routing.SPEED_KMH),
         road_factor=getattr(settings, "RESTOCK_ROAD_FACTOR", routing.ROAD_FACTOR),
         seconds=seconds,
+        matrix=_matrix_provider(),
     )
     done = dict(
         RestockTask.objects.filter(route_date=day, status=RestockTask.Status.DONE, route_stop__isnull=False)

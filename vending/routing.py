@@ -14,8 +14,11 @@ Two layers:
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
 
 ROAD_FACTOR = 1.3  # roads are longer than the straight line
 SPEED_KMH = 30.0  # city driving, stops included
@@ -135,6 +138,7 @@ class Plan:
     unfit: list[tuple[object, str]] = field(default_factory=list)  # key, name
     distance_km: float = 0.0
     feasible: bool = True
+    estimated: bool = False  # the configured distance matrix provider failed: straight-line estimate
 
 
 def plan_stops(
@@ -170,9 +174,15 @@ def plan_stops(
     if not routable:
         return plan
     points = [depot] + [(float(s.latitude), float(s.longitude)) for s in routable]
+    metres = None
     if matrix is not None:
-        metres, minutes = matrix(points)
-    else:
+        try:
+            metres, minutes = matrix(points)
+        except Exception:  # a road-network service down or wrong: estimate, and say so
+            logger.warning("distance matrix provider failed; using haversine", exc_info=True)
+            plan.estimated = True
+            metres = None
+    if metres is None:
         metres = [[round(haversine_km(*a, *b) * road_factor * 1000) for b in points] for a in points]
         minutes = [[math.ceil(m / 1000 / speed_kmh * 60) for m in row] for row in metres]
     problem = Problem(

@@ -178,6 +178,13 @@ def restock_route(request):
                     gettext("Route planned: %(stops)d stops, %(km).1f km.")
                     % {"stops": len(plan.visits), "km": plan.distance_km},
                 )
+                if plan.estimated:
+                    messages.warning(
+                        request,
+                        gettext(
+                            "The distance service did not answer; travel times are estimated from straight-line distances."
+                        ),
+                    )
                 if plan.unroutable or plan.unfit:
                     messages.warning(
                         request,

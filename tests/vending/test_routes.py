@@ -214,3 +214,33 @@ def test_bad_plans_change_nothing_and_say_why(area, world, client):
     # Someone without the restock permission cannot plan.
     client.force_login(world.clerk)
     assert client.post(page, {"warehouse": warehouse.pk, "day": _day().isoformat()}).status_code == 403
+
+
+def slow_roads(points):
+    """A configured distance matrix provider: every leg 20 km and 60 minutes."""
+    n = len(points)
+    return [[0 if i == j else 20000 for j in range(n)] for i in range(n)], [
+        [0 if i == j else 60 for j in range(n)] for i in range(n)
+    ]
+
+
+def broken_roads(points):
+    raise ConnectionError("the road service is down")
+
+
+def test_a_configured_distance_matrix_is_used_and_its_failure_falls_back(area, world, client, settings):
+    region, warehouse = area
+    for n in range(2):
+        _machine(region, n, lat=DEPOT[0] + D("0.001") * (n + 1), lon=DEPOT[1], need=5)
+    client.force_login(world.service)
+    day = _day()
+    form = {"warehouse": warehouse.pk, "day": day.isoformat(), "vehicles": 1, "capacity": 100}
+    settings.RESTOCK_DISTANCE_MATRIX = "tests.vending.test_routes.slow_roads"
+    response = client.post(reverse("vending:restock-route"), form, follow=True)
+    assert "2 stops, 60.0 km" in response.content.decode()  # three legs of 20 km
+    etas = sorted(RestockTask.objects.filter(route_date=day).values_list("route_eta", flat=True))
+    assert etas == [datetime.time(8, 0), datetime.time(9, 10)]  # opens 08:00; +10 min service, +60 min
+    settings.RESTOCK_DISTANCE_MATRIX = "tests.vending.test_routes.broken_roads"
+    response = client.post(reverse("vending:restock-route"), form, follow=True)
+    text = response.content.decode()
+    assert "The distance service did not answer" in text and "Route planned: 2 stops" in text
