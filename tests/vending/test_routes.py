@@ -206,6 +206,11 @@ def test_bad_plans_change_nothing_and_say_why(area, world, client):
     assert "That day is over" in response.content.decode()
     response = client.post(page, {"warehouse": warehouse.pk, "day": _day().isoformat(), "vehicles": 0, "capacity": 10})
     assert response.status_code == 200 and "Nothing was planned" in response.content.decode()
+    unplaced = SiteFactory(region=region, kind=Site.Kind.WAREHOUSE, latitude=None, longitude=None, name="Shed")
+    response = client.post(
+        page, {"warehouse": unplaced.pk, "day": _day().isoformat(), "vehicles": 1, "capacity": 10}, follow=True
+    )
+    assert "The warehouse Shed has no coordinates." in response.content.decode()
     outside = SiteFactory(region=world.west, kind=Site.Kind.WAREHOUSE, latitude=DEPOT[0], longitude=DEPOT[1])
     response = client.post(page, {"warehouse": outside.pk, "day": _day().isoformat(), "vehicles": 1, "capacity": 10})
     assert response.status_code == 200 and "Nothing was planned" in response.content.decode()
