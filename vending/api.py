@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from core.api import ScopedReadOnlyViewSet, router
 from devices.api import DeviceTokenAuthentication, IsDevice
-from vending.models import Slot
+from vending.models import RestockTask, Slot
 from vending.services import (
     HARDWARE_METHODS,
     ONLINE_METHODS,
@@ -200,7 +200,65 @@ class DeviceSlotViewSet(viewsets.ViewSet):
         return Response(DeviceSlotSerializer(slots.order_by("code"), many=True).data)
 
 
+class RouteStopSerializer(serializers.ModelSerializer):
+    machine = serializers.CharField(source="device.name", read_only=True)
+    site = serializers.CharField(source="device.site.name", read_only=True)
+    address = serializers.CharField(source="device.site.address", read_only=True)
+    latitude = serializers.SerializerMethodField()
+    longitude = serializers.SerializerMethodField()
+    confirm_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RestockTask
+        fields = [
+            "id",
+            "route_date",
+            "route_vehicle",
+            "route_stop",
+            "route_eta",
+            "route_note",
+            "status",
+            "device",
+            "machine",
+            "site",
+            "address",
+            "latitude",
+            "longitude",
+            "confirm_url",
+        ]
+        read_only_fields = fields
+
+    def get_latitude(self, task) -> float | None:
+        from vending.restock import machine_point
+
+        return (machine_point(task.device) or (None, None))[0]
+
+    def get_longitude(self, task) -> float | None:
+        from vending.restock import machine_point
+
+        return (machine_point(task.device) or (None, None))[1]
+
+    def get_confirm_url(self, task) -> str:
+        from django.urls import reverse
+
+        return reverse("vending:restock-detail", args=[task.pk])
+
+
+class RouteStopViewSet(ScopedReadOnlyViewSet):
+    """A driver's day: `GET /api/v1/restock-route/?route_date=2026-12-05` lists the planned stops
+    in driving order (vehicle, stop), and the tasks left off the route with `route_note` saying why.
+    Confirming a visit is the restock page `confirm_url`."""
+
+    queryset = RestockTask.objects.filter(route_date__isnull=False).order_by(
+        "route_date", "route_vehicle", "route_stop", "pk"
+    )
+    serializer_class = RouteStopSerializer
+    filterset_fields = ["route_date", "route_vehicle", "status"]
+    select_related = ("device__site",)
+
+
 router.register("slots", SlotViewSet)
+router.register("restock-route", RouteStopViewSet, basename="restock-route")
 router.register("device/slots", DeviceSlotViewSet, basename="device-slots")
 router.register("device/vends", DeviceVendViewSet, basename="device-vends")
 

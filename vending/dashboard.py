@@ -92,14 +92,14 @@ def card_todays_route(user, now):
         RestockTask.objects.restrict(user)
         .filter(status=RestockTask.Status.OPEN)
         .select_related("device", "device__site")
-        .order_by("route", "device__name")
+        .order_by("route_date", "route_vehicle", "route_stop", "route", "device__name")
     )
     count = tasks.count()
     routes = sorted({task.route or "" for task in tasks[:200]})
     return {
         "title": _("Today's route"),
         "value": count,
-        "url": reverse("vending:restock-list"),
+        "url": reverse("vending:restock-route"),
         "hint": ", ".join(route or _("(no route)") for route in routes) if routes else "",
         "rows": [
             {

@@ -79,8 +79,44 @@ def _todays_route(ctx):
     machines = [d for d in ctx["devices"] if d.kind == Device.Kind.VENDING and d.site.region_id == shanghai.pk]
     if machines and not Fault.objects.filter(device__in=machines, resolved_at__isnull=True).exists():
         Fault.objects.create(device=machines[0], code="JAM", slot="A2", message="reported by the machine")
-    for machine in machines[:3]:
+    for machine in machines:
         try:
             restock_task_create(device=machine, actor=ctx["users"]["service_staff"], route="SH-A")
         except ValidationError:  # every slot already at par: nothing to do there
             continue
+    _plan_the_route(ctx, machines)
+
+
+def _plan_the_route(ctx, machines):
+    """The Shanghai warehouse gets its place on the map, the machines' sites their opening hours
+    (venues longer than stores), and today's restock tasks a route from the warehouse."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from core.models import Site
+    from vending import routing
+    from vending.restock import route_plan
+
+    warehouse = Site.objects.filter(code="sh-warehouse").first()
+    if warehouse is None or not machines:
+        return
+    Site.objects.filter(pk=warehouse.pk).update(latitude=Decimal("31.190000"), longitude=Decimal("121.440000"))
+    warehouse.refresh_from_db()
+    for site in {machine.site for machine in machines}:
+        if site.opening_time is None:
+            venue = site.kind == Site.Kind.VENUE
+            Site.objects.filter(pk=site.pk).update(
+                opening_time=datetime.time(7 if venue else 9), closing_time=datetime.time(22 if venue else 21)
+            )
+    # The demo's day starts in the morning, whenever it is seeded.
+    route_plan(
+        user=ctx["users"]["service_staff"],
+        warehouse=warehouse,
+        day=timezone.localdate(),
+        vehicles=1,
+        capacity=400,
+        seconds=1.0,
+        start=routing.DAY_START,
+    )

@@ -91,6 +91,13 @@ class RestockTask(models.Model):
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     route = models.CharField(_("route"), max_length=40, blank=True)
+    # Set by the route planner (vending/routing.py): the day, the vehicle, the stop's place in
+    # its round and the planned arrival; or why the task is not on that day's route.
+    route_date = models.DateField(_("route date"), null=True, blank=True, db_index=True)
+    route_vehicle = models.PositiveSmallIntegerField(_("vehicle"), null=True, blank=True)
+    route_stop = models.PositiveSmallIntegerField(_("stop"), null=True, blank=True)
+    route_eta = models.TimeField(_("planned arrival"), null=True, blank=True)
+    route_note = models.CharField(_("not routed because"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
         "staff.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")

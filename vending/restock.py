@@ -142,3 +142,136 @@ def restock_confirm(*, task: RestockTask, quantities: dict[int, int], actor) -> 
         task.status, task.done_at, task.done_by = RestockTask.Status.DONE, timezone.now(), actor
         task.save(update_fields=["status", "done_at", "done_by"])
     return task
+
+
+def machine_point(device) -> tuple[float, float] | None:
+    """Where a machine stands: its own coordinates, else its site's; None when neither is known."""
+    for place in (device, device.site):
+        if place.latitude is not None and place.longitude is not None:
+            return float(place.latitude), float(place.longitude)
+    return None
+
+
+def route_depots(user):
+    """The warehouses a route can start from: warehouse sites the user can see, with coordinates."""
+    from core.models import Site
+
+    return Site.objects.restrict(user, "view").filter(kind=Site.Kind.WAREHOUSE, is_active=True)
+
+
+def route_tasks(user, *, warehouse, day):
+    """The day's restock tasks of the machines in the warehouse's region: the open ones, and those
+    already planned for that day (done visits included)."""
+    from django.db.models import Q
+
+    return (
+        RestockTask.objects.restrict(user, "view")
+        .filter(device__site__region__path__startswith=warehouse.region.path)
+        .filter(Q(status=RestockTask.Status.OPEN, created_at__date__lte=day) | Q(route_date=day))
+        .exclude(status=RestockTask.Status.CANCELLED)
+        .select_related("device__site", "done_by")
+        .order_by("route_vehicle", "route_stop", "device__name")
+    )
+
+
+def _matrix_provider():
+    """settings.RESTOCK_DISTANCE_MATRIX: the dotted path of a callable `(points) -> (metres,
+    minutes)` (square integer matrices over [(lat, lon), ...], depot first), e.g. a road-network
+    service; empty: haversine × road factor."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    path = getattr(settings, "RESTOCK_DISTANCE_MATRIX", "")
+    return import_string(path) if path else None
+
+
+def route_plan(*, user, warehouse, day, vehicles: int, capacity: int, seconds: float = 2.0, start: int | None = None):
+    """Plan the day's route from the warehouse and store each open task's place on it. Visits
+    already done keep their vehicle and stop; open visits are numbered after them. Returns the
+    routing.Plan (unroutable stops and visits that did not fit carry their reason on the task)."""
+    import datetime
+
+    from django.conf import settings
+    from django.db.models import Max, Sum
+
+    from vending import routing
+
+    if warehouse.latitude is None or warehouse.longitude is None:
+        raise ValidationError(_("The warehouse %(site)s has no coordinates.") % {"site": warehouse})
+    if vehicles < 1 or capacity < 1:
+        raise ValidationError(_("Plan with at least one vehicle that carries at least one item."))
+    service = getattr(settings, "RESTOCK_SERVICE_MINUTES", routing.SERVICE_MINUTES)
+    end = getattr(settings, "RESTOCK_DAY_END", routing.DAY_END)
+    now = timezone.localtime()
+    if start is None:
+        start = getattr(settings, "RESTOCK_DAY_START", routing.DAY_START)
+        if day == now.date():  # today's vehicles leave now at the earliest
+            start = max(start, now.hour * 60 + now.minute)
+    if day < now.date():
+        raise ValidationError(_("That day is over; plan today or a day ahead."))
+    tasks = list(
+        route_tasks(user, warehouse=warehouse, day=day)
+        .filter(status=RestockTask.Status.OPEN)
+        .annotate(units=Sum("lines__planned"))
+    )
+    if not tasks:
+        raise ValidationError(_("No open restock tasks for that day."))
+
+    def minutes(value):
+        return None if value is None else value.hour * 60 + value.minute
+
+    stops = []
+    for task in tasks:
+        site = task.device.site
+        point = machine_point(task.device) or (None, None)
+        stops.append(
+            routing.Stop(
+                key=task.pk,
+                name=task.device.name,
+                latitude=point[0],
+                longitude=point[1],
+                opens=minutes(site.opening_time),
+                closes=minutes(site.closing_time),
+                demand=task.units or 0,
+                service=service,
+            )
+        )
+    plan = routing.plan_stops(
+        depot=(float(warehouse.latitude), float(warehouse.longitude)),
+        stops=stops,
+        vehicles=vehicles,
+        capacity=capacity,
+        start=start,
+        end=end,
+        speed_kmh=getattr(settings, "RESTOCK_SPEED_KMH", routing.SPEED_KMH),
+        road_factor=getattr(settings, "RESTOCK_ROAD_FACTOR", routing.ROAD_FACTOR),
+        seconds=seconds,
+        matrix=_matrix_provider(),
+    )
+    done = dict(
+        RestockTask.objects.filter(route_date=day, status=RestockTask.Status.DONE, route_stop__isnull=False)
+        .order_by()
+        .values_list("route_vehicle")
+        .annotate(last=Max("route_stop"))
+    )
+    open_only = RestockTask.objects.filter(status=RestockTask.Status.OPEN)  # a visit done meanwhile stays as done
+    with transaction.atomic():
+        for visit in plan.visits:
+            open_only.filter(pk=visit.key).update(
+                route_date=day,
+                route_vehicle=visit.vehicle,
+                route_stop=done.get(visit.vehicle, 0) + visit.order,
+                route_eta=datetime.time(min(visit.arrival // 60, 23), visit.arrival % 60),
+                route_note="",
+                route=f"{warehouse.code[:24]} {day:%m-%d} #{visit.vehicle}",
+            )
+        notes = [(key, reason) for key, _name, reason in plan.unroutable]
+        notes += [
+            (key, _("Did not fit: the vehicles are full or cannot get there while it is open."))
+            for key, _n in plan.unfit
+        ]
+        for key, reason in notes:
+            open_only.filter(pk=key).update(
+                route_date=day, route_vehicle=None, route_stop=None, route_eta=None, route_note=reason[:200]
+            )
+    return plan

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
+from core.models import Site
 from devices.models import Device
 from inventory.models import StockLocation
 from vending import restock
@@ -127,6 +128,108 @@ class RestockTaskDetailView(ScopedDetailView):
         else:
             messages.success(request, gettext("Restock confirmed; the stock is updated."))
         return redirect("vending:restock-detail", pk=self.object.pk)
+
+
+class RouteForm(forms.Form):
+    warehouse = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Warehouse"))
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    vehicles = forms.IntegerField(label=_("Vehicles"), min_value=1, max_value=50, initial=1, required=False)
+    capacity = forms.IntegerField(
+        label=_("Items per vehicle"), min_value=1, max_value=100000, initial=400, required=False
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].queryset = restock.route_depots(user)
+
+
+def restock_route(request):
+    """A day's restock route from a warehouse: the stops in order on the map and as a list for the
+    driver, each linking to its confirmation page; the plan button (re)solves it."""
+    from django.utils import timezone
+
+    if not request.user.has_perm("vending.view_restocktask"):
+        raise PermissionDenied
+    depots = restock.route_depots(request.user)
+    data = request.POST if request.method == "POST" else request.GET
+    initial = {"day": timezone.localdate(), "warehouse": depots.first(), "vehicles": 1, "capacity": 400}
+    form = RouteForm(data or None, user=request.user, initial=initial)
+    warehouse, day = initial["warehouse"], initial["day"]
+    if data and form.is_valid():
+        warehouse, day = form.cleaned_data["warehouse"], form.cleaned_data["day"]
+    elif data:
+        warehouse = None
+    if request.method == "POST":
+        if not request.user.has_perm("vending.change_restocktask"):
+            raise PermissionDenied
+        if form.is_valid() and warehouse is not None:
+            try:
+                plan = restock.route_plan(
+                    user=request.user,
+                    warehouse=warehouse,
+                    day=day,
+                    vehicles=form.cleaned_data["vehicles"] or 1,
+                    capacity=form.cleaned_data["capacity"] or 400,
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(
+                    request,
+                    gettext("Route planned: %(stops)d stops, %(km).1f km.")
+                    % {"stops": len(plan.visits), "km": plan.distance_km},
+                )
+                if plan.estimated:
+                    messages.warning(
+                        request,
+                        gettext(
+                            "The distance service did not answer; travel times are estimated from straight-line distances."
+                        ),
+                    )
+                if plan.unroutable or plan.unfit:
+                    messages.warning(
+                        request,
+                        gettext("%(n)d visits are not on the route; the list says why.")
+                        % {"n": len(plan.unroutable) + len(plan.unfit)},
+                    )
+            return redirect(
+                f"{request.path}?warehouse={warehouse.pk}&day={day:%Y-%m-%d}"
+                f"&vehicles={form.cleaned_data['vehicles'] or 1}&capacity={form.cleaned_data['capacity'] or 400}"
+            )
+        messages.error(request, gettext("Nothing was planned: correct the form."))
+    tasks = list(restock.route_tasks(request.user, warehouse=warehouse, day=day)) if warehouse else []
+    stops = [t for t in tasks if t.route_date == day and t.route_stop is not None]
+    left_out = [t for t in tasks if t not in stops]
+    points = {
+        "depot": None
+        if warehouse is None or warehouse.latitude is None
+        else {"name": warehouse.name, "lat": float(warehouse.latitude), "lon": float(warehouse.longitude)},
+        "stops": [
+            {
+                "name": t.device.name,
+                "vehicle": t.route_vehicle,
+                "stop": t.route_stop,
+                "done": t.status == RestockTask.Status.DONE,
+                "lat": point[0],
+                "lon": point[1],
+            }
+            for t in stops
+            if (point := restock.machine_point(t.device)) is not None
+        ],
+    }
+    return render(
+        request,
+        "vending/restock_route.html",
+        {
+            "form": form,
+            "warehouse": warehouse,
+            "day": day,
+            "stops": stops,
+            "left_out": left_out,
+            "points": points,
+        },
+    )
 
 
 def dex_reconcile(request, pk):
@@ -328,6 +431,13 @@ nav_register(
     url_name="vending:restock-list",
     permission="vending.view_restocktask",
     order=26,
+)
+nav_register(
+    section=_("Fleet"),
+    label=_("Restock route"),
+    url_name="vending:restock-route",
+    permission="vending.view_restocktask",
+    order=27,
 )
 nav_register(
     section=_("Catalog"),
