@@ -32,6 +32,7 @@ ALLOWED = {
     "csv",
     "xlsx",
     "json",
+    "sha",
     "pdf",
     "api",
     "qr",
