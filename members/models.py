@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import Region
 from core.scoping import RestrictedManager
@@ -372,3 +373,17 @@ class PayCode(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# The names of the points ledger's reasons where a page shows them (core.labels).
+from core.labels import labels_register  # noqa: E402
+
+labels_register(
+    "points.reason",
+    {
+        "earned": pgettext_lazy("points", "Earned"),
+        "spent": pgettext_lazy("points", "Spent"),
+        "refunded": pgettext_lazy("points", "Given back"),
+        "adjusted": pgettext_lazy("points", "Adjusted"),
+    },
+)
