@@ -359,7 +359,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # What a member pays with in the app (a machine purchase, a locker booking).
+        "AppPaymentMethodEnum": "vending.services.APP_METHODS",
+    },
     # Swagger UI served from our own static files: no CDN, so /api/docs/ works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

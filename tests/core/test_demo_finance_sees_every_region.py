@@ -37,9 +37,9 @@ def _pages_as_finance():
     client.force_login(finance)
     orders = client.get(reverse("orders:order-list"))
     assert orders.status_code == 200
-    assert orders.context["paginator"].count == Order.objects.count()
+    assert orders.context["count"].value == Order.objects.count() and orders.context["count"].exact
     cities = Region.objects.filter(code__in=["demo-sh", "demo-hz", "demo-sz"])
-    listed = {order.region_id for order in orders.context["paginator"].object_list}
+    listed = {order.region_id for order in orders.context["object_list"]}
     assert len(listed) >= 2  # orders of more than one city (the demo spreads them)
     regions = client.get(reverse("core:region-list"))
     assert regions.status_code == 200 and all(city.name in regions.content.decode() for city in cities)
