@@ -7,6 +7,7 @@ class AccountingConfig(AppConfig):
     verbose_name = _("Accounting")
 
     def ready(self):
+        from accounting import journal_commissions  # noqa: F401  (registers its journal lines)
         from accounting.events import accrue_on_paid, reverse_on_refund
         from orders.events import listener_register, refund_hook_register
         from orders.models import OrderKind

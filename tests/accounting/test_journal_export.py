@@ -93,7 +93,8 @@ def test_a_bad_period_is_refused_without_a_file(world, client):
 
 def test_the_accrual_side_can_add_its_kinds_and_lines(world, client, monkeypatch):
     """The documented hook: commissions payable and payouts arrive through the registries."""
-    monkeypatch.setitem(KINDS, "commissions_payable", None)
+    for kind in ("commissions_payable", "commission_expense"):  # put back as they were afterwards
+        monkeypatch.setitem(KINDS, kind, KINDS.get(kind))
     journal_kind_register("commissions_payable", default_code="2241", label="Commissions payable")
     journal_kind_register("commission_expense", default_code="6601", label="Commission expense")
 
@@ -107,4 +108,37 @@ def test_the_accrual_side_can_add_its_kinds_and_lines(world, client, monkeypatch
     assert [(r["Account code"], r["Credit"]) for r in rows if r["Account"] == "Commissions payable"] == [
         ("2241", "3.00")
     ]
-    KINDS.pop("commission_expense", None)
+
+
+def test_shares_and_payouts_reach_the_journal_and_every_voucher_balances(world, client):
+    """Accrued shares (commission expense / commissions payable) and a paid withdrawal (payable /
+    payouts, the fee as income) are in the finance software's file beside the sales."""
+    import datetime
+
+    from django.utils import timezone
+
+    from accounting import accruals, withdrawals
+    from tests.accounting.builders import accrual_for
+
+    accrual = accrual_for(world.partner, total=Decimal("200.00"))  # 10 % of 200.00 accrued today
+    accruals.accruals_release(now=timezone.now() + datetime.timedelta(days=30))
+    withdrawal = withdrawals.withdrawal_request(partner=world.partner, amount=Decimal("20.00"), actor=None)
+    withdrawals.withdrawal_approve(withdrawal=withdrawal, actor=world.finance)
+    withdrawal.refresh_from_db()
+    if withdrawal.status != "paid":
+        withdrawals.payout_confirm(withdrawal=withdrawal, actor=world.finance, reference="BANK-1")
+        withdrawal.refresh_from_db()
+    assert withdrawal.status == "paid"
+    today = timezone.localdate()
+    client.force_login(world.finance)
+    rows = _rows(_export(client, start=today, end=today))
+    by_account = {}
+    for row in rows:
+        by_account.setdefault(row["Account"], []).append((Decimal(row["Debit"]), Decimal(row["Credit"])))
+    assert (accrual.amount, Decimal("0.00")) in by_account["Commission expense"]
+    assert (Decimal("0.00"), accrual.amount) in by_account["Commissions payable"]
+    assert (Decimal("20.00"), Decimal("0.00")) in by_account["Commissions payable"]
+    payout = sum(credit for _debit, credit in by_account["Payouts to partners"])
+    fees = sum(credit for _debit, credit in by_account.get("Withdrawal fees", []))
+    assert payout + fees == Decimal("20.00") and payout == Decimal("20.00") - withdrawal.fee
+    assert sum(Decimal(r["Debit"]) for r in rows) == sum(Decimal(r["Credit"]) for r in rows)
