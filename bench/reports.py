@@ -6,7 +6,8 @@ lines each, a payment each (five methods with their fees), discounts on one orde
 refund on one in twenty and a full refund on one in fifty, some unpaid, cancelled or recharges, over
 `--regions` regions × 3 stores × 5 machines and 60 products; builds the roll-ups from the raw tables
 (the nightly check's code, `reports_rebuild`) and times it, and times the per-order roll-up task
-against a bare read of the same order's rows. Then, as a platform and as a regional
+against a bare read of the same order's rows, and the batch task over `--batch-sample` marked
+orders (unchanged, then after a cent more refunded on each). Then, as a platform and as a regional
 administrator, each report query runs `--repeat` times through the product and as hand-written SQL:
 the figures must be equal (the bench fails otherwise) and p50/p95 of both are printed. The last
 line is one JSON object; its ratio is the product's slowest p95 over the SQL's slowest p95.
