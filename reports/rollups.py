@@ -337,7 +337,7 @@ def rollup_mark(order_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (order_id, changed_at) VALUES (%s, %s) ON CONFLICT (order_id) DO NOTHING",
-            [order_id, timezone.now()],
+            [order_id, connection.ops.adapt_datetimefield_value(timezone.now())],
         )
 
 

@@ -20,10 +20,11 @@ BEAT_SCHEDULE = {
 }
 
 
-# A deadlock with a concurrent day check (PostgreSQL aborts one side) is retried.
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def rollup_order(order_id: int) -> bool:
-    return rollups.order_rollup(order_id=order_id)
+# The per-order task of the first release: a copy still queued (or redelivered) after the upgrade
+# only marks the order for the next batch.
+@shared_task
+def rollup_order(order_id: int) -> None:
+    rollups.rollup_mark(order_id)
 
 
 # Beat every 30 s, and on demand (`manage.py reports_rollup_pending`). Batches of waiting orders
