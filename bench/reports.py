@@ -6,7 +6,8 @@ lines each, a payment each (five methods with their fees), discounts on one orde
 refund on one in twenty and a full refund on one in fifty, some unpaid, cancelled or recharges, over
 `--regions` regions × 3 stores × 5 machines and 60 products; builds the roll-ups from the raw tables
 (the nightly check's code, `reports_rebuild`) and times it, and times the per-order roll-up task
-against a bare read of the same order's rows. Then, as a platform and as a regional
+against a bare read of the same order's rows, and the batch task over `--batch-sample` marked
+orders (unchanged, then after a cent more refunded on each). Then, as a platform and as a regional
 administrator, each report query runs `--repeat` times through the product and as hand-written SQL:
 the figures must be equal (the bench fails otherwise) and p50/p95 of both are printed. The last
 line is one JSON object; its ratio is the product's slowest p95 over the SQL's slowest p95.
@@ -220,6 +221,7 @@ def main():
     parser.add_argument("--regions", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--task-sample", type=int, default=300, help="orders whose roll-up task is timed")
+    parser.add_argument("--batch-sample", type=int, default=2000, help="marked orders the batch task rolls up")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("bench/reports.py needs PostgreSQL: set DATABASE_URL=postgres://...")
@@ -233,8 +235,8 @@ def main():
 
     from core.services import scope_grant
     from orders.models import Order
-    from reports.models import OrderRollup
-    from reports.rollups import _orders_with_parts, order_rollup, rollup_rebuild
+    from reports.models import OrderRollup, RollupPending
+    from reports.rollups import PENDING_BATCH, _orders_with_parts, order_rollup, rollup_pending, rollup_rebuild
 
     with test_database():
         root, cities = fixtures(args.regions)
@@ -266,6 +268,35 @@ def main():
             order_rollup(order_id=pk)
             task_times.append(time.perf_counter() - t0)
 
+        # The batch task (what the beat runs): orders marked as the order listener marks them,
+        # rolled up PENDING_BATCH a transaction; first unchanged, then after a change to each (a
+        # cent more refunded, so the report figures below also prove the batch's additions).
+        def batch(ids):
+            RollupPending.objects.bulk_create(
+                [RollupPending(order_id=pk, changed_at=timezone.now()) for pk in ids], ignore_conflicts=True
+            )
+            t0 = time.perf_counter()
+            taken = rollup_pending()
+            elapsed = time.perf_counter() - t0
+            assert taken == len(ids) and not RollupPending.objects.exists()
+            return elapsed
+
+        marked = list(Order.objects.order_by("?").values_list("pk", flat=True)[: args.batch_sample])
+        batch_unchanged_s = batch(marked)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE orders_order SET refunded_amount = refunded_amount + 0.01, updated_at = now() "
+                "WHERE id = ANY(%s) AND paid_at IS NOT NULL AND subtotal - discount_total - refunded_amount >= 0.01",
+                [marked],
+            )
+        batch_changed_s = batch(marked)
+        print(
+            f"reports: batch of {len(marked):,} marked orders ({PENDING_BATCH} a transaction): "
+            f"{batch_unchanged_s * 1000 / len(marked):.2f} ms an order unchanged, "
+            f"{batch_changed_s * 1000 / len(marked):.2f} ms an order changed "
+            f"(per-order task {statistics.median(task_times) * 1000:.2f} ms p50)"
+        )
+
         User = get_user_model()
         admin = User.objects.create_superuser("bench-admin", password="bench-pw-1")
         regional = User.objects.create_user("bench-regional", password="bench-pw-1", is_staff=True)
@@ -278,6 +309,9 @@ def main():
             "rebuild_orders_per_s": round(args.orders / rebuild_s, 0),
             "task_p50_ms": round(statistics.median(task_times) * 1000, 2),
             "task_read_p50_ms": round(statistics.median(read_times) * 1000, 2),
+            "batch_orders": len(marked),
+            "batch_unchanged_ms_per_order": round(batch_unchanged_s * 1000 / len(marked), 3),
+            "batch_changed_ms_per_order": round(batch_changed_s * 1000 / len(marked), 3),
         }
         from reports.models import OrderStatusDay, ProductSalesDay, SalesDay, SalesHour
 

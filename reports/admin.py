@@ -4,7 +4,15 @@ not a scoped relation; the report pages are where regions see their figures)."""
 from django.contrib import admin
 
 from core.admin import AppendOnlyAdmin
-from reports.models import OrderRollup, OrderStatusDay, ProductSalesDay, RollupCheck, SalesDay, SalesHour
+from reports.models import (
+    OrderRollup,
+    OrderStatusDay,
+    ProductSalesDay,
+    RollupCheck,
+    RollupPending,
+    SalesDay,
+    SalesHour,
+)
 
 
 class RollupAdmin(AppendOnlyAdmin):
@@ -38,6 +46,14 @@ class OrderStatusDayAdmin(RollupAdmin):
 class OrderRollupAdmin(AppendOnlyAdmin):
     platform_only = True
     list_display = ("order_id", "updated_at")
+    search_fields = ("=order_id",)
+    show_full_result_count = False
+
+
+@admin.register(RollupPending)
+class RollupPendingAdmin(AppendOnlyAdmin):
+    platform_only = True
+    list_display = ("order_id", "changed_at")
     search_fields = ("=order_id",)
     show_full_result_count = False
 

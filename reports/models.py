@@ -133,6 +133,22 @@ class OrderRollup(models.Model):
         return str(self.order_id)
 
 
+class RollupPending(models.Model):
+    """An order whose change is not in the roll-ups yet. The order listener inserts it (a second
+    change before the batch runs finds the row and writes nothing); the batch task takes a set of
+    them, rolls the orders up and deletes them in the same transaction."""
+
+    order_id = models.BigIntegerField(primary_key=True)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("order waiting for the roll-ups")
+        verbose_name_plural = _("orders waiting for the roll-ups")
+
+    def __str__(self):
+        return str(self.order_id)
+
+
 class RollupCheck(models.Model):
     """One check of a day's roll-ups against the raw orders: what differed and was repaired."""
 

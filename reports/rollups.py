@@ -29,7 +29,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import connection, transaction
 
-from reports.models import OrderRollup, OrderStatusDay, ProductSalesDay, RollupCheck, SalesDay, SalesHour
+from reports.models import (
+    OrderRollup,
+    OrderStatusDay,
+    ProductSalesDay,
+    RollupCheck,
+    RollupPending,
+    SalesDay,
+    SalesHour,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -301,11 +309,127 @@ def order_rollup(*, order_id: int) -> bool:
     return True
 
 
-def rollup_on_order_changed(change) -> None:
-    """Orders listener (after commit): queue the order's roll-up."""
-    from reports.tasks import rollup_order
+# --- Batches of changed orders ----------------------------------------------------------------
+PENDING_BATCH = 500
+# The order fields a roll-up depends on: read with the batch, and again just before it commits,
+# to see which orders changed meanwhile (their listener found the pending row still there).
+FINGERPRINT = (
+    "updated_at",
+    "status",
+    "region_id",
+    "site_id",
+    "device_id",
+    "kind",
+    "channel",
+    "subtotal",
+    "discount_total",
+    "refunded_amount",
+    "paid_at",
+    "completed_at",
+)
 
-    rollup_order.delay(change.order_id)
+
+def rollup_mark(order_id: int) -> None:
+    """Note that the order changed: one insert, nothing when it is already waiting."""
+    from django.utils import timezone
+
+    table = RollupPending._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (order_id, changed_at) VALUES (%s, %s) ON CONFLICT (order_id) DO NOTHING",
+            [order_id, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+
+
+def rollup_on_order_changed(change) -> None:
+    """Orders listener (after commit): the order waits for the next batch (`rollup_pending`)."""
+    rollup_mark(change.order_id)
+
+
+def _fingerprints(order_ids: list[int]) -> dict[int, tuple]:
+    from orders.models import Order
+
+    return {
+        row[0]: row[1:] for row in Order.objects.filter(pk__in=order_ids).order_by().values_list("pk", *FINGERPRINT)
+    }
+
+
+def rollup_pending_batch(*, limit: int = PENDING_BATCH) -> int:
+    """Roll up at most `limit` waiting orders in one transaction; returns how many were taken.
+
+    PostgreSQL: the pending rows are taken with FOR UPDATE SKIP LOCKED, so batch workers running
+    at once take different orders; each takes the days' advisory locks shared, then its orders'
+    `OrderRollup` rows in id order, and adds the batch's summed differences in (table, day, key)
+    order, so two batches neither double count nor deadlock. The pending rows are deleted before
+    commit; an order that changed after it was read (its listener found the row and wrote
+    nothing) is marked again in the same transaction, and a listener arriving after the delete
+    waits for the commit and inserts a fresh row."""
+    from orders.models import Order
+
+    table = RollupPending._meta.db_table
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT order_id FROM {table} ORDER BY order_id LIMIT %s{skip_locked}", [limit])
+            ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return 0
+        OrderRollup.objects.bulk_create([OrderRollup(order_id=pk) for pk in ids], ignore_conflicts=True)
+        before = dict(OrderRollup.objects.filter(order_id__in=ids).values_list("order_id", "cells"))
+        days = {day for cells in before.values() for day in (cells or {})}
+        for stamps in Order.objects.filter(pk__in=ids).values_list("created_at", "paid_at"):
+            days |= {local(stamp).date().isoformat() for stamp in stamps if stamp}
+        _lock_days(days, exclusive=False)
+        states = {
+            state.order_id: state
+            for state in OrderRollup.objects.select_for_update().filter(order_id__in=ids).order_by("order_id")
+        }
+        seen = _fingerprints(ids)
+        found = {order.pk: (order, lines, payments) for order, lines, payments in _orders_with_parts(ids)}
+        total: dict = {}
+        changed = []
+        late: set[str] = set()
+        for pk in ids:
+            state = states[pk]
+            new = order_cells(*found[pk]) if pk in found else {}
+            old = state.cells or {}
+            late |= (set(old) | set(new)) - days
+            deltas = _difference(old, new)
+            if not deltas:
+                continue
+            for name, rows in deltas.items():
+                bucket = total.setdefault(name, {})
+                for cell, figures in rows.items():
+                    bucket[cell] = (
+                        [_plus(a, b) for a, b in zip(bucket[cell], figures, strict=True)] if cell in bucket else figures
+                    )
+            state.cells = new
+            changed.append(state)
+        if late:
+            _lock_days(late, exclusive=False)  # orders paid or checked just now
+        _apply(total)
+        OrderRollup.objects.bulk_create(
+            changed, update_conflicts=True, unique_fields=["order_id"], update_fields=["cells", "updated_at"]
+        )
+        RollupPending.objects.filter(order_id__in=ids).delete()
+        now = _fingerprints(ids)
+        again = [pk for pk in ids if now.get(pk) != seen.get(pk)]
+        for pk in again:
+            rollup_mark(pk)
+    return len(ids)
+
+
+def rollup_pending(*, limit: int = PENDING_BATCH, max_batches: int | None = None) -> int:
+    """Roll up waiting orders batch after batch until none wait (or `max_batches`); returns how
+    many were taken."""
+    taken = batches = 0
+    while max_batches is None or batches < max_batches:
+        count = rollup_pending_batch(limit=limit)
+        taken += count
+        batches += 1
+        if count < limit:
+            break
+    return taken
 
 
 # --- Checking and repairing a day ------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from catalog.models import Brand, Category
 from orders.services import LineSpec, order_create, order_transition, payment_collect, refund_create
+from reports.tasks import rollup_pending
 from tests.factories import DeviceFactory, ProductFactory
 
 
@@ -90,6 +91,7 @@ def build_history(world, capture) -> SimpleNamespace:
         method="card",
         discount="0.99",
     )
+    rollup_pending.apply()  # the beat's batch: every order above changed and waits for it
     return SimpleNamespace(
         d1=d1,
         d2=d2,

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from core.models import Notification
 from orders.events import OrderChanged, announce
-from reports.models import OrderRollup, ProductSalesDay, RollupCheck, SalesDay, SalesHour
-from reports.tasks import rollup_check_yesterday, rollup_order
+from reports.models import OrderRollup, ProductSalesDay, RollupCheck, RollupPending, SalesDay, SalesHour
+from reports.tasks import rollup_check_yesterday, rollup_order, rollup_pending
 from tests.reports.history import build_history, sql_sales
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -57,8 +57,12 @@ def test_an_order_event_delivered_twice_counts_once(client, world, history):
     before = _snapshot()
     shown = _sales_by_day(client, world.admin, history)
     for order in history.orders:
-        announce(_change(order))  # the listener queues the task again (eager here)
-        rollup_order.apply(args=[order.pk])  # and a worker runs a redelivered copy
+        announce(_change(order))  # the listener marks the order again
+        announce(_change(order))  # and again: still one waiting row
+        rollup_order.apply(args=[order.pk])  # a per-order task queued before the upgrade
+    assert RollupPending.objects.count() == len(history.orders)
+    assert rollup_pending.apply().get() == len(history.orders)
+    assert not RollupPending.objects.exists()
     assert _snapshot() == before
     assert _sales_by_day(client, world.admin, history) == shown
     expected = sql_sales(("day",), history.d1, history.d4)
@@ -94,7 +98,8 @@ def test_the_nightly_check_repairs_a_wrong_day_and_alerts(world, history, django
     # The orders' stored contributions were repaired too: a later event adds nothing twice.
     before = _snapshot()
     for order in history.orders:
-        rollup_order.apply(args=[order.pk])
+        rollup_order.apply(args=[order.pk])  # a task queued before the upgrade marks the order
+    assert rollup_pending.apply().get() == len(history.orders)
     assert _snapshot() == before
 
 
