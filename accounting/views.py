@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounting import ledger, partner_statements, withdrawals
+from accounting import ledger, partner_statements, reconciliation, withdrawals
 from accounting.filters import AccrualFilter, PartnerFilter, RuleFilter, WithdrawalFilter
 from accounting.forms import ConfirmForm, PartnerForm, ReasonForm, RuleForm, WithdrawalRequestForm
 from accounting.models import (
@@ -480,8 +480,20 @@ def finance_dashboard(request):
                 accounts__kind=CommissionAccount.Kind.AVAILABLE, accounts__balance__lt=0
             ),
             "to_review": to_review.select_related("partner")[:20],
+            # Reconciliation status of the last week by day and provider, and this month's payment
+            # fees by method (accounting/reconciliation.py), for finance and administrators.
+            "recon_days": _recon_week(user, today),
+            "fees": reconciliation.fees_by_method(user=user, start=month_start, end=today)
+            if user.has_perm("accounting.view_reconitem")
+            else None,
         },
     )
+
+
+def _recon_week(user, today):
+    if not user.has_perm("accounting.view_reconitem"):
+        return None
+    return reconciliation.reconciliation_summary(user=user, start=today - datetime.timedelta(days=6), end=today)
 
 
 # --- The partner portal ----------------------------------------------------------------------------------
