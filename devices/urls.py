@@ -8,5 +8,6 @@ urlpatterns = [
     path("<int:pk>/", views.DeviceDetailView.as_view(), name="device-detail"),
     path("<int:pk>/commands/", views.device_command, name="device-command"),
     path("commands/", views.CommandListView.as_view(), name="command-list"),
+    path("commands/<int:pk>/cancel/", views.command_cancel_view, name="command-cancel"),
     path("faults/", views.FaultListView.as_view(), name="fault-list"),
 ]

@@ -83,6 +83,7 @@ class DeviceDetailView(ScopedDetailView):
                 if services.console_command_allowed(user=user, device=device, kind=kind)
             ],
         )
+        context["sendable"] = {kind for kind, _label in context["command_kinds"]}  # and so cancellable
         return context
 
 
@@ -176,6 +177,31 @@ def device_command(request, pk):
             % {"kind": COMMAND_LABELS.get(kind, kind), "device": device.name},
         )
     return redirect("devices:device-detail", pk=device.pk)
+
+
+@require_POST
+def command_cancel_view(request, pk):
+    """Take back a command the machine has not acknowledged yet (a queued dispense to the wrong
+    slot, a reboot sent by mistake): whoever may send that command to that device may cancel it."""
+    if not request.user.is_authenticated:
+        return redirect("staff:login")
+    if not any(request.user.has_perm(permission) for permission in set(CONSOLE_COMMANDS.values())):
+        raise PermissionDenied  # may send, so cancel, no command at all
+    command = get_object_or_404(
+        DeviceCommand.objects.select_related("device").filter(device__in=Device.objects.restrict(request.user, "view")),
+        pk=pk,
+    )
+    if not services.console_command_allowed(user=request.user, device=command.device, kind=command.kind):
+        raise PermissionDenied
+    try:
+        services.command_cancel(command=command, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("Command %(kind)s cancelled.") % {"kind": COMMAND_LABELS.get(command.kind, command.kind)}
+        )
+    return redirect("devices:device-detail", pk=command.device_id)
 
 
 class CommandListView(ScopedListView):

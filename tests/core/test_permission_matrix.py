@@ -222,6 +222,7 @@ MATRIX = {
     ("devicecommand-list", "GET"): only(A, R, M, S),
     ("devices:command-list", "GET"): only(A, R, M, S),
     ("devices:device-command", "POST"): only(A, R, S),
+    ("devices:command-cancel", "POST"): only(A, R, S),
     ("devices:device-detail", "GET"): only(A, R, M, S),
     ("devices:device-list", "GET"): only(A, R, M, S),
     ("devices:fault-list", "GET"): only(A, R, M, S),
