@@ -81,18 +81,6 @@ def restrict_references(fields, user, action: str) -> None:
             relation.queryset = queryset.filter(pk__in=manager.restrict(user, action).values("pk"))
 
 
-class ScopedReferencesMixin:
-    """For serializers used outside the scoped viewsets: restrict related fields to the request's
-    user (taken from the serializer context)."""
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        if request is not None:
-            restrict_references(fields, request.user, reference_action(request))
-        return fields
-
-
 class ScopedMixin:
     """get_queryset restricted to the caller; writes restricted to what they may change; every
     related field of a serializer (the viewset's own, or an action's via `scoped_serializer`)

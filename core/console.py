@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import FieldDoesNotExist
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.generic import DetailView, ListView
@@ -159,14 +158,6 @@ class ScopedDetailView(ConsoleMixin, DetailView):
 
     def get_queryset(self):
         return self.model._default_manager.restrict(self.request.user, "view").select_related(*self.select_related)
-
-
-def has_field(model, name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
 
 
 def form_page(request, *, form, permission: str, title, success_url: str, audit_action: str, message):

@@ -2,15 +2,7 @@
 
 from django.contrib.contenttypes.models import ContentType
 
-from core.models import Notification, Region, Site
-
-
-def region_list(*, user, action: str = "view"):
-    return Region.objects.restrict(user, action)
-
-
-def site_list(*, user, action: str = "view", filters: dict | None = None):
-    return Site.objects.restrict(user, action).select_related("region").filter(**(filters or {}))
+from core.models import Notification
 
 
 def notification_list_for(*, recipient):

@@ -51,15 +51,6 @@ def model_changes(instance: models.Model, fields: Iterable[str], before: dict[st
 
 # --- Regions and sites -----------------------------------------------------------------------
 @transaction.atomic
-def region_create(*, actor, name: str, code: str, kind: str, parent: Region | None = None) -> Region:
-    region = Region(name=name, code=code, kind=kind, parent=parent)
-    region.full_clean()
-    region.save()
-    audit_record(actor=actor, action="region.create", obj=region, region=region)
-    return region
-
-
-@transaction.atomic
 def site_create(*, actor, region: Region, **fields) -> Site:
     site = Site(region=region, **fields)
     site.full_clean()

@@ -163,6 +163,7 @@ def test_restore_drill_on_postgresql(tmp_path):
             admin(f'DROP DATABASE "{name}" WITH (FORCE)')
             admin(f'CREATE DATABASE "{name}"')
 
-        _drill(env, wipe)
+        restored = _drill(env, wipe)
     finally:
         admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    assert restored["orders"] >= 40 and restored["entry_sum"] not in ("None", "")

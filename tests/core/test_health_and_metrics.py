@@ -106,12 +106,14 @@ def _all_green(base, log_dir):
     assert checks, f"health never turned green: {_health(base)}\n{logs}"
     assert sorted(name.split("(")[0] for name in checks) == sorted(CHECKS)
     assert set(checks.values()) == {"OK"}
+    return checks
 
 
 def test_health_is_green_in_the_embedded_shape(tmp_path):
     env = {**CLEAN, "DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(tmp_path)}
     with _running(env, tmp_path) as base:
-        _all_green(base, tmp_path)
+        checks = _all_green(base, tmp_path)
+        assert checks["CeleryWorker()"] == "OK" and checks["BeatHeartbeat()"] == "OK"
 
 
 @pytest.mark.postgres
