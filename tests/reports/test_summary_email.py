@@ -121,3 +121,51 @@ def test_a_send_task_delivered_twice_sends_one_email(world, client, mailoutbox):
     assert summary_send.apply(args=[subscription.pk, day]).get() is False
     assert len(mailoutbox) == 1
     assert SummarySend.objects.filter(user=world.regional).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_at_the_same_moment_send_one_email(client, settings):
+    """Both deliveries are inside their transaction when they insert the (user, day) row: on
+    PostgreSQL the second insert waits for the first to commit, then finds the row and sends
+    nothing."""
+    import threading
+    from unittest import mock
+
+    from django.db import connection
+
+    from core.models import OutboxMessage
+    from tests.factories import build_world
+
+    settings.EMAIL_BACKEND = "core.mail.OutboxEmailBackend"
+    world = build_world()
+    client.force_login(world.regional)
+    client.post(URL, {"action": "subscribe", "language": "en", "hour": "9"})
+    subscription = SummarySubscription.objects.get(user=world.regional)
+    day = timezone.localdate().isoformat()
+    both_inside = threading.Barrier(2, timeout=30)
+    real = SummarySend.objects.get_or_create
+    results, errors = [], []
+
+    def meeting(*args, **kwargs):
+        both_inside.wait()
+        return real(*args, **kwargs)
+
+    def deliver():
+        try:
+            results.append(summary_send.apply(args=[subscription.pk, day]).get())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with mock.patch.object(SummarySend.objects, "get_or_create", side_effect=meeting):
+        threads = [threading.Thread(target=deliver) for _n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert sorted(results) == [False, True]
+    assert OutboxMessage.objects.filter(address=world.regional.email).count() == 1
+    assert SummarySend.objects.filter(user=world.regional).count() == 1
