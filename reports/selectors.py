@@ -682,7 +682,7 @@ def daily_summary(user, day: datetime.date) -> dict:
     compared = {"day_before": day - datetime.timedelta(days=1), "week_before": day - datetime.timedelta(days=7)}
     totals = {}
     for name, when in {"day": day, **compared}.items():
-        rows = sales_rows(user, report_query(date_from=when, date_to=when, by=("day",)))
+        rows = sales_summary(user, when, when, by=("day",))
         totals[name] = rows[0] if rows else {f: 0 if f in ("orders", "quantity") else ZERO for f in SALES_FIGURES}
     figures = [
         {
