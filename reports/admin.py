@@ -12,6 +12,8 @@ from reports.models import (
     RollupPending,
     SalesDay,
     SalesHour,
+    SummarySend,
+    SummarySubscription,
 )
 
 
@@ -63,4 +65,19 @@ class RollupCheckAdmin(AppendOnlyAdmin):
     platform_only = True
     list_display = ("day", "checked_at", "trigger", "orders", "differences")
     list_filter = ("trigger",)
+    date_hierarchy = "day"
+
+
+@admin.register(SummarySubscription)
+class SummarySubscriptionAdmin(AppendOnlyAdmin):
+    platform_only = True
+    list_display = ("user", "active", "language", "hour", "updated_at")
+    list_filter = ("active", "language")
+    search_fields = ("user__username",)
+
+
+@admin.register(SummarySend)
+class SummarySendAdmin(AppendOnlyAdmin):
+    platform_only = True
+    list_display = ("day", "user", "language", "sent_at")
     date_hierarchy = "day"

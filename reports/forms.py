@@ -85,3 +85,28 @@ class ReportForm(ScopedChoicesMixin, forms.Form):
         for name in ("export", "format"):
             query.pop(name, None)
         return query.urlencode() if hasattr(query, "urlencode") else ""
+
+
+class SummarySubscriptionForm(forms.Form):
+    """The daily summary email: the language it is written in and the hour it is sent."""
+
+    language = forms.ChoiceField(label=_("Language"))
+    hour = forms.TypedChoiceField(
+        label=_("Hour to send"), coerce=int, choices=[(hour, f"{hour:02d}:00") for hour in range(24)]
+    )
+
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = settings.LANGUAGES
+
+
+class SummaryPreviewForm(forms.Form):
+    day = forms.DateField(label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_day(self):
+        day = self.cleaned_data.get("day") or timezone.localdate() - datetime.timedelta(days=1)
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("Choose a day that has begun."))
+        return day

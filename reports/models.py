@@ -166,3 +166,42 @@ class RollupCheck(models.Model):
 
     def __str__(self):
         return f"{self.day} ({self.differences})"
+
+
+class SummarySubscription(models.Model):
+    """A manager's daily summary email: yesterday's figures within their grants, in the language
+    they chose, at the hour they chose (docs: README, reports)."""
+
+    user = models.OneToOneField(
+        "staff.User", on_delete=models.CASCADE, related_name="summary_subscription", verbose_name=_("user")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    language = models.CharField(_("language"), max_length=10)
+    hour = models.PositiveSmallIntegerField(_("hour to send"), default=8)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("daily summary subscription")
+        verbose_name_plural = _("daily summary subscriptions")
+        constraints = [models.CheckConstraint(condition=models.Q(hour__lte=23), name="summary_hour_of_day")]
+
+    def __str__(self):
+        return f"{self.user} {self.hour:02d}:00 {self.language}"
+
+
+class SummarySend(models.Model):
+    """One daily summary sent: the unique (user, day) makes a task delivered twice send once."""
+
+    user = models.ForeignKey("staff.User", on_delete=models.CASCADE, related_name="+", verbose_name=_("user"))
+    day = models.DateField(_("day"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    language = models.CharField(_("language"), max_length=10)
+
+    class Meta:
+        ordering = ["-day", "-pk"]
+        verbose_name = _("daily summary sent")
+        verbose_name_plural = _("daily summaries sent")
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="summary_send_once_a_day")]
+
+    def __str__(self):
+        return f"{self.user} {self.day}"

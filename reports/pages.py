@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -82,12 +81,6 @@ def _labelled(rows, by) -> list[list]:
     return [[labels[dim][row["keys"][dim]] for dim in by] for row in rows]
 
 
-def _change(now, before):
-    if not before:
-        return None
-    return ((Decimal(now) - Decimal(before)) / Decimal(before) * 100).quantize(Decimal("0.1"))
-
-
 def _sort(rows, by):
     if by[0] in TIME_GRAINS:
         return sorted(rows, key=lambda row: tuple(str(row["keys"][d]).zfill(12) for d in by))
@@ -130,7 +123,14 @@ def _sales_over_time(user, query):
         before = _pick(periods["previous"], index)["net"]
         year = _pick(periods["last_year"], index)["net"]
         table.append(
-            [labels[bucket], *_figures(row), before, _change(row["net"], before), year, _change(row["net"], year)]
+            [
+                labels[bucket],
+                *_figures(row),
+                before,
+                s.change_percent(row["net"], before),
+                year,
+                s.change_percent(row["net"], year),
+            ]
         )
         current.append(row["net"])
         previous.append(before)

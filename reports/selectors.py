@@ -661,3 +661,52 @@ def method_label(code: str) -> str:
         return str(getattr(provider_get(code), "label", code))
     except Exception:
         return code
+
+
+def change_percent(now, before) -> Decimal | None:
+    """The change from `before` to `now` in percent (one decimal); None when there was nothing before."""
+    if not before:
+        return None
+    return ((Decimal(now) - Decimal(before)) / Decimal(before) * 100).quantize(Decimal("0.1"))
+
+
+# --- The daily summary email -----------------------------------------------------------------
+SUMMARY_FIGURES = ("net", "orders", "refunds")
+SUMMARY_TOP_PRODUCTS = 5
+
+
+def daily_summary(user, day: datetime.date) -> dict:
+    """One day's figures within the user's grants, for the summary email and its preview: net
+    sales, orders and refunds with the day before and the same weekday a week earlier, the top
+    products and the payment methods' shares. All of it from `sales_rows` over the roll-ups."""
+    compared = {"day_before": day - datetime.timedelta(days=1), "week_before": day - datetime.timedelta(days=7)}
+    totals = {}
+    for name, when in {"day": day, **compared}.items():
+        rows = sales_summary(user, when, when, by=("day",))
+        totals[name] = rows[0] if rows else {f: 0 if f in ("orders", "quantity") else ZERO for f in SALES_FIGURES}
+    figures = [
+        {
+            "name": name,
+            "value": totals["day"][name],
+            "day_before": totals["day_before"][name],
+            "day_before_change": change_percent(totals["day"][name], totals["day_before"][name]),
+            "week_before": totals["week_before"][name],
+            "week_before_change": change_percent(totals["day"][name], totals["week_before"][name]),
+        }
+        for name in SUMMARY_FIGURES
+    ]
+    query = report_query(date_from=day, date_to=day, by=("product",))
+    top = ranking(user, query, dimension="product", limit=SUMMARY_TOP_PRODUCTS)["top"]
+    names = labels_for("product", [row["keys"]["product"] for row in top])
+    return {
+        "day": day,
+        **compared,
+        "figures": figures,
+        "top_products": [
+            {"name": names[row["keys"]["product"]], "quantity": row["quantity"], "net": row["net"]} for row in top
+        ],
+        "payments": [
+            {"name": method_label(row["keys"]["method"]), "net": row["net"], "share": row["share"]}
+            for row in payment_shares(user, query)
+        ],
+    }

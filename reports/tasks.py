@@ -1,4 +1,5 @@
-"""Roll-up tasks: an order's change (after commit), and the nightly check of yesterday."""
+"""Roll-up tasks: an order's change (after commit), and the nightly check of yesterday; the
+daily summary emails."""
 
 import datetime
 
@@ -7,7 +8,8 @@ from celery.schedules import crontab
 from django.db import OperationalError
 from django.utils import timezone
 
-from reports import rollups
+from reports import rollups, services
+from reports.models import SummarySubscription
 
 BEAT_SCHEDULE = {
     # The orders changed since the last run (the order listener marks them).
@@ -17,6 +19,8 @@ BEAT_SCHEDULE = {
         "task": "reports.tasks.rollup_check_yesterday",
         "schedule": crontab(hour=1, minute=15),
     },
+    # Every hour: the summaries whose subscriber's hour has come (after the nightly check).
+    "reports-summary-send-due": {"task": "reports.tasks.summary_send_due", "schedule": crontab(minute=30)},
 }
 
 
@@ -38,3 +42,22 @@ def rollup_pending(max_batches: int = 40) -> int:
 def rollup_check_yesterday() -> int:
     day = timezone.localdate(timezone=rollups.report_timezone()) - datetime.timedelta(days=1)
     return rollups.rollup_check_day(day=day, trigger="nightly").differences
+
+
+@shared_task
+def summary_send_due() -> int:
+    """Queue yesterday's summary for each subscriber whose hour has come."""
+    now = timezone.now()
+    day = timezone.localdate(now, timezone=rollups.report_timezone()) - datetime.timedelta(days=1)
+    due = services.summary_due(now=now)
+    for subscription in due:
+        summary_send.delay(subscription.pk, day.isoformat())
+    return len(due)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def summary_send(subscription_id: int, day: str) -> bool:
+    subscription = SummarySubscription.objects.select_related("user").filter(pk=subscription_id).first()
+    if subscription is None:
+        return False
+    return services.summary_send(subscription=subscription, day=datetime.date.fromisoformat(day))

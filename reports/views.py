@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
 from core.console import nav_register
 from reports.exports import FORMATS, report_response
@@ -112,3 +115,60 @@ for _order, _page in enumerate(REPORT_PAGES):
         permission=_page.permission,
         order=300 + _order,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def summary(request):
+    """Subscribe to the daily summary email, change its language or hour, unsubscribe, and
+    preview it: the figures of a day within the user's grants, as the email will show them."""
+    from reports import services
+    from reports.forms import SummaryPreviewForm, SummarySubscriptionForm
+    from reports.models import SummarySubscription
+
+    user = request.user
+    if not user.has_perm(services.VIEW_SALES) or supplier_products(user) is not None:
+        raise PermissionDenied
+    subscription = SummarySubscription.objects.filter(user=user).first()
+    language = (subscription and subscription.language) or user.language or request.LANGUAGE_CODE
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    initial = {"language": language, "hour": subscription.hour if subscription else 8}
+    form = SummarySubscriptionForm(initial=initial)
+    if request.method == "POST":
+        if request.POST.get("action") == "unsubscribe":
+            services.summary_unsubscribe(user=user)
+            messages.success(request, _("You will no longer receive the daily summary."))
+            return redirect("reports:summary")
+        form = SummarySubscriptionForm(request.POST)
+        if not user.email:
+            form.add_error(None, _("Your account has no email address; ask an administrator to add one."))
+        elif form.is_valid():
+            services.summary_subscribe(user=user, **form.cleaned_data)
+            messages.success(request, _("You will receive the daily summary every day."))
+            return redirect("reports:summary")
+    preview_form = SummaryPreviewForm(request.GET)
+    subject = body = ""
+    if preview_form.is_valid():
+        subject, body = services.summary_render(user=user, day=preview_form.cleaned_data["day"], language=language)
+    return render(
+        request,
+        "reports/summary.html",
+        {
+            "title": _("Daily summary email"),
+            "form": form,
+            "preview_form": preview_form,
+            "subscription": subscription,
+            "subject": subject,
+            "body": body,
+        },
+    )
+
+
+nav_register(
+    section=gettext_lazy("Reports"),
+    label=gettext_lazy("Daily summary email"),
+    url_name="reports:summary",
+    permission="reports.view_salesday",
+    order=399,
+)

@@ -345,6 +345,8 @@ MATRIX = {
     ("reports:statuses", "GET"): only(A, R, M, F),
     ("reports:profit", "GET"): only(A, R, M, F),
     ("reports:turnover", "GET"): only(A, R, M, F),
+    ("reports:summary", "GET"): only(A, R, M, F),
+    ("reports:summary", "POST"): only(A, R, M, F),
     ("staff:receipt", "GET"): only(A, R, M, C, F),
     ("staff:rule-edit", "GET"): only(A, R),
     ("staff:rule-list", "GET"): only(A, R, M),

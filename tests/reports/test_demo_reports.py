@@ -35,3 +35,7 @@ def test_the_demo_history_is_in_the_reports(client, django_capture_on_commit_cal
     )
     rows = response.json()["sections"][0]["rows"]
     assert rows and all(row[1] > 0 for row in rows)
+    # The demo's regional administrator receives the daily summary in Chinese, and previews it.
+    page = client.get(reverse("reports:summary"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "You receive the daily summary at 08:00." in page
+    assert '<option value="zh-hans" selected>' in page and "净销售额" in page
