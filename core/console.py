@@ -104,7 +104,7 @@ class ScopedListView(ConsoleMixin, ListView):
             return self.save_columns(request)
         return super().get(request, *args, **kwargs)
 
-    # --- Sorting and column choice (docs/adr/0028) ---------------------------------------------
+    # --- Sorting and column choice (docs/adr/0026) ---------------------------------------------
     def requested_ordering(self) -> str | None:
         """The `?ordering=` key when it names a sortable column ("-" for descending), else None."""
         text = (self.request.GET.get(self.ORDERING_PARAM) or "").strip()
@@ -213,6 +213,7 @@ class ScopedListView(ConsoleMixin, ListView):
                 for attr, header in self.columns
             ],
             columns_hidden=bool(hidden),
+            requested_ordering=self.requested_ordering(),
             columns_keep=[(key, value) for key in keep for value in keep.getlist(key)],
             verbatim=self.verbatim,
             rows=rows,
