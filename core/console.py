@@ -76,6 +76,13 @@ class ScopedListView(ConsoleMixin, ListView):
     # Columns shown exactly as stored (a technical code, JSON), marked translate="no" for readers,
     # browsers' translators and the zh-hans check (tests/i18n).
     verbatim: tuple[str, ...] = ()
+    # Columns whose header sorts the list (`?ordering=attr` or `-attr`): only indexed ones on big
+    # tables. An unknown key is ignored. Ties are broken by the primary key.
+    sortable: tuple[str, ...] = ()
+    # Columns that cannot be hidden with the "Columns" menu; by default the first (the link).
+    essential: tuple[str, ...] | None = None
+    ORDERING_PARAM = "ordering"
+    COLUMNS_SESSION_KEY = "list_columns"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -91,6 +98,79 @@ class ScopedListView(ConsoleMixin, ListView):
     def base_queryset(self):
         return self.model._default_manager.restrict(self.request.user, "view").select_related(*self.select_related)
 
+    def get(self, request, *args, **kwargs):
+        if "columns" in request.GET:
+            return self.save_columns(request)
+        return super().get(request, *args, **kwargs)
+
+    # --- Sorting and column choice (docs/adr/0026) ---------------------------------------------
+    def requested_ordering(self) -> str | None:
+        """The `?ordering=` key when it names a sortable column ("-" for descending), else None."""
+        text = (self.request.GET.get(self.ORDERING_PARAM) or "").strip()
+        return text if text and text.lstrip("-") in self.sortable and text.count("-") <= 1 else None
+
+    def essential_columns(self) -> tuple[str, ...]:
+        if self.essential is not None:
+            return self.essential
+        return (self.columns[0][0],) if self.columns else ()
+
+    def columns_key(self) -> str:
+        return self.url_name or f"{type(self).__module__}.{type(self).__name__}"
+
+    def hidden_columns(self) -> set[str]:
+        stored = self.request.session.get(self.COLUMNS_SESSION_KEY, {}).get(self.columns_key(), [])
+        return {attr for attr in stored if attr not in self.essential_columns()}
+
+    def save_columns(self, request):
+        """The "Columns" menu (a GET form): remember the hidden columns of this list for this
+        user's session, or forget them ("reset"), then show the list again with its filters."""
+        from django.shortcuts import redirect
+
+        known = {attr for attr, _ in self.columns}
+        choices = dict(request.session.get(self.COLUMNS_SESSION_KEY, {}))
+        if request.GET.get("columns") == "reset":
+            choices.pop(self.columns_key(), None)
+        else:
+            shown = set(request.GET.getlist("show"))
+            choices[self.columns_key()] = sorted(known - shown - set(self.essential_columns()))
+        request.session[self.COLUMNS_SESSION_KEY] = choices
+        query = request.GET.copy()
+        for key in ("columns", "show", "page", "cursor"):
+            query.pop(key, None)
+        return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+
+    def visible_columns(self) -> list[tuple[str, str]]:
+        hidden = self.hidden_columns()
+        return [(attr, header) for attr, header in self.columns if attr not in hidden]
+
+    def header_cells(self, current: str | None) -> list[dict]:
+        """Headers with, for sortable columns, the link that sorts by them (ascending first, the
+        other way when already sorted so) and the aria-sort of the current one."""
+        query = self.request.GET.copy()
+        for key in ("page", "cursor", self.ORDERING_PARAM):
+            query.pop(key, None)
+        headers = []
+        for attr, header in self.visible_columns():
+            cell = {"attr": attr, "label": header, "url": "", "direction": ""}
+            if attr in self.sortable:
+                if current == attr:
+                    cell["direction"], next_key = "ascending", f"-{attr}"
+                elif current == f"-{attr}":
+                    cell["direction"], next_key = "descending", attr
+                else:
+                    next_key = attr
+                query[self.ORDERING_PARAM] = next_key
+                cell["url"] = f"?{query.urlencode()}"
+            headers.append(cell)
+        return headers
+
+    def current_ordering(self) -> str | None:
+        requested = self.requested_ordering()
+        if requested:
+            return requested
+        default = list(self.model._meta.ordering or [])
+        return default[0] if default and default[0].lstrip("-") in self.sortable else None
+
     def get_queryset(self):
         queryset = self.base_queryset()
         if self.filterset_class is not None:
@@ -98,24 +178,42 @@ class ScopedListView(ConsoleMixin, ListView):
             queryset = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else queryset
         else:
             self.filterset = None
+        requested = self.requested_ordering()
+        if requested:
+            sign = "-" if requested.startswith("-") else ""
+            queryset = queryset.order_by(requested, f"{sign}pk")
         return queryset
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         rows = []
+        visible = self.visible_columns()
         for obj in context["object_list"]:
             rows.append(
                 {
                     "object": obj,
-                    "cells": [(attr, self.labelled_cell(obj, attr)) for attr, _ in self.columns],
+                    "cells": [(attr, self.labelled_cell(obj, attr)) for attr, _ in visible],
                     "url": reverse(self.detail_url_name, args=[obj.pk]) if self.detail_url_name else "",
                 }
             )
         query = self.request.GET.copy()
         query.pop("page", None)
+        hidden = self.hidden_columns()
+        essential = self.essential_columns()
+        keep = self.request.GET.copy()
+        for key in ("page", "cursor", "columns", "show"):
+            keep.pop(key, None)
         context.update(
             title=self.title or self.model._meta.verbose_name_plural,
-            headers=[header for _, header in self.columns],
+            headers=self.header_cells(self.current_ordering()),
+            shown_columns={attr for attr, _ in visible},
+            column_choices=[
+                {"attr": attr, "label": header, "shown": attr not in hidden, "essential": attr in essential}
+                for attr, header in self.columns
+            ],
+            columns_hidden=bool(hidden),
+            requested_ordering=self.requested_ordering(),
+            columns_keep=[(key, value) for key in keep for value in keep.getlist(key)],
             verbatim=self.verbatim,
             rows=rows,
             filterset=self.filterset,
@@ -201,6 +299,9 @@ class KeysetListView(ScopedListView):
     selective_filters: tuple[str, ...] = ()
     OFFSET_PAGES = 20
 
+    def current_ordering(self) -> str:
+        return self.requested_ordering() or self.ordering_key
+
     def get_context_data(self, **kwargs):
         from django.contrib import messages
         from django.utils.translation import gettext as _
@@ -208,7 +309,7 @@ class KeysetListView(ScopedListView):
         from core.pagination import BadCursor, Ordering, bounded_count, keyset_page
 
         selective = any(self.request.GET.get(name) for name in self.selective_filters)
-        ordering = Ordering.parse(self.ordering_key, sort_matches=selective)
+        ordering = Ordering.parse(self.current_ordering(), sort_matches=selective)
         queryset = self.object_list
         cursor = self.request.GET.get("cursor") or None
         page_number = self.request.GET.get("page")
@@ -251,6 +352,8 @@ class KeysetListView(ScopedListView):
         context.update(
             keyset=True,
             keyset_page=page,
+            # "Newer / Older" while the list runs by date; "Previous / Next" under another sort.
+            keyset_by_date=ordering.key == self.ordering_key,
             querystring=query.urlencode(),
             count=bounded_count(queryset),
         )

@@ -51,6 +51,16 @@ class DeviceListView(ScopedListView):
     paginate_by = 200
     filterset_class = DeviceFilter
     select_related = ("site", "site__region")
+    columns = [
+        ("name", _("Name")),
+        ("serial_number", _("Serial number")),
+        ("kind", _("Kind")),
+        ("site", _("Site")),
+        ("state", _("State")),
+        ("last_seen_at", _("Last seen")),
+    ]
+    sortable = ("name", "serial_number")  # the default order and the unique serial: both indexed
+    essential = ("name", "state")  # the live updates (fleet.js) write the state cell
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -228,6 +228,7 @@ class CustomerListView(ScopedListView):
         ("segment", _("Segment")),
         ("created_at", _("Registered")),
     ]
+    sortable = ("phone", "created_at")  # the unique phone, and the default order
     select_related = ("home_region",)
 
 

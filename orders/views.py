@@ -27,6 +27,7 @@ class OrderListView(KeysetListView):
     filterset_class = OrderFilter
     selective_filters = ("q", "number", "customer")
     select_related = ("customer", "site", "device", "region")
+    sortable = ("created_at", "total", "number")  # the orderings the keyset pages (and the API) allow
     columns = [
         ("number", _("Number")),
         ("kind", _("Kind")),

@@ -33,6 +33,7 @@ class SlotListView(ScopedListView):
         ("level__capacity", _("Capacity")),
         ("level__par_level", _("Par level")),
     ]
+    sortable = ("device", "level__quantity")  # by machine (the default), or the emptiest first
 
 
 class RestockTaskListView(ScopedListView):
