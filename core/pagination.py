@@ -25,6 +25,7 @@ from django.db import connections
 from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from rest_framework.pagination import LimitOffsetPagination
 
 # A count that has read this many rows stops and says "more than": enough for any operator to
 # see "this filter is too wide", cheap enough (an index-only scan of 10,001 entries) for every
@@ -352,3 +353,15 @@ class KeysetPagination:
 
     def get_results(self, data):
         return data["results"]
+
+
+class BoundedLimitOffsetPagination(LimitOffsetPagination):
+    """The API's default page (limit/offset) with a ceiling: `?limit=` larger than MAX_LIMIT gets
+    MAX_LIMIT rows (DRF caps it), so no limit can ask the database for more than a page, or for a
+    number its LIMIT cannot hold."""
+
+    max_limit = 500
+    max_offset = 10**12  # far past any table; beyond it the database's OFFSET overflows
+
+    def get_offset(self, request):
+        return min(super().get_offset(request), self.max_offset)

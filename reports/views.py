@@ -161,6 +161,7 @@ def summary(request):
             "subscription": subscription,
             "subject": subject,
             "body": body,
+            "preview_language": language,
         },
     )
 

@@ -43,6 +43,13 @@ def _missing(marker: str) -> str | None:
     return None
 
 
+def pytest_sessionstart(session):
+    """tests/factories.py collects every app's tests/<app>/builders.py, and those import it back:
+    import it before any test module does, so a builders module is never read half-initialised
+    (which left its builders out, depending on which test file a worker collected first)."""
+    import tests.factories  # noqa: F401
+
+
 def pytest_runtest_setup(item):
     for marker in ("postgres", "redis", "browser"):
         if item.get_closest_marker(marker):

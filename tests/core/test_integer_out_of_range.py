@@ -38,3 +38,12 @@ def test_lookups_with_an_out_of_range_integer_match_nothing(world):
     assert set(Region.objects.filter(pk__in=[HUGE, world.west.pk])) == {world.west}
     assert Site.objects.exclude(region=HUGE).count() == Site.objects.count()
     assert Site.objects.exclude(pk__in=[HUGE]).count() == Site.objects.count()
+
+
+@pytest.mark.django_db
+def test_a_limit_or_offset_no_database_can_hold_is_a_page_not_a_500(world, api_client):
+    api_client.force_authenticate(world.admin)
+    for params in ({"limit": 2**63}, {"offset": 2**63}, {"limit": 2**63, "offset": 2**64}):
+        response = api_client.get("/api/v1/bulk-items/", params)
+        assert response.status_code == 200, (params, response.content[:200])
+        assert len(response.json()["results"]) <= 500
