@@ -20,6 +20,9 @@ class ScopedModelChoiceFilter(django_filters.ModelChoiceFilter):
 class SiteFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Name contains"))
     region = ScopedModelChoiceFilter(queryset=Region.objects.all(), label=_("Region"))
+    # Lazy labels (see devices/filters.py): django-filter keeps the ones it makes from the model.
+    kind = django_filters.ChoiceFilter(choices=Site.Kind.choices, label=_("Kind"))
+    is_active = django_filters.BooleanFilter(label=_("Active"))
 
     class Meta:
         model = Site
