@@ -14,7 +14,7 @@ class StockLocationAdmin(ScopedModelAdmin):
 class StockLevelAdmin(AppendOnlyAdmin):
     """Levels change only through stock movements (inventory services)."""
 
-    list_display = ["location", "product", "quantity", "capacity", "par_level", "low_threshold"]
+    list_display = ["location", "product", "quantity", "reserved", "capacity", "par_level", "low_threshold"]
     list_select_related = ["location", "product"]
 
 

@@ -64,6 +64,8 @@ class StockLevel(models.Model):
         Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="stock_levels"
     )
     quantity = models.IntegerField(_("quantity"), default=0)
+    # Held for allocated delivery orders (fulfilment.Allocation): available = quantity - reserved.
+    reserved = models.PositiveIntegerField(_("reserved"), default=0)
     capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
     par_level = models.PositiveIntegerField(_("par level"), null=True, blank=True)
     low_threshold = models.PositiveIntegerField(_("low-stock threshold"), default=0)
@@ -81,6 +83,9 @@ class StockLevel(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["location", "product"], name="one_level_per_location_product"),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="stock_never_negative"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=models.F("quantity")), name="stock_reserved_within_quantity"
+            ),
             models.CheckConstraint(
                 condition=Q(capacity__isnull=True) | Q(quantity__lte=models.F("capacity")), name="stock_within_capacity"
             ),

@@ -28,6 +28,7 @@ class OrderKind(models.TextChoices):
     LEASE = "lease", _("Lease")
     RECHARGE = "recharge", _("Recharge")
     COUNTER = "counter", _("Counter sale")
+    DELIVERY = "delivery", _("Delivery")
 
 
 # Order numbers: a letter for the kind, then YYMMDD, then a daily sequence (V2611220001).
@@ -38,6 +39,7 @@ KIND_PREFIX = {
     OrderKind.LEASE: "R",
     OrderKind.RECHARGE: "W",
     OrderKind.COUNTER: "S",
+    OrderKind.DELIVERY: "D",
 }
 
 
@@ -50,6 +52,15 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     EXPIRED = "expired", _("Expired")
     REFUNDED = "refunded", _("Refunded")
+    # Delivery orders (shipped from a warehouse, docs/adr/0032): verified, stock reserved, picked,
+    # packed, handed to a carrier, delivered, and possibly sent back.
+    CONFIRMED = "confirmed", _("Confirmed")
+    ALLOCATED = "allocated", _("Allocated")
+    PICKING = "picking", _("Picking")
+    PACKED = "packed", _("Packed")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    RETURNED = "returned", _("Returned")
 
 
 class Channel(models.TextChoices):

@@ -41,14 +41,23 @@ from orders.payments import provider_get
 
 S = OrderStatus
 TRANSITIONS: dict[str, set[str]] = {
-    S.NEW: {S.PAID, S.CANCELLED, S.EXPIRED},
-    S.PAID: {S.FULFILLING, S.COMPLETED, S.REFUNDED},
+    S.NEW: {S.PAID, S.CONFIRMED, S.CANCELLED, S.EXPIRED},
+    S.PAID: {S.FULFILLING, S.COMPLETED, S.REFUNDED, S.CONFIRMED},
     S.FULFILLING: {S.COMPLETED, S.FAILED},
     S.FAILED: {S.REFUNDED},
     S.COMPLETED: {S.REFUNDED},
     S.CANCELLED: set(),
     S.EXPIRED: set(),
     S.REFUNDED: set(),
+    # Delivery orders: released after verification (paid on a platform or in our shop, or cash on
+    # delivery), reserved at a warehouse, picked and packed by scans, shipped, delivered, returned.
+    S.CONFIRMED: {S.ALLOCATED, S.CANCELLED},
+    S.ALLOCATED: {S.PICKING, S.CONFIRMED, S.CANCELLED},
+    S.PICKING: {S.PACKED, S.ALLOCATED, S.CANCELLED},
+    S.PACKED: {S.SHIPPED, S.CANCELLED},
+    S.SHIPPED: {S.DELIVERED, S.RETURNED},
+    S.DELIVERED: {S.COMPLETED, S.RETURNED},
+    S.RETURNED: {S.REFUNDED},
 }
 TIMESTAMP_ON = {S.PAID: "paid_at", S.COMPLETED: "completed_at"}
 CENT = Decimal("0.01")
