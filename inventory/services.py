@@ -85,7 +85,8 @@ def stock_move(
     )
 
 
-_TAKE = "UPDATE inventory_stocklevel SET quantity = quantity + %s WHERE id = %s AND quantity >= %s"
+# A take never reaches stock reserved for delivery orders: available = quantity - reserved.
+_TAKE = "UPDATE inventory_stocklevel SET quantity = quantity + %s WHERE id = %s AND quantity - reserved >= %s"
 _PUT = (
     "UPDATE inventory_stocklevel SET quantity = quantity + %s "
     "WHERE id = %s AND (capacity IS NULL OR capacity >= quantity + %s)"
@@ -112,3 +113,67 @@ def stock_transfer(*, source: StockLevel, target: StockLevel, quantity: int, act
         out = stock_move(level=source, quantity=-quantity, reason="transfer", actor=actor, reference=reference)
         into = stock_move(level=target, quantity=quantity, reason="transfer", actor=actor, reference=reference)
         return out, into
+
+
+# --- Reservations (delivery orders, docs/adr/0032) --------------------------------------------
+# Each is one conditional UPDATE, so concurrent reservations of the last units cannot all succeed:
+# reserved never exceeds quantity (and a CHECK constraint backs that up).
+_RESERVE = "UPDATE inventory_stocklevel SET reserved = reserved + %s WHERE id = %s AND quantity - reserved >= %s"
+_RELEASE = "UPDATE inventory_stocklevel SET reserved = reserved - %s WHERE id = %s AND reserved >= %s"
+_DEDUCT_RESERVED = (
+    "UPDATE inventory_stocklevel SET quantity = quantity - %s, reserved = reserved - %s "
+    "WHERE id = %s AND reserved >= %s"
+)
+
+
+def _positive(quantity) -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise ValidationError({"quantity": _("Give a positive whole quantity.")})
+
+
+def _applied(statement: str, params: list) -> bool:
+    with sql.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount == 1
+
+
+def stock_reserve(*, level: StockLevel, quantity: int) -> None:
+    """Hold `quantity` of the level's available stock for an order; refused when fewer are available."""
+    _positive(quantity)
+    if not _applied(_RESERVE, [quantity, level.pk, quantity]):
+        current = StockLevel.objects.get(pk=level.pk)
+        raise InsufficientStock(
+            _("Only %(left)s of %(product)s available at %(location)s.")
+            % {"left": current.quantity - current.reserved, "product": current.product, "location": current.location},
+            code="not_available",
+        )
+
+
+def stock_release(*, level: StockLevel, quantity: int) -> None:
+    """Give back a reservation (an order cancelled or re-allocated)."""
+    _positive(quantity)
+    if not _applied(_RELEASE, [quantity, level.pk, quantity]):
+        raise ValidationError(_("That much is not reserved here."), code="not_reserved")
+
+
+def stock_take_reserved(
+    *, level: StockLevel, quantity: int, reason: str, actor=None, reference: str = "", note: str = ""
+) -> StockMovement:
+    """Take reserved stock out (a packed item leaves the warehouse): quantity and reservation go down
+    together, with the movement in the same transaction."""
+    _positive(quantity)
+    if reason not in REASONS:
+        raise ValidationError({"reason": _("Unknown stock movement reason.")})
+    with transaction.atomic(savepoint=False):
+        if _applied(_DEDUCT_RESERVED, [quantity, quantity, level.pk, quantity]):
+            movement = StockMovement(
+                level=level,
+                delta=-quantity,
+                reason=reason,
+                reference=reference[:64],
+                note=note[:255],
+                actor_label=_label(actor),
+            )
+            sql.insert(movement)
+            return movement
+    raise ValidationError(_("That much is not reserved here."), code="not_reserved")
