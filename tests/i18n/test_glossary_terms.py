@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 
 GLOSSARY = Path(settings.BASE_DIR) / "docs" / "glossary.md"
-CATALOG = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.mo"
+CATALOG = Path(settings.LOCALE_PATHS[0]) / "zh_Hans" / "LC_MESSAGES" / "django.mo"
 
 # Words whose senses the glossary separates in its notes only; a regex cannot tell them apart.
 SKIPPED_TERMS = {
