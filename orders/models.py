@@ -59,8 +59,8 @@ class OrderStatus(models.TextChoices):
     PICKING = "picking", _("Picking")
     PACKED = "packed", _("Packed")
     SHIPPED = "shipped", _("Shipped")
-    DELIVERED = "delivered", _("Delivered")
-    RETURNED = "returned", _("Returned")
+    DELIVERED = "delivered", pgettext_lazy("order status", "Delivered")
+    RETURNED = "returned", pgettext_lazy("order status", "Returned")
 
 
 class Channel(models.TextChoices):
