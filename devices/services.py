@@ -375,14 +375,6 @@ def fault_resolve(*, fault: Fault, actor) -> Fault:
     return fault
 
 
-def _open_faults(device, slot):
-    return Fault.objects.filter(device=device, slot=slot, resolved_at__isnull=True)
-
-
-def slot_has_open_fault(*, device: Device, slot: str) -> bool:
-    return _open_faults(device, str(slot)).exists()
-
-
 def open_fault_exists_sql(*, device_column: str, slot_column: str) -> str:
     """The same question as an SQL expression for a hand-written query (a vending sale's slot
     lookup, core.sql): the column arguments are the outer query's own, already quoted."""
