@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "wallet",
     "accounting",
     "reports",
+    "forecasts",
 ]
 
 MIDDLEWARE = [
