@@ -51,7 +51,7 @@ SHAPES = {
 HOLIDAY = {"office": 0.15, "mall": 1.6, "station": 1.4}
 
 
-def generate(slots: int, days: int, seed: int):
+def generate(slots: int, days: int, seed: int, rates: dict | None = None):
     rng = np.random.default_rng(seed)
     start = END - datetime.timedelta(days=days - 1)
     dates = [start + datetime.timedelta(days=i) for i in range(days)]
@@ -83,17 +83,44 @@ def generate(slots: int, days: int, seed: int):
         # Slots installed at different times: a tenth of them only in the last months.
         first = int(rng.integers(0, days - 120)) if rng.random() < 0.1 else 0
         history[i] = (dates[first], units[first:].astype(float).tolist())
+        if rates is not None:
+            rates[i] = rate
     return history
 
 
-def summarise(results):
+def oracle_mase(result, history, rate) -> float:
+    """MASE of a forecast that knows each day's true expected demand, on the same backtest days
+    and scale: the floor a mean forecast can reach under this noise."""
+    units = np.asarray(history[1])
+    rate = rate[-len(units) :]
+    scored = np.arange(len(units) - result.scored_days, len(units))
+    return float(np.abs(units[scored] - rate[scored]).sum() / (result.scale * result.scored_days))
+
+
+def summarise(results, history=None, rates=None):
     fitted = [r for r in results.values() if r.status == "fitted"]
     scaled = [r for r in fitted if r.scale > 0]
+    oracle = float(np.mean([oracle_mase(r, history[r.key], rates[r.key]) for r in scaled])) if rates else None
     mase = float(np.mean([r.mase for r in scaled]))
     naive_mase = float(np.mean([r.naive_mase for r in scaled]))
     abs_error = sum(r.abs_error for r in fitted)
     naive_abs_error = sum(r.naive_abs_error for r in fitted)
     actual = sum(r.actual for r in fitted)
+    # By kind of slot: slow movers (under one unit a day over the last 16 weeks) and the rest.
+    segments = {}
+    if history is not None:
+        for name, pick in (("slow", lambda m: m < 1.0), ("busy", lambda m: m >= 1.0)):
+            part = [r for r in scaled if pick(float(np.mean(history[r.key][1][-112:])))]
+            if part:
+                segments[f"mase_ratio_{name}"] = round(
+                    float(np.mean([r.mase for r in part]) / np.mean([r.naive_mase for r in part])), 4
+                )
+                if rates:
+                    oracle_part = np.mean([oracle_mase(r, history[r.key], rates[r.key]) for r in part])
+                    segments[f"oracle_ratio_{name}"] = round(
+                        float(oracle_part / np.mean([r.naive_mase for r in part])), 4
+                    )
+                segments[f"series_{name}"] = len(part)
     models = {}
     for r in fitted:
         models[r.model] = models.get(r.model, 0) + 1
@@ -104,9 +131,12 @@ def summarise(results):
         "mase": round(mase, 4),
         "naive_mase": round(naive_mase, 4),
         "mase_ratio": round(mase / naive_mase, 4),
+        "oracle_mase": None if oracle is None else round(oracle, 4),
+        "oracle_ratio": None if oracle is None else round(oracle / naive_mase, 4),
         "wape": round(abs_error / actual, 4),
         "naive_wape": round(naive_abs_error / actual, 4),
         "wape_ratio": round(abs_error / naive_abs_error, 4),
+        **segments,
         "models": dict(sorted(models.items(), key=lambda kv: -kv[1])),
     }
 
@@ -122,7 +152,8 @@ def main() -> None:
 
     load = os.getloadavg()[0]
     began = time.perf_counter()
-    history = generate(args.slots, args.days, args.seed)
+    rates = {}
+    history = generate(args.slots, args.days, args.seed, rates)
     generated = time.perf_counter() - began
     print(f"generated {args.slots} slots × {args.days} days in {generated:.1f} s; load average {load:.2f}")
 
@@ -137,11 +168,20 @@ def main() -> None:
         warm = time.perf_counter() - began
         print(f"refit, warm: {warm:.1f} s")
 
-    figures = summarise(results)
+    figures = summarise(results, history, rates)
     print(
         f"backtest over the last 8 weeks: MASE {figures['mase']:.3f} vs seasonal naive {figures['naive_mase']:.3f} "
         f"(ratio {figures['mase_ratio']:.3f}, target ≤ 0.75); "
         f"WAPE {figures['wape']:.1%} vs {figures['naive_wape']:.1%} (ratio {figures['wape_ratio']:.3f})"
+    )
+    print(
+        f"noise floor: a forecast knowing the true daily rate scores MASE {figures['oracle_mase']:.3f} "
+        f"(ratio {figures['oracle_ratio']:.3f})"
+    )
+    print(
+        f"slow movers ({figures.get('series_slow', 0)}): ratio {figures.get('mase_ratio_slow')} "
+        f"(floor {figures.get('oracle_ratio_slow')}); busy slots ({figures.get('series_busy', 0)}): ratio "
+        f"{figures.get('mase_ratio_busy')} (floor {figures.get('oracle_ratio_busy')})"
     )
     print(f"chosen models: {figures['models']}; fallback series: {figures['fallback']}")
     print(

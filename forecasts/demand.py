@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from forecasts.models import SlotForecast
 
@@ -13,13 +13,29 @@ from forecasts.models import SlotForecast
 WEEK = 7
 
 
+# The engine's model names as the pages show them: the intermittent-demand methods keep their
+# authors' names (as ETS or MASE do); the plain ones are said in words.
+MODEL_LABELS = {
+    "SES": gettext_lazy("exponential smoothing"),
+    "Mean28": gettext_lazy("28-day mean"),
+    "Ensemble": gettext_lazy("mean of the models"),
+}
+
+
+def model_label(name: str) -> str:
+    return str(MODEL_LABELS.get(name, name))
+
+
 def basis_label(forecast: SlotForecast) -> str:
     """What a forecast is based on, in the reader's language: "forecast (TSB, MASE 0.62)",
     "product average, too little history"."""
     if forecast.basis == SlotForecast.Basis.MODEL:
         if forecast.mase is None:
-            return gettext("forecast (%(model)s)") % {"model": forecast.model}
-        return gettext("forecast (%(model)s, MASE %(mase).2f)") % {"model": forecast.model, "mase": forecast.mase}
+            return gettext("forecast (%(model)s)") % {"model": model_label(forecast.model)}
+        return gettext("forecast (%(model)s, MASE %(mase).2f)") % {
+            "model": model_label(forecast.model),
+            "mase": forecast.mase,
+        }
     reason = forecast.get_reason_display() if forecast.reason else gettext("too little history")
     if forecast.basis == SlotForecast.Basis.PRODUCT_AVERAGE:
         return gettext("product average, %(reason)s") % {"reason": reason}
