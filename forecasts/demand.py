@@ -18,7 +18,6 @@ WEEK = 7
 MODEL_LABELS = {
     "SES": gettext_lazy("exponential smoothing"),
     "Mean28": gettext_lazy("28-day mean"),
-    "Ensemble": gettext_lazy("mean of the models"),
 }
 
 

@@ -7,8 +7,9 @@ How one refit goes, for every series at once:
    day type — its own ratio of units to its 28-day local level, shrunk towards the fleet's pooled
    factors when it sold too few units to tell — and the models see demand divided by that factor.
 2. Backtest: the last `BACKTEST_DAYS` (8 weeks) as rolling origins every `HORIZON` days. Every
-   candidate model (Croston, SBA, TSB, ADIDA, IMAPA, non-seasonal ETS) forecasts the adjusted
-   series; multiplied back by the day's factor, its absolute error is compared with the seasonal
+   candidate model (Croston, SBA, TSB, ADIDA, IMAPA, simple exponential smoothing, the 28-day
+   mean) forecasts the adjusted series; multiplied back by the day's factor, its absolute error
+   is compared with the seasonal
    naive forecast's (the same weekday of the last week before the origin). The factors used here
    are computed from the days before the backtest, so nothing is learnt from the days it scores.
 3. The model with the smallest backtest error forecasts the next `HORIZON` days; the interval is
@@ -177,7 +178,7 @@ def _long_frame(keys, values: np.ndarray, days: pd.DatetimeIndex, starts: np.nda
     return pd.concat(rows, ignore_index=True)
 
 
-def _run_models(run, frame: pd.DataFrame, keys: list, models) -> tuple[pd.DataFrame | None, set]:
+def _run_models(run, frame: pd.DataFrame, keys: list, models, n_jobs: int) -> tuple[pd.DataFrame | None, set]:
     """`run(sf, frame)` over all series; if that raises, series by series, and those that still
     raise are returned as failed."""
     from statsforecast import StatsForecast
@@ -189,7 +190,7 @@ def _run_models(run, frame: pd.DataFrame, keys: list, models) -> tuple[pd.DataFr
             return run(sf, sub_frame)
 
     try:
-        return one(frame, N_JOBS), set()
+        return one(frame, n_jobs), set()
     except Exception:  # noqa: BLE001 - one bad series must not stop the fleet's refit
         parts, failed = [], set()
         for key in keys:
@@ -198,9 +199,6 @@ def _run_models(run, frame: pd.DataFrame, keys: list, models) -> tuple[pd.DataFr
             except Exception:  # noqa: BLE001
                 failed.add(key)
         return (pd.concat(parts, ignore_index=True) if parts else None), failed
-
-
-N_JOBS = 1
 
 
 def forecast_fleet(
@@ -213,8 +211,6 @@ def forecast_fleet(
 ) -> dict[int, SeriesForecast]:
     """Forecast the `horizon` days after `end` for each series `key -> (first day, daily units up to
     and including end)`."""
-    global N_JOBS
-    N_JOBS = n_jobs
     models = models if models is not None else candidate_models()
     results: dict[int, SeriesForecast] = {}
     if not history:
@@ -260,7 +256,7 @@ def forecast_fleet(
         def cv(sf, f, w=w):
             return sf.cross_validation(df=f, h=horizon, n_windows=w, step_size=horizon)
 
-        out, failed = _run_models(cv, frame, [keys[i] for i in rows], models)
+        out, failed = _run_models(cv, frame, [keys[i] for i in rows], models, n_jobs)
         for i in rows:
             if keys[i] in failed or out is None:
                 results[keys[i]] = SeriesForecast(key=keys[i], status="failed", history_days=int(lengths[i]))
@@ -319,7 +315,7 @@ def forecast_fleet(
         def fc(sf, f):
             return sf.forecast(df=f, h=horizon)
 
-        out, failed = _run_models(fc, frame, [keys[i] for i in rows], [by_alias[name]])
+        out, failed = _run_models(fc, frame, [keys[i] for i in rows], [by_alias[name]], n_jobs)
         predicted_by_key = {}
         if out is not None:
             for key, part in out.sort_values(["unique_id", "ds"]).groupby("unique_id", sort=False):

@@ -164,9 +164,9 @@ def forecasts_store(*, levels, results: dict, start: datetime.date, horizon: int
                 high=_average([p.high for p in peers], horizon),
             )
         )
-    SlotForecast.objects.filter(level__in=[level.pk for level in levels]).delete()
-    # Slots no longer active lose their forecast too.
-    SlotForecast.objects.exclude(level__in=[level.pk for level in levels]).delete()
+    # All of them, so slots no longer active lose their forecast too; readers see the old rows
+    # until this transaction commits.
+    SlotForecast.objects.all().delete()
     SlotForecast.objects.bulk_create(rows, batch_size=1000)
     return RefitSummary(series=len(rows), fitted=len(fitted), fallback=len(rows) - len(fitted), seconds=0.0)
 
