@@ -235,3 +235,27 @@ def test_the_refit_runs_every_night_after_the_roll_up_check():
     entry = BEAT_SCHEDULE["forecasts-refit-nightly"]
     assert entry["task"] == "forecasts.tasks.forecasts_refit"
     assert (entry["schedule"].hour, entry["schedule"].minute) == ({2}, {30})
+
+
+def test_the_machine_page_and_the_navigation_lead_to_the_forecasts(world, client):
+    slot = _slot(world.east_store)
+    html = _login(client, world.service).get(reverse("devices:device-detail", args=[slot.device_id])).content.decode()
+    assert reverse("forecasts:machine", args=[slot.device_id]) in html
+    assert f'href="{reverse("forecasts:index")}"' in client.get(reverse("core:dashboard")).content.decode()
+    html = _login(client, world.clerk).get(reverse("core:dashboard")).content.decode()
+    assert reverse("forecasts:index") not in html
+
+
+def test_the_replenishment_planner_is_given_slot_demand_when_it_exists(monkeypatch):
+    """vending.replenishment is another change's; until it exists ready() registers nothing."""
+    import sys
+    import types
+
+    from django.apps import apps
+
+    registered = []
+    module = types.ModuleType("vending.replenishment")
+    module.register_demand_source = registered.append
+    monkeypatch.setitem(sys.modules, "vending.replenishment", module)
+    apps.get_app_config("forecasts").ready()
+    assert registered == [slot_demand]
