@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "accounting",
     "reports",
     "fulfilment",
+    "forecasts",
 ]
 
 MIDDLEWARE = [

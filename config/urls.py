@@ -29,6 +29,7 @@ CONSOLE_APPS = [
     "wallet",
     "accounting",
     "reports",
+    "forecasts",
 ]
 
 urlpatterns = [

@@ -86,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "wallet.change_bonustier",
         "accounting.view_*",
         "reports.*",
+        "forecasts.view_*",
         # Store staff of their regions, through the console services (which check scope and role);
         # never the user accounts themselves.
         "staff.view_staffprofile",
@@ -195,6 +196,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vending.view_*",
         "vending.add_restocktask",
         "vending.change_restocktask",
+        # Demand forecasts of their machines: what to bring.
+        "forecasts.view_*",
         "lockers.view_*",
         "lockers.change_returntask",
     ],

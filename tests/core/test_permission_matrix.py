@@ -299,6 +299,12 @@ MATRIX = {
     ("site-list", "GET"): only(A, R, M, C, S, F),
     ("site-list", "POST"): only(A, R),
     ("restock-route-detail", "GET"): only(A, R, S),
+    # Demand forecasts (ADR 29): those who plan restocks.
+    ("forecast-detail", "GET"): only(A, R, S),
+    ("forecast-list", "GET"): only(A, R, S),
+    ("forecasts:index", "GET"): only(A, R, S),
+    ("forecasts:machine", "GET"): only(A, R, S),
+    ("forecasts:product", "GET"): only(A, R, S),
     ("restock-route-list", "GET"): only(A, R, S),
     ("slot-detail", "GET"): only(A, R, S),
     ("slot-list", "GET"): only(A, R, S),

@@ -23,6 +23,14 @@ pytestmark = pytest.mark.django_db
 
 # Brand names, units, protocols and codes that stay as they are in a Chinese interface.
 ALLOWED = {
+    # Forecast error measures and the intermittent-demand methods, named after their authors.
+    "mase",
+    "wape",
+    "croston",
+    "sba",
+    "tsb",
+    "adida",
+    "imapa",
     "alipay",
     "wechat",
     "stripe",

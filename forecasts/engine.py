@@ -1,0 +1,349 @@
+"""The forecasting itself, without Django: daily demand series in, 14-day forecasts out, each from
+the model its own rolling-origin backtest chose (docs/adr/0029-slot-demand-forecasts.md).
+
+How one refit goes, for every series at once:
+1. Calendar: each day is a weekday (Monday..Sunday), a Chinese public holiday (with the weekend
+   days of the same break), or a make-up working day (`holidays` CN). Each series gets a factor per
+   day type — its own ratio of units to its 28-day local level, shrunk towards the fleet's pooled
+   factors when it sold too few units to tell — and the models see demand divided by that factor.
+2. Backtest: the last `BACKTEST_DAYS` (8 weeks) as rolling origins every `HORIZON` days. Every
+   candidate model (Croston, SBA, TSB, ADIDA, IMAPA, simple exponential smoothing, the 28-day
+   mean) forecasts the adjusted series; multiplied back by the day's factor, its absolute error
+   is compared with the seasonal
+   naive forecast's (the same weekday of the last week before the origin). The factors used here
+   are computed from the days before the backtest, so nothing is learnt from the days it scores.
+3. The model with the smallest backtest error forecasts the next `HORIZON` days; the interval is
+   the 10th..90th percentile of its backtest errors (split conformal), per unit of day factor.
+
+A series with fewer than `MIN_HISTORY_DAYS` of history is "short"; one whose models produce no
+number is "failed". The caller falls back for those and says so.
+"""
+
+from __future__ import annotations
+
+import datetime
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+HORIZON = 14
+BACKTEST_DAYS = 56  # the last 8 weeks: 4 rolling origins of 14 days
+MIN_TRAIN_DAYS = 28  # four of each weekday before the first origin
+MIN_HISTORY_DAYS = MIN_TRAIN_DAYS + HORIZON
+# Models fit on the last year at most: older days barely move a smoothing model and cost time;
+# the calendar factors still use the whole history (two Spring Festivals say more than one).
+FIT_DAYS = 364
+LEVEL_WINDOW = 28
+# Expected units (at the local level) a day type needs before the series' own factor outweighs
+# the fleet's: a slow mover that sold 3 cans on holidays has no holiday effect of its own yet.
+SHRINK_UNITS = 20.0
+FACTOR_FLOOR = 0.05
+INTERVAL = (0.10, 0.90)
+
+WEEKDAYS = 7
+HOLIDAY = 7
+MAKEUP_WORKDAY = 8
+DAY_TYPES = 9
+
+
+def candidate_models():
+    from statsforecast.models import (
+        ADIDA,
+        IMAPA,
+        TSB,
+        CrostonClassic,
+        CrostonSBA,
+        SimpleExponentialSmoothingOptimized,
+        WindowAverage,
+    )
+
+    return [
+        CrostonClassic(alias="Croston"),
+        CrostonSBA(alias="SBA"),
+        TSB(alpha_d=0.2, alpha_p=0.2, alias="TSB"),
+        ADIDA(alias="ADIDA"),
+        IMAPA(alias="IMAPA"),
+        # For busy slots: exponential smoothing (ETS(A,N,N), alpha fitted) and the last four
+        # weeks' mean. No seasonal or trend terms: the weekly and holiday shape is the calendar
+        # factors' job, and AutoETS's full search cost 14x as much for no gain in the bench.
+        SimpleExponentialSmoothingOptimized(alias="SES"),
+        WindowAverage(window_size=28, alias="Mean28"),
+    ]
+
+
+@dataclass
+class SeriesForecast:
+    key: int
+    status: str  # "fitted", "short", "failed"
+    model: str = ""
+    mean: list[float] = field(default_factory=list)
+    low: list[float] = field(default_factory=list)
+    high: list[float] = field(default_factory=list)
+    history_days: int = 0
+    windows: int = 0
+    # Backtest sums over the scored days: |error| of the chosen model and of seasonal naive, the
+    # actual units, and the in-sample seasonal naive MAE that scales MASE.
+    abs_error: float = 0.0
+    naive_abs_error: float = 0.0
+    actual: float = 0.0
+    scored_days: int = 0
+    scale: float = 0.0
+
+    @property
+    def mase(self) -> float | None:
+        return _ratio(self.abs_error, self.scale * self.scored_days)
+
+    @property
+    def naive_mase(self) -> float | None:
+        return _ratio(self.naive_abs_error, self.scale * self.scored_days)
+
+    @property
+    def wape(self) -> float | None:
+        return _ratio(self.abs_error, self.actual)
+
+    @property
+    def naive_wape(self) -> float | None:
+        return _ratio(self.naive_abs_error, self.actual)
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return float(a / b) if b > 0 else None
+
+
+def day_types(days: pd.DatetimeIndex) -> np.ndarray:
+    """0..6 Monday..Sunday, HOLIDAY for a public holiday and the weekend days of its break,
+    MAKEUP_WORKDAY for a weekend day that is a working day in exchange."""
+    import holidays
+
+    years = sorted({d.year for d in days} | {days[0].year - 1, days[-1].year + 1})
+    calendar = holidays.country_holidays("CN", years=years)
+    makeup = set(getattr(calendar, "weekend_workdays", ()))
+    dates = [d.date() for d in days]
+    types = np.array([d.weekday() for d in dates], dtype=np.int8)
+    off = {d for d in dates if d in calendar}
+    # A weekend day next to a holiday is part of the break (Qingming on a Friday: three days off).
+    changed = True
+    while changed:
+        changed = False
+        for d in dates:
+            if d in off or d.weekday() < 5 or d in makeup:
+                continue
+            if {d - datetime.timedelta(days=1), d + datetime.timedelta(days=1)} & (off | set(calendar)):
+                off.add(d)
+                changed = True
+    for i, d in enumerate(dates):
+        if d in makeup:
+            types[i] = MAKEUP_WORKDAY
+        elif d in off:
+            types[i] = HOLIDAY
+    return types
+
+
+def local_level(values: np.ndarray) -> np.ndarray:
+    """Centered 28-day mean per series (rows), NaN-aware: the level the day factors are relative to."""
+    frame = pd.DataFrame(values.T)
+    return frame.rolling(LEVEL_WINDOW, center=True, min_periods=LEVEL_WINDOW // 4).mean().to_numpy().T
+
+
+def day_factors(values: np.ndarray, types: np.ndarray) -> np.ndarray:
+    """Per series (rows) a factor per day type: own units / own level on days of that type, shrunk
+    towards the fleet's ratio; weekdays normalised to average 1; a make-up working day counts as
+    an average Monday..Friday."""
+    level = local_level(values)
+    seen = ~np.isnan(values) & ~np.isnan(level)
+    y = np.where(seen, values, 0.0)
+    lv = np.where(seen, level, 0.0)
+    units = np.zeros((values.shape[0], DAY_TYPES))
+    expected = np.zeros((values.shape[0], DAY_TYPES))
+    for t in range(DAY_TYPES):
+        mask = types == t
+        units[:, t] = y[:, mask].sum(axis=1)
+        expected[:, t] = lv[:, mask].sum(axis=1)
+    pooled = np.divide(units.sum(axis=0), expected.sum(axis=0), out=np.ones(DAY_TYPES), where=expected.sum(axis=0) > 0)
+    factors = (units + SHRINK_UNITS * pooled) / (expected + SHRINK_UNITS)
+    week_mean = factors[:, :WEEKDAYS].mean(axis=1, keepdims=True)
+    week_mean[week_mean <= 0] = 1.0
+    factors = factors / week_mean
+    factors[:, MAKEUP_WORKDAY] = factors[:, :5].mean(axis=1)
+    return np.maximum(factors, FACTOR_FLOOR)
+
+
+def _long_frame(keys, values: np.ndarray, days: pd.DatetimeIndex, starts: np.ndarray) -> pd.DataFrame:
+    rows = []
+    for i, key in enumerate(keys):
+        s = starts[i]
+        rows.append(pd.DataFrame({"unique_id": key, "ds": days[s:], "y": values[i, s:]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _run_models(run, frame: pd.DataFrame, keys: list, models, n_jobs: int) -> tuple[pd.DataFrame | None, set]:
+    """`run(sf, frame)` over all series; if that raises, series by series, and those that still
+    raise are returned as failed."""
+    from statsforecast import StatsForecast
+
+    def one(sub_frame, n_jobs):
+        sf = StatsForecast(models=models, freq="D", n_jobs=n_jobs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return run(sf, sub_frame)
+
+    try:
+        return one(frame, n_jobs), set()
+    except Exception:  # noqa: BLE001 - one bad series must not stop the fleet's refit
+        parts, failed = [], set()
+        for key in keys:
+            try:
+                parts.append(one(frame[frame.unique_id == key], 1))
+            except Exception:  # noqa: BLE001
+                failed.add(key)
+        return (pd.concat(parts, ignore_index=True) if parts else None), failed
+
+
+def forecast_fleet(
+    history: dict[int, tuple[datetime.date, list[float]]],
+    *,
+    end: datetime.date,
+    horizon: int = HORIZON,
+    n_jobs: int = 1,
+    models=None,
+) -> dict[int, SeriesForecast]:
+    """Forecast the `horizon` days after `end` for each series `key -> (first day, daily units up to
+    and including end)`."""
+    models = models if models is not None else candidate_models()
+    results: dict[int, SeriesForecast] = {}
+    if not history:
+        return results
+    first = min(start for start, _ in history.values())
+    days = pd.date_range(first, end, freq="D")
+    T = len(days)
+    keys = list(history)
+    values = np.full((len(keys), T), np.nan)
+    starts = np.zeros(len(keys), dtype=int)
+    for i, key in enumerate(keys):
+        start, units = history[key]
+        s = (start - first).days
+        units = np.asarray(units, dtype=float)[: T - s]
+        values[i, s : s + len(units)] = units
+        starts[i] = s
+    values = np.where(np.isnan(values) & (np.arange(T) >= starts[:, None]), 0.0, values)
+    future = pd.date_range(end + datetime.timedelta(days=1), periods=horizon, freq="D")
+    types = day_types(days.append(future))
+    past_types, future_types = types[:T], types[T:]
+    lengths = T - starts
+
+    fit_rows = [i for i in range(len(keys)) if lengths[i] >= MIN_HISTORY_DAYS]
+    for i in range(len(keys)):
+        if lengths[i] < MIN_HISTORY_DAYS:
+            results[keys[i]] = SeriesForecast(key=keys[i], status="short", history_days=int(lengths[i]))
+    if not fit_rows:
+        return results
+
+    # Backtest, with factors from the days before it.
+    windows = np.minimum(BACKTEST_DAYS // horizon, (lengths - MIN_TRAIN_DAYS) // horizon)
+    bt_cut = T - BACKTEST_DAYS
+    bt_factors = day_factors(values[:, : max(bt_cut, 1)], past_types[: max(bt_cut, 1)])
+    bt_day_factor = np.take_along_axis(bt_factors, np.broadcast_to(past_types, values.shape).astype(int), axis=1)
+    model_names = [m.alias for m in models]
+    scores: dict[int, dict] = {}
+    for w in sorted({int(windows[i]) for i in fit_rows}):
+        rows = [i for i in fit_rows if windows[i] == w]
+        frame = _long_frame(
+            [keys[i] for i in rows], values[rows] / bt_day_factor[rows], days, np.maximum(starts[rows], T - FIT_DAYS)
+        )
+
+        def cv(sf, f, w=w):
+            return sf.cross_validation(df=f, h=horizon, n_windows=w, step_size=horizon)
+
+        out, failed = _run_models(cv, frame, [keys[i] for i in rows], models, n_jobs)
+        for i in rows:
+            if keys[i] in failed or out is None:
+                results[keys[i]] = SeriesForecast(key=keys[i], status="failed", history_days=int(lengths[i]))
+        if out is None:
+            continue
+        out = out.sort_values(["unique_id", "ds"])
+        index_of = {keys[i]: i for i in rows}
+        for key, part in out.groupby("unique_id", sort=False):
+            i = index_of[key]
+            pos = ((part["ds"].to_numpy() - np.datetime64(days[0])) // np.timedelta64(1, "D")).astype(int)
+            actual = values[i, pos]
+            factor = bt_day_factor[i, pos]
+            # Seasonal naive from each origin: the same weekday in the last week before the cutoff.
+            cutoff = ((part["cutoff"].to_numpy() - np.datetime64(days[0])) // np.timedelta64(1, "D")).astype(int)
+            naive_pos = cutoff - 6 + ((pos - cutoff - 1) % 7)
+            naive = values[i, naive_pos]
+            train_end = pos.min()
+            train = values[i, starts[i] : train_end]
+            scale = float(np.nanmean(np.abs(train[7:] - train[:-7]))) if len(train) > 7 else 0.0
+            errors = {}
+            for name in model_names:
+                predicted = np.maximum(part[name].to_numpy(), 0.0) * factor
+                if np.isnan(predicted).any():
+                    continue
+                errors[name] = (float(np.abs(actual - predicted).sum()), (actual - predicted) / factor)
+            scores[key] = {
+                "errors": errors,
+                "naive": float(np.abs(actual - naive).sum()),
+                "actual": float(actual.sum()),
+                "days": len(pos),
+                "scale": scale,
+                "windows": w,
+            }
+
+    # Final forecasts: each series with its chosen model, factors from the whole history.
+    factors = day_factors(values, past_types)
+    day_factor = np.take_along_axis(factors, np.broadcast_to(past_types, values.shape).astype(int), axis=1)
+    future_factor = factors[:, future_types.astype(int)]
+    chosen: dict[str, list[int]] = {}
+    for i in fit_rows:
+        key = keys[i]
+        if key in results:
+            continue
+        errors = scores.get(key, {}).get("errors")
+        if not errors:
+            results[key] = SeriesForecast(key=key, status="failed", history_days=int(lengths[i]))
+            continue
+        best = min(model_names, key=lambda n: errors[n][0] if n in errors else float("inf"))
+        chosen.setdefault(best, []).append(i)
+    by_alias = {m.alias: m for m in models}
+    for name, rows in chosen.items():
+        frame = _long_frame(
+            [keys[i] for i in rows], values[rows] / day_factor[rows], days, np.maximum(starts[rows], T - FIT_DAYS)
+        )
+
+        def fc(sf, f):
+            return sf.forecast(df=f, h=horizon)
+
+        out, failed = _run_models(fc, frame, [keys[i] for i in rows], [by_alias[name]], n_jobs)
+        predicted_by_key = {}
+        if out is not None:
+            for key, part in out.sort_values(["unique_id", "ds"]).groupby("unique_id", sort=False):
+                predicted_by_key[key] = part[name].to_numpy()
+        for i in rows:
+            key = keys[i]
+            raw = predicted_by_key.get(key)
+            if key in failed or raw is None or np.isnan(raw).any():
+                results[key] = SeriesForecast(key=key, status="failed", history_days=int(lengths[i]))
+                continue
+            score = scores[key]
+            error_sum, residuals = score["errors"][name]
+            low_q, high_q = np.quantile(residuals, INTERVAL)
+            f = future_factor[i]
+            mean = np.maximum(raw, 0.0) * f
+            results[key] = SeriesForecast(
+                key=key,
+                status="fitted",
+                model=name,
+                mean=[round(float(v), 3) for v in mean],
+                low=[round(float(v), 3) for v in np.maximum(mean + low_q * f, 0.0)],
+                high=[round(float(v), 3) for v in np.maximum(mean + high_q * f, mean)],
+                history_days=int(lengths[i]),
+                windows=score["windows"],
+                abs_error=error_sum,
+                naive_abs_error=score["naive"],
+                actual=score["actual"],
+                scored_days=score["days"],
+                scale=score["scale"],
+            )
+    return results
