@@ -43,6 +43,7 @@ OTHER_FORMS = {
 # (term, msgid): the term is right to be absent from this msgstr.
 ALLOWED = {
     ("site", "Site owner"): "a kind of revenue partner: the glossary's 场地方",
+    ("fleet", "Accuracy of the fleet"): "all the machines together (全部设备), not the menu section",
     ("store", "Store owner"): "a kind of revenue partner: 店主, the owner of a shop",
     ("store", "What a customer pays in the app to book a compartment of this size to send or store a parcel."): (
         "the verb to store (存放), not a store"
