@@ -223,6 +223,7 @@ register(
     )
 )
 
+
 def _booking_price_default(size: str) -> Callable[[], str]:
     return lambda: str((getattr(settings, "LOCKER_BOOKING_PRICES", {}) or {}).get(size, "5.00"))
 

@@ -55,26 +55,40 @@ PRESETS = {
     },
 }
 
+MUNICIPALITIES = ("北京", "上海", "天津", "重庆")
+_DISTRICT = re.compile(r"^(?P<district>.+?(?:区|县|旗))?(?P<street>.*)$")
 _ADDRESS = re.compile(
-    r"^(?P<province>[^\s]+?(?:省|自治区|特别行政区|北京市|上海市|天津市|重庆市))?\s*"
-    r"(?P<city>[^\s]+?(?:市|自治州|地区|盟))?\s*"
-    r"(?P<district>[^\s]+?(?:区|县|旗|市))?\s*"
-    r"(?P<street>.*)$"
+    r"^(?P<province>.+?(?:省|自治区|特别行政区))?(?P<city>.+?(?:市|自治州|地区|盟))?"
+    r"(?P<district>.+?(?:区|县|旗|市))?(?P<street>.*)$"
 )
 
 
 def address_split(text: str) -> dict:
-    """Province, city, district and street from one address as platforms write it, with or
-    without spaces ("浙江省 杭州市 西湖区 文三路100号" or "北京市朝阳区建国路1号")."""
+    """Province, city, district and street from one address as platforms write it, with spaces
+    ("浙江省 杭州市 西湖区 文三路100号", Taobao) or without ("上海上海市徐汇区漕溪北路88号", JD)."""
     text = " ".join((text or "").split())
     parts = text.split(" ")
     if len(parts) >= 4:
         return {"province": parts[0], "city": parts[1], "district": parts[2], "address": " ".join(parts[3:])}
-    match = _ADDRESS.match(text.replace(" ", ""))
-    province, city, district, street = (match.group(g) or "" for g in ("province", "city", "district", "street"))
-    if province in ("北京市", "上海市", "天津市", "重庆市") and not city:
-        city = province
-    return {"province": province, "city": city, "district": district, "address": street}
+    compact = text.replace(" ", "")
+    for name in MUNICIPALITIES:
+        if compact.startswith(name):
+            rest = compact[len(name) :].removeprefix("市")
+            rest = rest.removeprefix(name + "市").removeprefix(name)
+            match = _DISTRICT.match(rest)
+            return {
+                "province": name,
+                "city": name + "市",
+                "district": match.group("district") or "",
+                "address": match.group("street"),
+            }
+    match = _ADDRESS.match(compact)
+    return {
+        "province": match.group("province") or "",
+        "city": match.group("city") or "",
+        "district": match.group("district") or "",
+        "address": match.group("street") or "",
+    }
 
 
 def _quantity(value: str, line: int, column: str, errors: list[RowError]) -> int | None:
