@@ -27,6 +27,7 @@ CONSOLE_APPS = [
     "pickup",
     "leasing",
     "wallet",
+    "fulfilment",
     "accounting",
     "reports",
     "forecasts",
