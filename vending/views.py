@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
@@ -313,7 +313,11 @@ def replenishment(request):
             else:
                 messages.success(
                     request,
-                    gettext("%(tasks)d restock tasks created; route planned: %(stops)d stops, %(km).1f km.")
+                    ngettext(
+                        "%(tasks)d restock task created; route planned: %(stops)d stops, %(km).1f km.",
+                        "%(tasks)d restock tasks created; route planned: %(stops)d stops, %(km).1f km.",
+                        len(created),
+                    )
                     % {"tasks": len(created), "stops": len(routed.visits), "km": routed.distance_km},
                 )
                 if routed.unroutable or routed.unfit:

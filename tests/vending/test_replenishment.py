@@ -125,7 +125,7 @@ def test_a_slot_about_to_empty_puts_its_machine_on_the_plan_with_its_prekit(area
     response = client.post(PLAN, _plan_form(warehouse), follow=True)
     assert response.redirect_chain[-1][0].startswith(reverse("vending:restock-route"))
     text = response.content.decode()
-    assert "1 restock tasks created; route planned: 1 stops" in text
+    assert "1 restock task created; route planned: 1 stops" in text
     (task,) = RestockTask.objects.all()
     assert task.device == busy and task.route_stop == 1 and task.route_date == _day()
     assert {line.slot.code: line.planned for line in task.lines.all()} == {"A1": 19, "A2": 3}
@@ -266,7 +266,7 @@ def test_replanning_keeps_the_visits_already_done(area, world, client):
     late = _machine(region, "Late", lat=DEPOT[0] - D("0.02"))
     _slot(late, "A1", stock=5, per_day=4)
     response = client.post(PLAN, _plan_form(warehouse), follow=True)
-    assert "1 restock tasks created" in response.content.decode()
+    assert "1 restock task created" in response.content.decode()
     first.refresh_from_db()
     assert (first.route_vehicle, first.route_stop, first.status) == (1, 1, "done")
     assert RestockTask.objects.filter(device=first.device).count() == 1
