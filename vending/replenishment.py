@@ -33,6 +33,7 @@ MIN_HISTORY_DAYS = 7  # less than a week of movements is no basis for an average
 SAFETY_Z = 1.2816  # the 90 % one-sided bound of a Poisson count (normal approximation) for "high"
 VISIT_DAYS = 3  # days between two visits of a machine unless the planner says otherwise
 CASH_FULL_PERCENT = 90  # a cash box or coin tube reported this full needs emptying
+MAX_LEAD_DAYS = 28  # how far ahead a plan may look: forecasts go 14 days out, the average a few weeks
 
 # A demand source: (levels, start, days) -> {level id: {"mean": [...], "high": [...], "basis": str}}.
 DemandSource = Callable[[list, datetime.date, int], dict]
@@ -347,6 +348,10 @@ def replenishment_plan(*, user, warehouse, day: datetime.date, interval: int | N
         raise ValidationError(_("Visits are at least one day apart."))
     if day < timezone.localdate():
         raise ValidationError(_("That day is over; plan today or a day ahead."))
+    if (day - timezone.localdate()).days > MAX_LEAD_DAYS:
+        raise ValidationError(
+            _("Plan at most %(days)d days ahead: the demand further out is a guess.") % {"days": MAX_LEAD_DAYS}
+        )
     machines = machines_outlook(devices=plan_devices(user, warehouse), day=day, interval=interval)
     return ReplenishmentPlan(warehouse=warehouse, day=day, interval=interval, machines=machines)
 

@@ -302,6 +302,8 @@ def test_the_drivers_api_is_scoped_and_refuses_bad_input(area, world, client, ap
     past = api_client.get(url, {"warehouse": warehouse.pk, "day": "2020-01-01"})
     assert past.status_code == 400 and "That day is over" in str(past.json())
     assert api_client.get(url, {"warehouse": warehouse.pk, "interval": 0}).status_code == 400
+    far = api_client.get(url, {"warehouse": warehouse.pk, "day": "9999-12-31"})
+    assert far.status_code == 400 and "Plan at most 28 days ahead" in str(far.json())
     # The page refuses the other region's warehouse too, and plans nothing.
     client.force_login(world.service)
     response = client.post(PLAN, {**_plan_form(warehouse), "warehouse": west_depot.pk}, follow=True)
