@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from core.api import ScopedReadOnlyViewSet, router
 from devices.api import DeviceTokenAuthentication, IsDevice
-from vending.models import RestockTask, Slot
+from vending.models import RestockLine, RestockTask, Slot
 from vending.services import (
     HARDWARE_METHODS,
     ONLINE_METHODS,
@@ -201,7 +201,18 @@ class DeviceSlotViewSet(viewsets.ViewSet):
         return Response(DeviceSlotSerializer(slots.order_by("code"), many=True).data)
 
 
+class RouteLineSerializer(serializers.ModelSerializer):
+    slot = serializers.CharField(source="slot.code", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+
+    class Meta:
+        model = RestockLine
+        fields = ["id", "slot", "product", "product_name", "planned", "confirmed"]
+        read_only_fields = fields
+
+
 class RouteStopSerializer(serializers.ModelSerializer):
+    lines = RouteLineSerializer(many=True, read_only=True, help_text=_("The prekit of this stop, slot by slot."))
     machine = serializers.CharField(source="device.name", read_only=True)
     site = serializers.CharField(source="device.site.name", read_only=True)
     address = serializers.CharField(source="device.site.address", read_only=True)
@@ -226,6 +237,7 @@ class RouteStopSerializer(serializers.ModelSerializer):
             "latitude",
             "longitude",
             "confirm_url",
+            "lines",
         ]
         read_only_fields = fields
 
@@ -256,6 +268,9 @@ class RouteStopViewSet(ScopedReadOnlyViewSet):
     serializer_class = RouteStopSerializer
     filterset_fields = ["route_date", "route_vehicle", "status"]
     select_related = ("device__site",)
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("lines__slot", "lines__product")
 
 
 class PlanSlotSerializer(serializers.Serializer):

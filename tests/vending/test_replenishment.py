@@ -223,6 +223,11 @@ def test_a_full_cash_box_is_a_reason_to_visit(area, world, client):
     text = client.get(PLAN, _plan_form(warehouse)).content.decode()
     visits = text.split('id="visits"')[1].split("</ul>")[0]
     assert "Cash" in visits and "the cash box is full" in visits and "Coins" not in visits
+    # Its task brings what the slot lacks of par tomorrow (18 expected, par 20) and is routed.
+    client.post(PLAN, _plan_form(warehouse))
+    (task,) = RestockTask.objects.all()
+    assert task.device == cash and task.route_stop == 1
+    assert [line.planned for line in task.lines.all()] == [2]
 
 
 def test_the_planned_route_respects_capacity_and_opening_hours(area, world, client):
@@ -309,5 +314,11 @@ def test_the_drivers_api_is_scoped_and_refuses_bad_input(area, world, client, ap
     response = client.post(PLAN, {**_plan_form(warehouse), "warehouse": west_depot.pk}, follow=True)
     assert "Nothing was planned" in response.content.decode()
     assert not RestockTask.objects.exists()
+    # Planned, the route API gives the driver each stop with its prekit.
+    client.post(PLAN, _plan_form(warehouse))
+    route = api_client.get(reverse("restock-route-list"), {"route_date": _day().isoformat()}).json()
+    (stop,) = route["results"] if isinstance(route, dict) else route
+    assert stop["machine"] == "East busy" and stop["route_stop"] == 1
+    assert [(line["slot"], line["planned"], line["confirmed"]) for line in stop["lines"]] == [("A1", 19, None)]
     api_client.force_authenticate(world.clerk)
     assert api_client.get(url, {"warehouse": warehouse.pk}).status_code == 403
