@@ -8,16 +8,17 @@ the dispense command reaches the machine through `/api/v1/device/commands/`, and
 completes the sale or refunds it.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers, status, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from core.api import ScopedReadOnlyViewSet, router
 from devices.api import DeviceTokenAuthentication, IsDevice
-from vending.models import RestockTask, Slot
+from vending.models import RestockLine, RestockTask, Slot
 from vending.services import (
     HARDWARE_METHODS,
     ONLINE_METHODS,
@@ -200,7 +201,18 @@ class DeviceSlotViewSet(viewsets.ViewSet):
         return Response(DeviceSlotSerializer(slots.order_by("code"), many=True).data)
 
 
+class RouteLineSerializer(serializers.ModelSerializer):
+    slot = serializers.CharField(source="slot.code", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+
+    class Meta:
+        model = RestockLine
+        fields = ["id", "slot", "product", "product_name", "planned", "confirmed"]
+        read_only_fields = fields
+
+
 class RouteStopSerializer(serializers.ModelSerializer):
+    lines = RouteLineSerializer(many=True, read_only=True, help_text=_("The prekit of this stop, slot by slot."))
     machine = serializers.CharField(source="device.name", read_only=True)
     site = serializers.CharField(source="device.site.name", read_only=True)
     address = serializers.CharField(source="device.site.address", read_only=True)
@@ -225,6 +237,7 @@ class RouteStopSerializer(serializers.ModelSerializer):
             "latitude",
             "longitude",
             "confirm_url",
+            "lines",
         ]
         read_only_fields = fields
 
@@ -256,9 +269,104 @@ class RouteStopViewSet(ScopedReadOnlyViewSet):
     filterset_fields = ["route_date", "route_vehicle", "status"]
     select_related = ("device__site",)
 
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("lines__slot", "lines__product")
+
+
+class PlanSlotSerializer(serializers.Serializer):
+    slot = serializers.CharField(source="slot.code")
+    product = serializers.IntegerField(source="slot.product_id")
+    product_name = serializers.CharField(source="slot.product.name")
+    stock = serializers.IntegerField()
+    par = serializers.IntegerField()
+    capacity = serializers.IntegerField(allow_null=True)
+    empty_in_days = serializers.FloatField(source="empty_in", allow_null=True, help_text=_("At the expected demand."))
+    empty_in_days_safe = serializers.FloatField(
+        source="empty_in_safe", allow_null=True, help_text=_("At the upper bound of the demand.")
+    )
+    at_visit = serializers.IntegerField(help_text=_("Expected stock when the vehicle arrives."))
+    bring = serializers.IntegerField(help_text=_("Units to bring to reach par at the visit."))
+    suggested_par = serializers.IntegerField(allow_null=True)
+    due = serializers.BooleanField()
+    basis = serializers.CharField()
+
+
+class PlanMachineSerializer(serializers.Serializer):
+    device = serializers.IntegerField(source="device.pk")
+    machine = serializers.CharField(source="device.name")
+    site = serializers.CharField(source="device.site.name")
+    due = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    open_task = serializers.IntegerField(source="open_task.pk", allow_null=True, default=None)
+    visited_task = serializers.IntegerField(source="visited.pk", allow_null=True, default=None)
+    units = serializers.IntegerField()
+    slots = PlanSlotSerializer(many=True)
+
+
+class PlanPickSerializer(serializers.Serializer):
+    product = serializers.IntegerField(source="product.pk")
+    product_name = serializers.CharField(source="product.name")
+    quantity = serializers.IntegerField()
+    machines = serializers.ListField(child=serializers.CharField())
+
+
+class RestockPlanSerializer(serializers.Serializer):
+    warehouse = serializers.IntegerField(source="warehouse.pk")
+    day = serializers.DateField()
+    interval = serializers.IntegerField(help_text=_("Days until the next possible visit after this one."))
+    bases = serializers.ListField(child=serializers.CharField(), help_text=_("Where the demand figures come from."))
+    threshold_fallback = serializers.BooleanField(source="fallback")
+    visits = PlanMachineSerializer(many=True)
+    can_wait = PlanMachineSerializer(many=True, source="fine")
+    visited = PlanMachineSerializer(many=True)
+    pick_list = PlanPickSerializer(many=True)
+
+
+class RestockPlanQuerySerializer(serializers.Serializer):
+    warehouse = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    day = serializers.DateField(required=False)
+    interval = serializers.IntegerField(min_value=1, max_value=28, required=False)
+
+
+class RestockPlanViewSet(viewsets.ViewSet):
+    """A driver's (or planner's) view of the replenishment plan:
+    `GET /api/v1/restock-plan/?warehouse=<id>&day=2026-12-05&interval=3` lists the machines to visit
+    with why and the prekit per machine (each slot's days until empty, what to bring, the suggested
+    par), the machines that can wait, those already visited that day, and the vehicle's pick list.
+    The route itself is `/api/v1/restock-route/`."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(parameters=[RestockPlanQuerySerializer], responses=RestockPlanSerializer)
+    def list(self, request):
+        from django.utils import timezone
+        from rest_framework.exceptions import PermissionDenied, ValidationError
+
+        from vending.replenishment import replenishment_plan
+        from vending.restock import route_depots
+
+        if not request.user.has_perm("vending.view_restocktask"):
+            raise PermissionDenied()
+        query = RestockPlanQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        warehouse = route_depots(request.user).filter(pk=query.validated_data["warehouse"]).first()
+        if warehouse is None:
+            raise ValidationError({"warehouse": [_("Choose one of your warehouses.")]})
+        try:
+            plan = replenishment_plan(
+                user=request.user,
+                warehouse=warehouse,
+                day=query.validated_data.get("day") or timezone.localdate(),
+                interval=query.validated_data.get("interval"),
+            )
+        except DjangoValidationError as error:
+            raise ValidationError({"day": error.messages}) from None
+        return Response(RestockPlanSerializer(plan).data)
+
 
 router.register("slots", SlotViewSet)
 router.register("restock-route", RouteStopViewSet, basename="restock-route")
+router.register("restock-plan", RestockPlanViewSet, basename="restock-plan")
 router.register("device/slots", DeviceSlotViewSet, basename="device-slots")
 router.register("device/vends", DeviceVendViewSet, basename="device-vends")
 

@@ -70,9 +70,14 @@ def pick_list(device) -> list[tuple[Slot, int]]:
     return rows
 
 
-def restock_task_create(*, device, actor, source=None, route: str = "") -> RestockTask:
-    rows = pick_list(device)
-    if not rows:
+def restock_task_create(*, device, actor, source=None, route: str = "", lines=None) -> RestockTask:
+    """One task for the machine: `lines` [(slot, quantity)] as the replenishment plan worked them
+    out (an empty list: a visit with nothing to pick, e.g. to empty the cash box), or, without
+    them, par minus level of every slot below par."""
+    rows = pick_list(device) if lines is None else [(slot, q) for slot, q in lines if q > 0]
+    if any(slot.device_id != device.pk for slot, _q in rows):
+        raise ValidationError(_("A pick list names a slot of another machine."))
+    if lines is None and not rows:
         raise ValidationError(_("%(machine)s needs nothing: every slot is at its par level.") % {"machine": device})
     if source is not None and source.kind not in ("vehicle", "warehouse"):
         raise ValidationError({"source": _("Goods come from a service vehicle or a warehouse.")})

@@ -11,6 +11,7 @@ urlpatterns = [
     path("restock/", views.RestockTaskListView.as_view(), name="restock-list"),
     path("restock/plan/", views.restock_plan, name="restock-plan"),
     path("restock/route/", views.restock_route, name="restock-route"),
+    path("restock/replenishment/", views.replenishment, name="replenishment"),
     path("restock/<int:pk>/", views.RestockTaskDetailView.as_view(), name="restock-detail"),
     path("supplier/", views.supplier_dashboard, name="supplier-dashboard"),
     path("dex/<int:pk>/reconcile/", views.dex_reconcile, name="dex-reconcile"),

@@ -6,7 +6,8 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
@@ -51,7 +52,10 @@ class RestockTaskListView(ScopedListView):
         ("done_at", _("Done")),
         ("done_by", _("Done by")),
     ]
-    actions = [(_("Plan restocking"), "vending:restock-plan", "vending.add_restocktask")]
+    actions = [
+        (_("Replenishment plan"), "vending:replenishment", "vending.view_restocktask"),
+        (_("Plan restocking"), "vending:restock-plan", "vending.add_restocktask"),
+    ]
 
 
 class PlanForm(forms.Form):
@@ -73,9 +77,18 @@ def restock_plan(request):
     """Choose the machines of a route: one task each, and the prekit list to load the vehicle."""
     if not request.user.has_perm("vending.add_restocktask"):
         raise PermissionDenied
-    # Machines with a slot at or below its threshold come ticked: the usual route is "the low ones".
-    low = list(restock.low_slots(request.user).values_list("device", flat=True).distinct())
-    form = PlanForm(request.POST or None, user=request.user, initial={"devices": low})
+    # The machines the replenishment plan says are due today come ticked (a slot runs empty before
+    # the next visit, or its cash is full); without sales history that is "the low ones", as before.
+    due = []
+    if request.method == "GET":
+        from django.utils import timezone
+
+        from vending.replenishment import machines_outlook, visit_days
+
+        candidates = Device.objects.restrict(request.user, "view").filter(slots__isnull=False).distinct()
+        outlook = machines_outlook(devices=candidates, day=timezone.localdate(), interval=visit_days())
+        due = [machine.device.pk for machine in outlook if machine.due]
+    form = PlanForm(request.POST or None, user=request.user, initial={"devices": due})
     tasks, skipped = [], []
     if request.method == "POST" and form.is_valid():
         for device in form.cleaned_data["devices"]:
@@ -108,7 +121,12 @@ class RestockTaskDetailView(ScopedDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["lines"] = self.object.lines.select_related("slot__level", "product")
+        lines = list(self.object.lines.select_related("slot__level", "product"))
+        for line in lines:  # offered: what was planned, as far as it fits now (planned for a later stock)
+            level = line.slot.level
+            room = None if level.capacity is None else max(0, level.capacity - level.quantity)
+            line.offer = line.planned if room is None else min(line.planned, room)
+        context["lines"] = lines
         return context
 
     def post(self, request, *args, **kwargs):
@@ -231,6 +249,96 @@ def restock_route(request):
             "points": points,
         },
     )
+
+
+class ReplenishmentForm(RouteForm):
+    interval = forms.IntegerField(
+        label=_("Days until the next visit"),
+        min_value=1,
+        max_value=28,
+        required=False,
+        help_text=_("A slot that would run empty within these days after the visit day is refilled now."),
+    )
+
+    field_order = ["warehouse", "day", "interval", "vehicles", "capacity"]
+
+
+def replenishment(request):
+    """The replenishment plan for a warehouse and a day: the machines to visit and why, the prekit
+    per machine with each slot's days until empty and suggested par, the vehicle's pick list; the
+    plan button creates the tasks and routes them (then the route page takes over)."""
+    from django.utils import timezone
+
+    from vending.replenishment import replenishment_apply, replenishment_plan, visit_days
+
+    if not request.user.has_perm("vending.view_restocktask"):
+        raise PermissionDenied
+    depots = restock.route_depots(request.user)
+    data = request.POST if request.method == "POST" else request.GET
+    initial = {
+        "day": timezone.localdate(),
+        "warehouse": depots.first(),
+        "interval": visit_days(),
+        "vehicles": 1,
+        "capacity": 400,
+    }
+    form = ReplenishmentForm(data or None, user=request.user, initial=initial)
+    warehouse, day, interval = initial["warehouse"], initial["day"], initial["interval"]
+    if data and form.is_valid():
+        warehouse, day = form.cleaned_data["warehouse"], form.cleaned_data["day"]
+        interval = form.cleaned_data["interval"] or visit_days()
+    elif data:
+        warehouse = None
+    if request.method == "POST":
+        if not request.user.has_perm("vending.add_restocktask") or not request.user.has_perm(
+            "vending.change_restocktask"
+        ):
+            raise PermissionDenied
+        if warehouse is None:
+            messages.error(request, gettext("Nothing was planned: correct the form."))
+        else:
+            vehicles, capacity = form.cleaned_data["vehicles"] or 1, form.cleaned_data["capacity"] or 400
+            try:
+                _plan, created, routed = replenishment_apply(
+                    user=request.user,
+                    warehouse=warehouse,
+                    day=day,
+                    interval=interval,
+                    vehicles=vehicles,
+                    capacity=capacity,
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(tasks)d restock task created; route planned: %(stops)d stops, %(km).1f km.",
+                        "%(tasks)d restock tasks created; route planned: %(stops)d stops, %(km).1f km.",
+                        len(created),
+                    )
+                    % {"tasks": len(created), "stops": len(routed.visits), "km": routed.distance_km},
+                )
+                if routed.unroutable or routed.unfit:
+                    messages.warning(
+                        request,
+                        gettext("%(n)d visits are not on the route; the list says why.")
+                        % {"n": len(routed.unroutable) + len(routed.unfit)},
+                    )
+                return redirect(
+                    f"{reverse('vending:restock-route')}?warehouse={warehouse.pk}&day={day:%Y-%m-%d}"
+                    f"&vehicles={vehicles}&capacity={capacity}"
+                )
+            return redirect(f"{request.path}?warehouse={warehouse.pk}&day={day:%Y-%m-%d}&interval={interval}")
+    plan = None
+    if warehouse is not None:
+        try:
+            plan = replenishment_plan(user=request.user, warehouse=warehouse, day=day, interval=interval)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+    return render(request, "vending/replenishment.html", {"form": form, "plan": plan})
 
 
 def dex_reconcile(request, pk):
@@ -439,6 +547,13 @@ nav_register(
     url_name="vending:restock-route",
     permission="vending.view_restocktask",
     order=27,
+)
+nav_register(
+    section=_("Fleet"),
+    label=_("Replenishment plan"),
+    url_name="vending:replenishment",
+    permission="vending.view_restocktask",
+    order=28,
 )
 nav_register(
     section=_("Catalog"),

@@ -311,6 +311,7 @@ MATRIX = {
     ("site-detail", "PATCH"): only(A, R),
     ("site-list", "GET"): only(A, R, M, C, S, F),
     ("site-list", "POST"): only(A, R),
+    ("restock-plan-list", "GET"): only(A, R, S),
     ("restock-route-detail", "GET"): only(A, R, S),
     # Demand forecasts (ADR 29): those who plan restocks.
     ("forecast-detail", "GET"): only(A, R, S),
@@ -394,6 +395,7 @@ MATRIX = {
     ("vending:restock-list", "GET"): only(A, R, S),
     ("vending:restock-plan", "GET"): only(A, R, S),
     ("vending:restock-route", "GET"): only(A, R, S),
+    ("vending:replenishment", "GET"): only(A, R, S),
     ("vending:slot-list", "GET"): only(A, R, S),
     ("vending:supplier-dashboard", "GET"): only(A, R, M, C, S, U),
     ("wallet:payment-notify", "POST"): ALL,

@@ -51,6 +51,8 @@ UNSCOPED_ENDPOINTS = {
     "clerk-performance": "rows the viewer's reports switch allows, built per viewer (tests/staff/test_till_switches.py)",
     "till-member": "members enrolled and points adjusted at the clerk's own till, by phone (tests/staff/test_till_switches.py)",
     "till-settings": "opening hours of the clerk's own store, with the settings switch (tests/staff/test_till_switches.py)",
+    "restock-plan": "a plan computed for the caller from their own warehouses and machines (restrict()); "
+    "scoping proven in tests/vending/test_replenishment.py",
     "device-slots": "a machine lists its own planogram: token authenticated (tests/vending)",
     "partner-me": "an API partner's own key and scope: partner key (tests/orders/test_partner_api.py)",
     "partner-orders": "the orders an API partner created: partner key (tests/orders/test_partner_api.py)",
