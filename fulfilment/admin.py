@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import AppendOnlyAdmin
-from fulfilment.models import Allocation, Delivery
+from fulfilment.models import Allocation, Delivery, PackScan
 
 
 @admin.register(Delivery)
@@ -21,3 +21,12 @@ class AllocationAdmin(AppendOnlyAdmin):
     list_display = ["order", "line", "level", "quantity", "picked", "state"]
     list_filter = ["state"]
     list_select_related = ["order", "line", "level__location", "level__product"]
+
+
+@admin.register(PackScan)
+class PackScanAdmin(AppendOnlyAdmin):
+    """Scans are written only by the picking page (fulfilment.packing)."""
+
+    list_display = ["order", "barcode", "quantity", "at", "actor"]
+    list_select_related = ["order", "actor"]
+    search_fields = ["order__number", "barcode"]

@@ -86,6 +86,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "wallet.change_bonustier",
         "accounting.view_*",
         "reports.*",
+        # Picking and packing delivery orders at their regions' warehouses (docs/adr/0033).
+        "fulfilment.view_packscan",
+        "fulfilment.add_packscan",
         # Store staff of their regions, through the console services (which check scope and role);
         # never the user accounts themselves.
         "staff.view_staffprofile",
@@ -197,6 +200,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vending.change_restocktask",
         "lockers.view_*",
         "lockers.change_returntask",
+        # Warehouse work: picking and packing delivery orders by scans (docs/adr/0033).
+        "fulfilment.view_packscan",
+        "fulfilment.add_packscan",
     ],
     SUPPLIER: [
         "catalog.view_product",
