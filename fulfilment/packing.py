@@ -85,16 +85,21 @@ def order_lines(*, order: Order, warehouse: Site | None = None) -> list[dict]:
     ]
 
 
-def _picking_order(order_pk: int, warehouse: Site) -> Order:
-    """The delivery order, if some of it is reserved at this warehouse (else it is not found here)."""
+def order_for_picking(*, order_pk: int, warehouses, warehouse_pk: int | None = None) -> tuple[Order, Site]:
+    """The delivery order and the warehouse (one of `warehouses`, or the one given) that holds
+    some of its stock; Order.DoesNotExist when none does."""
     order = Order.objects.filter(pk=order_pk, kind=OrderKind.DELIVERY).first()
-    if order is None or not Allocation.objects.filter(order=order, level__location__site=warehouse).exists():
+    if order is None:
         raise Order.DoesNotExist
-    return order
-
-
-def order_for_picking(*, order_pk: int, warehouse: Site) -> Order:
-    return _picking_order(order_pk, warehouse)
+    holding = warehouses.filter(pk__in=Allocation.objects.filter(order=order).values("level__location__site")).order_by(
+        "name", "pk"
+    )
+    if warehouse_pk is not None:
+        holding = holding.filter(pk=warehouse_pk)
+    site = holding.first()
+    if site is None:
+        raise Order.DoesNotExist
+    return order, site
 
 
 def picking_start(*, order: Order, warehouse: Site, actor) -> Order:

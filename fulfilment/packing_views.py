@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -30,9 +31,17 @@ def _warehouse(request, pk):
     return get_object_or_404(packing.warehouses_for(request.user), pk=pk)
 
 
-def _order(warehouse, pk):
+def _order_at(request, pk):
+    """The delivery order and the warehouse it is picked at: `?warehouse=` when the order is split
+    across warehouses, else the first of the user's warehouses holding some of it. Not found
+    when none of the user's warehouses holds any of it."""
+    raw = request.GET.get("warehouse", "")
+    if raw and not raw.isdigit():
+        raise Http404
     try:
-        return packing.order_for_picking(order_pk=pk, warehouse=warehouse)
+        return packing.order_for_picking(
+            order_pk=pk, warehouses=packing.warehouses_for(request.user), warehouse_pk=int(raw) if raw else None
+        )
     except Order.DoesNotExist:
         raise Http404 from None
 
@@ -58,11 +67,10 @@ def pick_list(request, warehouse):
 
 
 @require_GET
-def pick_order(request, warehouse, pk):
+def pick_order(request, pk):
     """One order's picking page: its lines here, the start button, the scan box and the camera."""
     _allowed(request, VIEW)
-    site = _warehouse(request, warehouse)
-    order = _order(site, pk)
+    order, site = _order_at(request, pk)
     return render(
         request,
         "fulfilment/packing/order.html",
@@ -87,16 +95,19 @@ def pick_order(request, warehouse, pk):
 
 
 @require_POST
-def pick_start(request, warehouse, pk):
+def pick_start(request, pk):
     _allowed(request, SCAN)
-    site = _warehouse(request, warehouse)
-    order = _order(site, pk)
+    order, site = _order_at(request, pk)
     try:
         packing.picking_start(order=order, warehouse=site, actor=request.user)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-    return redirect("fulfilment:packing-order", warehouse=site.pk, pk=order.pk)
+    return _back(order, site)
+
+
+def _back(order, site):
+    return redirect(f"{reverse('fulfilment:packing-order', args=[order.pk])}?warehouse={site.pk}")
 
 
 def _wants_json(request) -> bool:
@@ -104,12 +115,11 @@ def _wants_json(request) -> bool:
 
 
 @require_POST
-def pick_scan(request, warehouse, pk):
+def pick_scan(request, pk):
     """One scan: JSON {scan_id, barcode} from the page's script (answered in JSON), or the page's
     form without script (answered with a message on the page)."""
     _allowed(request, SCAN)
-    site = _warehouse(request, warehouse)
-    order = _order(site, pk)
+    order, site = _order_at(request, pk)
     as_json = _wants_json(request)
     if request.content_type == "application/json":
         try:
@@ -131,9 +141,10 @@ def pick_scan(request, warehouse, pk):
     except ValidationError as error:
         message = " ".join(error.messages)
         if as_json:
-            return JsonResponse({"ok": False, "message": message}, status=409)
+            # A refused scan is an answer, not a failure: the page says it and beeps.
+            return JsonResponse({"ok": False, "message": message})
         messages.error(request, message)
-        return redirect("fulfilment:packing-order", warehouse=site.pk, pk=order.pk)
+        return _back(order, site)
     message = result.message
     if result.packed:
         message = f"{message} {gettext('Order %(number)s is packed.') % {'number': result.order.number}}"
@@ -150,7 +161,7 @@ def pick_scan(request, warehouse, pk):
             }
         )
     messages.success(request, message)
-    return redirect("fulfilment:packing-order", warehouse=site.pk, pk=order.pk)
+    return _back(order, site)
 
 
 nav_register(
