@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
-from fulfilment.models import Allocation, Delivery, PlatformMapping
+from fulfilment.models import Allocation, Delivery, PackScan, PlatformMapping
 
 
 @admin.register(Delivery)
@@ -29,3 +29,12 @@ class PlatformMappingAdmin(ScopedModelAdmin):
 
     list_display = ["platform", "name", "updated_at"]
     search_fields = ["platform", "name"]
+
+
+@admin.register(PackScan)
+class PackScanAdmin(AppendOnlyAdmin):
+    """Scans are written only by the picking page (fulfilment.packing)."""
+
+    list_display = ["order", "barcode", "quantity", "at", "actor"]
+    list_select_related = ["order", "actor"]
+    search_fields = ["order__number", "barcode"]

@@ -186,8 +186,10 @@ def order_deallocate(*, order) -> int:
 
     released = 0
     for allocation in Allocation.objects.filter(order=order, state=Allocation.State.RESERVED).select_for_update():
-        stock_release(level=allocation.level, quantity=allocation.quantity)
+        held = allocation.quantity - allocation.picked  # picked units already left the shelf
+        if held:
+            stock_release(level=allocation.level, quantity=held)
         allocation.state = Allocation.State.RELEASED
         allocation.save(update_fields=["state"])
-        released += allocation.quantity
+        released += held
     return released

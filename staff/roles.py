@@ -92,6 +92,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "fulfilment.view_*",
         "fulfilment.add_delivery",
         "fulfilment.change_delivery",
+        # Picking and packing delivery orders at their regions' warehouses (docs/adr/0033).
+        "fulfilment.view_packscan",
+        "fulfilment.add_packscan",
         # Store staff of their regions, through the console services (which check scope and role);
         # never the user accounts themselves.
         "staff.view_staffprofile",
@@ -205,6 +208,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "forecasts.view_*",
         "lockers.view_*",
         "lockers.change_returntask",
+        # Warehouse work: picking and packing delivery orders by scans (docs/adr/0033).
+        "fulfilment.view_packscan",
+        "fulfilment.add_packscan",
     ],
     SUPPLIER: [
         "catalog.view_product",
