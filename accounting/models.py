@@ -14,8 +14,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.models import Category, Product
+from core.labels import labels_register
 from core.models import Region, Site
 from core.scoping import RestrictedQuerySet, region_scope_q, user_grants
 from devices.models import Device
@@ -465,6 +467,22 @@ class WithdrawalEvent(models.Model):
 
     def __str__(self):
         return f"{self.withdrawal_id}: {self.action}"
+
+
+# --- Names of the codes a withdrawal's history stores (core.labels) ----------------------------
+labels_register("withdrawal.status", dict(Withdrawal.Status.choices))
+labels_register(
+    "withdrawal.action",
+    {
+        "requested": _("Withdrawal requested"),
+        "approved_once": pgettext_lazy("withdrawal event", "First of two approvals"),
+        "approved": _("Approved"),
+        "rejected": _("Rejected"),
+        "sent": _("Sent"),
+        "paid": _("Paid"),
+        "failed": _("Payout failed"),
+    },
+)
 
 
 class WriteOff(models.Model):

@@ -10,4 +10,5 @@ urlpatterns = [
     path("commands/", views.CommandListView.as_view(), name="command-list"),
     path("commands/<int:pk>/cancel/", views.command_cancel_view, name="command-cancel"),
     path("faults/", views.FaultListView.as_view(), name="fault-list"),
+    path("faults/<int:pk>/resolve/", views.fault_resolve_view, name="fault-resolve"),
 ]

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
@@ -85,6 +86,7 @@ class DeviceDetailView(ScopedDetailView):
             telemetry_chart=telemetry_chart(device),
             state_labels=live.state_labels(),
             open_faults=device.faults.filter(resolved_at__isnull=True),
+            may_resolve=user.has_perm("devices.change_fault"),
             commands=device.commands.all()[:20],
             events=device.events.all()[:30],
             command_kinds=[
@@ -214,6 +216,22 @@ def command_cancel_view(request, pk):
     return redirect("devices:device-detail", pk=command.device_id)
 
 
+@require_POST
+def fault_resolve_view(request, pk):
+    """Mark a fault fixed from the machine's page: whoever may change faults, on a machine they
+    may see (service staff mend the machines of their regions)."""
+    if not request.user.is_authenticated:
+        return redirect("staff:login")
+    if not request.user.has_perm("devices.change_fault"):
+        raise PermissionDenied
+    fault = get_object_or_404(
+        Fault.objects.select_related("device").filter(device__in=Device.objects.restrict(request.user, "view")), pk=pk
+    )
+    services.fault_resolve(fault=fault, actor=request.user)  # a second click changes nothing
+    messages.success(request, _("Marked as resolved."))
+    return redirect("devices:device-detail", pk=fault.device_id)
+
+
 class CommandListView(ScopedListView):
     model = DeviceCommand
     url_name = "devices:command-list"
@@ -243,9 +261,16 @@ class FaultListView(ScopedListView):
         ("message", _("Message")),
         ("opened_at", _("Opened")),
     ]
+    verbatim = ("code",)  # the machine's own fault code, shown as it reported it
 
     def base_queryset(self):
         return super().base_queryset().filter(resolved_at__isnull=True)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for row in context["rows"]:  # a fault is mended from its machine's page
+            row["url"] = reverse("devices:device-detail", args=[row["object"].device_id])
+        return context
 
 
 nav_register(

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.browser.helpers import Watcher, log_in
+from tests.browser.helpers import Watcher, log_in, till_cash_sale
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,18 +28,7 @@ def test_clerk_collects_cash_and_the_manager_approves_a_refund_above_the_limit(b
     clerk_watch = Watcher(clerk)
     log_in(clerk, base, world.clerk.username)
     clerk.goto(f"{base}/staff/cashier/")
-    clerk.fill("#shift_opening_float", "200.00")
-    clerk.click("#open-shift")
-    clerk.wait_for_selector("#expected-cash")
-
-    clerk.fill("#sale-form #id_description", "Coffee beans")
-    clerk.fill("#sale-form #id_amount", "80.00")
-    clerk.click("#sale-form button[type=submit]")
-    clerk.wait_for_selector("#collect-form")
-    clerk.select_option("#collect-form #id_method", "cash")
-    clerk.fill("#collect-form #id_amount", "80.00")
-    clerk.fill("#collect-form #id_tendered", "100.00")
-    clerk.click("#collect-form button[type=submit]")
+    till_cash_sale(clerk, opening_float="200.00", description="Coffee beans", amount="80.00", tendered="100.00")
     clerk.wait_for_selector("text=Change: 20.00")
     assert clerk.inner_text("#order-status") == "Paid"
     order = Order.objects.get(site=world.east_store, total=Decimal("80.00"))

@@ -245,6 +245,7 @@ MATRIX = {
     ("devices:device-detail", "GET"): only(A, R, M, S),
     ("devices:device-list", "GET"): only(A, R, M, S),
     ("devices:fault-list", "GET"): only(A, R, M, S),
+    ("devices:fault-resolve", "POST"): only(A, R, S),
     ("dexread-detail", "GET"): only(A, R, S),
     ("dexread-list", "GET"): only(A, R, S),
     ("dexread-list", "POST"): only(A, R, S),

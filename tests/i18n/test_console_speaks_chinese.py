@@ -153,8 +153,9 @@ class VisibleText(HTMLParser):
 IDENTIFIER = re.compile(r"^[a-z][a-z_.]*$")
 
 
-def _data_strings() -> list[str]:
-    """Every short text the database holds (names, codes, addresses, messages): operators' data."""
+def data_strings() -> list[str]:
+    """Every short text the database holds (names, codes, addresses, messages): operators' data
+    (the browser tests of role work read their pages with it too)."""
     values = set()
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
@@ -169,7 +170,8 @@ def _data_strings() -> list[str]:
         for field in model._meta.concrete_fields:
             if field.name in FREE_TEXT_FIELDS.get(model._meta.label, ()) or field.name == "actor_label":
                 values.update(v for v in model._default_manager.values_list(field.attname, flat=True) if v)
-    values.update(get_user_model().objects.get(username=name).get_full_name() for name, *_ in DEMO_USERS)
+    demo_users = get_user_model().objects.filter(username__in=[name for name, *_ in DEMO_USERS])
+    values.update(user.get_full_name() for user in demo_users if user.get_full_name())
     return sorted(values, key=len, reverse=True)
 
 
@@ -205,7 +207,7 @@ def _pages(client) -> list[str]:
 def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("seed_demo", days=2, orders_per_day=6, verbosity=0)
-        yield _data_strings()
+        yield data_strings()
         from django.core.management import call_command as call
 
         call("flush", interactive=False, verbosity=0)
