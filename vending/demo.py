@@ -73,6 +73,12 @@ def _history(ctx):
         # One machine in six had its restock visits missed for a week and a half: empty slots.
         missed = range(ctx["days"] // 3, ctx["days"] // 3 + 10) if index % 6 == 5 else range(0)
         stock = {slot.pk: 0 for slot in by_machine.get(machine.pk, [])}
+        # Every other machine (and the demo store's) had a busy morning on its best-selling drink:
+        # today's restock route, the low-stock page and the supplier's count have a slot to show.
+        drinks = [s for s in by_machine.get(machine.pk, []) if s.product.category.code == "drinks"]
+        drained = max(drinks, key=lambda s: _rate(s.product), default=None)
+        if index % 2 and machine.site.code != "sh-store-1":
+            drained = None
         for offset in range(ctx["days"] + 1):
             day = start + datetime.timedelta(days=offset)
             happenings = []
@@ -115,6 +121,30 @@ def _history(ctx):
                     movement,
                     ctx,
                 )
+            if offset == ctx["days"] and drained is not None:
+                morning = max(now - datetime.timedelta(hours=5), now.replace(hour=0, minute=0, second=0))
+                while stock[drained.pk] > 1 + offset % 2:
+                    at = morning + (now - morning) * rnd.random()
+                    stock[drained.pk] -= 1
+                    _machine_sale(
+                        history,
+                        rnd,
+                        machine,
+                        drained,
+                        at,
+                        device_actor,
+                        system,
+                        stock,
+                        HistoryActor,
+                        ActorKind,
+                        Channel,
+                        OrderKind,
+                        S,
+                        Vend,
+                        movement,
+                        ctx,
+                    )
+
     from inventory.models import StockMovement
     from orders.demo_history import stamps_kept
 
@@ -167,6 +197,44 @@ def seed(ctx):
     _planograms(ctx)
     _app_purchases(ctx)
     _todays_route(ctx)
+    _dex_reads(ctx)
+
+
+def _dex_reads(ctx):
+    """A DEX (EVA-DTS) audit read from one machine per city, as a service engineer's handheld
+    uploads it: the machine's own counters of its history's sales, slot by slot."""
+    from django.db.models import Count, Sum
+
+    from gateway.services import dex_import
+    from vending.models import Vend
+
+    machines = [d for d in ctx["devices"] if d.kind == Device.Kind.VENDING]
+    seen = set()
+    for machine in machines:
+        if machine.site.region_id in seen:
+            continue
+        seen.add(machine.site.region_id)
+        counted = (
+            Vend.objects.filter(device=machine, order__status="completed")
+            .values("slot__code", "slot__product__name")
+            .annotate(count=Count("pk"), value=Sum("order__total"))
+            .order_by("slot__code")
+        )
+        rows = [
+            f"DXS*DEMO{machine.pk:06d}*VA*V1/1*1",
+            "ST*001*0001",
+            f"ID1*{machine.serial_number}*{machine.model_name}",
+        ]
+        rows.append("ID4*2*156*CNY")
+        total_count, total_value = 0, 0
+        for row in counted:
+            cents = int((row["value"] or 0) * 100)
+            price = cents // max(row["count"], 1)
+            rows += [f"PA1*{row['slot__code']}*{price}*{row['slot__product__name']}", f"PA2*{row['count']}*{cents}"]
+            total_count, total_value = total_count + row["count"], total_value + cents
+        rows.insert(4, f"VA1*{total_value}*{total_count}")
+        rows += [f"SE*{len(rows) - 1}*0001", "DXE*1*1"]
+        dex_import(device=machine, content="\r\n".join(rows).encode("latin-1", "replace"), source="upload")
 
 
 def _todays_route(ctx):

