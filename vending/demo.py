@@ -233,7 +233,7 @@ def _dex_reads(ctx):
             rows += [f"PA1*{row['slot__code']}*{price}*{row['slot__product__name']}", f"PA2*{row['count']}*{cents}"]
             total_count, total_value = total_count + row["count"], total_value + cents
         rows.insert(4, f"VA1*{total_value}*{total_count}")
-        rows += [f"SE*{len(rows) - 1}*0001", "DXE*1*1"]
+        rows += [f"SE*{len(rows)}*0001", "DXE*1*1"]  # ST to SE, both counted
         dex_import(device=machine, content="\r\n".join(rows).encode("latin-1", "replace"), source="upload")
 
 
