@@ -18,8 +18,10 @@ class Command(BaseCommand):
     help = "Load demo data (idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=60, help="Days of order history to create.")
-        parser.add_argument("--orders-per-day", type=int, default=20)
+        parser.add_argument("--days", type=int, default=90, help="Days of order history to create.")
+        parser.add_argument(
+            "--orders-per-day", type=int, default=100, help="Machine and counter sales a day on average, in all."
+        )
 
     def handle(self, *args, **options):
         if Region.objects.filter(code=DEMO_ROOT_CODE).exists():
