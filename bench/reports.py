@@ -34,82 +34,147 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def generate(cursor, *, orders: int, regions: int) -> None:
-    """The raw tables, written by set-based SQL (no service: this is history, not a sale)."""
-    cursor.execute("SELECT setseed(0.19)")
+GEN_TABLES = ("orders_order", "orders_orderline", "orders_payment", "orders_refund")
+
+
+def _secondary_indexes(cursor):
+    """The load tables' indexes that back no constraint: dropped during the load, built after."""
     cursor.execute(
         """
-        INSERT INTO orders_order (number, kind, status, region_id, site_id, device_id, channel, currency,
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+         WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+        """,
+        [list(GEN_TABLES)],
+    )
+    return cursor.fetchall()
+
+
+def generate(cursor, *, orders: int, regions: int) -> dict:
+    """The raw tables, written by set-based SQL (no service: this is history, not a sale).
+
+    Fast enough for 10M orders: the order ids are chosen (so lines and amounts come from the id
+    through a 60-row pattern table, no UPDATE pass), the secondary indexes are dropped during the
+    load and built after it, and foreign-key triggers are off for the session while loading
+    (every id written comes from the fixtures). Returns the seconds of each step."""
+    steps = {}
+
+    def step(name, sql, params=None):
+        t0 = time.perf_counter()
+        cursor.execute(sql, params)
+        steps[name] = round(time.perf_counter() - t0, 1)
+        print(f"reports:   {name} {steps[name]} s", flush=True)
+
+    cursor.execute("SET maintenance_work_mem = '512MB'")
+    cursor.execute("SET session_replication_role = replica")  # no FK triggers during the load
+    indexes = _secondary_indexes(cursor)
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    cursor.execute("SELECT COALESCE(max(id), 0) FROM orders_order")
+    (base,) = cursor.fetchone()
+    cursor.execute(
+        "CREATE TEMP TABLE bench_dev AS SELECT row_number() OVER (ORDER BY d.id) - 1 AS k, d.id AS device_id, "
+        "d.site_id, s.region_id FROM devices_device d JOIN core_site s ON s.id = d.site_id"
+    )
+    cursor.execute("SELECT count(*) FROM bench_dev")
+    (devices,) = cursor.fetchone()
+    # Order id % 60 decides its lines: 1 + id % 3 lines, quantity 1 + (id * 31 + k) % 3, product
+    # number (id * 13 + k * 7) % 60.
+    cursor.execute(
+        """
+        CREATE TEMP TABLE bench_line AS
+        SELECT r, k, p.id AS product_id, p.name, 1 + ((r * 31 + k) % 3) AS quantity, p.sale_price, p.cost_price,
+               p.sale_price * (1 + ((r * 31 + k) % 3)) AS line_total
+          FROM generate_series(0, 59) AS r
+          CROSS JOIN LATERAL generate_series(1, 1 + (r % 3)) AS k
+          JOIN (SELECT row_number() OVER (ORDER BY id) - 1 AS n, * FROM catalog_product) p
+            ON p.n = (r * 13 + k * 7) % 60
+        """
+    )
+    cursor.execute(
+        "CREATE TEMP TABLE bench_sub AS SELECT r, sum(line_total) AS sub FROM bench_line GROUP BY r"
+    )
+    step(
+        "orders",
+        """
+        INSERT INTO orders_order (id, number, kind, status, region_id, site_id, device_id, channel, currency,
                                   subtotal, discount_total, total, paid_amount, refunded_amount,
                                   created_at, updated_at, paid_at, completed_at, external_reference, note)
-        SELECT 'B' || lpad(i::text, 10, '0'),
+        SELECT id, 'B' || lpad(id::text, 10, '0'),
                CASE WHEN i %% 40 = 0 THEN 'recharge' WHEN i %% 7 = 0 THEN 'counter' ELSE 'vending' END,
                CASE WHEN i %% 33 = 0 THEN 'new' WHEN i %% 29 = 0 THEN 'cancelled' WHEN i %% 50 = 0 THEN 'refunded'
                     WHEN i %% 11 = 0 THEN 'paid' ELSE 'completed' END,
-               m.region_id, m.site_id, m.device_id,
+               d.region_id, d.site_id, d.device_id,
                CASE WHEN i %% 7 = 0 THEN 'counter' WHEN i %% 9 = 0 THEN 'app' ELSE 'machine' END,
-               'CNY', 0, 0, 0, 0, 0, t.at, t.at,
-               CASE WHEN i %% 33 = 0 OR i %% 29 = 0 THEN NULL ELSE t.at + interval '20 seconds' END,
-               CASE WHEN i %% 33 = 0 OR i %% 29 = 0 OR i %% 50 = 0 OR i %% 11 = 0 THEN NULL
+               'CNY', s.sub, a.discount, s.sub - a.discount, a.paid, a.refunded,
+               t.at, t.at, a.paid_at, CASE WHEN a.paid_at IS NULL OR i %% 50 = 0 OR i %% 11 = 0 THEN NULL
                     ELSE t.at + (i %% 600) * interval '1 second' + interval '30 seconds' END,
                '', ''
-          FROM generate_series(1, %(n)s) AS i
-          CROSS JOIN LATERAL (SELECT now() - (random() * 365 + i * 0) * interval '1 day' AS at) t
-          CROSS JOIN LATERAL (
-              SELECT d.id AS device_id, d.site_id, s.region_id FROM devices_device d JOIN core_site s ON s.id = d.site_id
-               ORDER BY d.id OFFSET (i * 7919) %% (SELECT count(*) FROM devices_device) LIMIT 1) m
+          FROM (SELECT g AS i, %(base)s + g AS id FROM generate_series(1, %(n)s) AS g) o
+          JOIN bench_sub s ON s.r = o.id %% 60
+          JOIN bench_dev d ON d.k = (o.i::bigint * 7919) %% %(devices)s
+          CROSS JOIN LATERAL (SELECT %(now)s::timestamptz
+               - make_interval(secs => ((o.i::bigint * 2654435761) %% 31536000)::double precision) AS at) t
+          CROSS JOIN LATERAL (SELECT CASE WHEN o.id %% 10 = 0 THEN round(s.sub * 0.1, 2) ELSE 0 END AS discount,
+               CASE WHEN o.i %% 33 = 0 OR o.i %% 29 = 0 THEN NULL ELSE t.at + interval '20 seconds' END AS paid_at) b
+          CROSS JOIN LATERAL (SELECT b.discount, b.paid_at,
+               CASE WHEN b.paid_at IS NULL THEN 0 ELSE s.sub - b.discount END AS paid,
+               CASE WHEN b.paid_at IS NULL THEN 0 WHEN o.id %% 50 = 0 THEN s.sub - b.discount
+                    WHEN o.id %% 20 = 0 THEN round((s.sub - b.discount) / 2, 2) ELSE 0 END AS refunded) a
         """,
-        {"n": orders},
+        {"n": orders, "base": base, "devices": devices, "now": timezone_now()},
     )
-    cursor.execute(
+    cursor.execute("SELECT setval(pg_get_serial_sequence('orders_order', 'id'), (SELECT max(id) FROM orders_order))")
+    step(
+        "lines",
         """
         INSERT INTO orders_orderline (order_id, product_id, description, quantity, unit_price, cost_price, line_total)
-        SELECT o.id, p.id, p.name, q.quantity, p.sale_price, p.cost_price, p.sale_price * q.quantity
-          FROM orders_order o
-          CROSS JOIN LATERAL generate_series(1, 1 + (o.id % 3)) AS k
-          CROSS JOIN LATERAL (SELECT 1 + ((o.id * 31 + k) % 3) AS quantity) q
-          JOIN catalog_product p ON p.id = (SELECT min(id) FROM catalog_product) + ((o.id * 13 + k * 7) % 60)
-        """
-    )
-    cursor.execute(
-        """
-        UPDATE orders_order o SET subtotal = l.sub,
-               discount_total = CASE WHEN o.id % 10 = 0 THEN round(l.sub * 0.1, 2) ELSE 0 END
-          FROM (SELECT order_id, sum(line_total) AS sub FROM orders_orderline GROUP BY order_id) l
-         WHERE l.order_id = o.id
-        """
-    )
-    cursor.execute(
-        """
-        UPDATE orders_order SET total = subtotal - discount_total,
-               paid_amount = CASE WHEN paid_at IS NULL THEN 0 ELSE subtotal - discount_total END,
-               refunded_amount = CASE WHEN paid_at IS NULL THEN 0
-                                      WHEN id % 50 = 0 THEN subtotal - discount_total
-                                      WHEN id % 20 = 0 THEN round((subtotal - discount_total) / 2, 2)
-                                      ELSE 0 END
-        """
+        SELECT o.id, l.product_id, l.name, l.quantity, l.sale_price, l.cost_price, l.line_total
+          FROM orders_order o JOIN bench_line l ON l.r = o.id %% 60
+         WHERE o.id > %(base)s
+        """,
+        {"base": base},
     )
     methods = list(RATES)
     cases = " ".join(f"WHEN {i} THEN '{m}'" for i, m in enumerate(methods))
     rates = " ".join(f"WHEN {i} THEN {RATES[m]}" for i, m in enumerate(methods))
-    cursor.execute(
+    step(
+        "payments",
         f"""
         INSERT INTO orders_payment (order_id, provider, amount, fee, status, reference, data, created_at,
                                     succeeded_at, collected_at, offline)
-        SELECT id, CASE id % 5 {cases} END, total, round(total * CASE id % 5 {rates} END, 2), 'succeeded', '',
+        SELECT id, CASE id %% 5 {cases} END, total, round(total * CASE id %% 5 {rates} END, 2), 'succeeded', '',
                '{{}}', paid_at, paid_at, paid_at, false
-          FROM orders_order WHERE paid_at IS NOT NULL AND total > 0
-        """
+          FROM orders_order WHERE id > %(base)s AND paid_at IS NOT NULL AND total > 0
+        """,
+        {"base": base},
     )
-    cursor.execute(
+    step(
+        "refunds",
         """
         INSERT INTO orders_refund (order_id, payment_id, amount, status, reason, reference, created_at, succeeded_at)
         SELECT o.id, p.id, o.refunded_amount, 'succeeded', 'bench', '', o.paid_at + interval '1 hour',
                o.paid_at + interval '1 hour'
-          FROM orders_order o JOIN orders_payment p ON p.order_id = o.id WHERE o.refunded_amount > 0
-        """
+          FROM orders_order o JOIN orders_payment p ON p.order_id = o.id
+         WHERE o.id > %(base)s AND o.refunded_amount > 0
+        """,
+        {"base": base},
     )
-    cursor.execute("ANALYZE")
+    cursor.execute("SET session_replication_role = DEFAULT")
+    t0 = time.perf_counter()
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    steps["indexes"] = round(time.perf_counter() - t0, 1)
+    print(f"reports:   {len(indexes)} indexes built in {steps['indexes']} s", flush=True)
+    cursor.execute("DROP TABLE bench_dev, bench_line, bench_sub")
+    step("analyze", "ANALYZE")
+    return steps
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now().replace(microsecond=0)
 
 
 def fixtures(regions: int):
@@ -222,11 +287,14 @@ def main():
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--task-sample", type=int, default=300, help="orders whose roll-up task is timed")
     parser.add_argument("--batch-sample", type=int, default=2000, help="marked orders the batch task rolls up")
+    parser.add_argument("--reuse", action="store_true", help="use (and keep) the database in DATABASE_URL")
+    parser.add_argument("--stop-after", choices=("generate", "rebuild"), help="stop after this step")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("bench/reports.py needs PostgreSQL: set DATABASE_URL=postgres://...")
     sys.path.insert(0, str(ROOT))
     django_setup()
+    import contextlib
     import datetime
 
     from django.contrib.auth import get_user_model
@@ -238,13 +306,32 @@ def main():
     from reports.models import OrderRollup, RollupPending
     from reports.rollups import PENDING_BATCH, _orders_with_parts, order_rollup, rollup_pending, rollup_rebuild
 
-    with test_database():
-        root, cities = fixtures(args.regions)
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            generate(cursor, orders=args.orders, regions=args.regions)
-        generated_s = time.perf_counter() - started
-        print(f"reports: generated {args.orders:,} orders with lines, payments and refunds in {generated_s:.1f} s")
+    database = contextlib.nullcontext(connection) if args.reuse else test_database()
+    with database:
+        if args.reuse:
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+        from core.models import Region
+
+        generated_s = None
+        existing = Order.objects.filter(number__startswith="B").count() if args.reuse else 0
+        if existing >= args.orders:
+            root = Region.objects.get(code="bench")
+            cities = list(Region.objects.filter(parent=root).order_by("code"))
+            print(f"reports: reusing {existing:,} orders", flush=True)
+        else:
+            root, cities = fixtures(args.regions)
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                generate(cursor, orders=args.orders, regions=args.regions)
+            generated_s = time.perf_counter() - started
+            print(
+                f"reports: generated {args.orders:,} orders with lines, payments and refunds in {generated_s:.1f} s",
+                flush=True,
+            )
+        if args.stop_after == "generate":
+            return
 
         today = timezone.localdate()
         first = today - datetime.timedelta(days=366)
