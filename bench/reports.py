@@ -79,7 +79,9 @@ def generate(cursor, *, orders: int, regions: int) -> dict:
     cursor.execute("SELECT count(*) FROM bench_dev")
     (devices,) = cursor.fetchone()
     # Order id % 60 decides its lines: 1 + id % 3 lines, quantity 1 + (id * 31 + k) % 3, product
-    # number (id * 13 + k * 7) % 60.
+    # number (id * 13 + k * 7) % 60; the next digits (mixed radix) its payment method, (id / 60) % 5,
+    # and its machine, (id / 300) % machines, so basket, method and machine are independent and the
+    # roll-ups hold as many rows as a real fleet's would (a machine sells every product by every method).
     cursor.execute(
         """
         CREATE TEMP TABLE bench_line AS
@@ -112,7 +114,7 @@ def generate(cursor, *, orders: int, regions: int) -> dict:
                '', ''
           FROM (SELECT g AS i, %(base)s + g AS id FROM generate_series(1, %(n)s) AS g) o
           JOIN bench_sub s ON s.r = o.id %% 60
-          JOIN bench_dev d ON d.k = (o.i::bigint * 7919) %% %(devices)s
+          JOIN bench_dev d ON d.k = (o.id / 300) %% %(devices)s
           CROSS JOIN LATERAL (SELECT %(now)s::timestamptz
                - make_interval(secs => ((o.i::bigint * 2654435761) %% 31536000)::double precision) AS at) t
           CROSS JOIN LATERAL (SELECT CASE WHEN o.id %% 10 = 0 THEN round(s.sub * 0.1, 2) ELSE 0 END AS discount,
@@ -143,7 +145,8 @@ def generate(cursor, *, orders: int, regions: int) -> dict:
         f"""
         INSERT INTO orders_payment (order_id, provider, amount, fee, status, reference, data, created_at,
                                     succeeded_at, collected_at, offline)
-        SELECT id, CASE id %% 5 {cases} END, total, round(total * CASE id %% 5 {rates} END, 2), 'succeeded', '',
+        SELECT id, CASE (id / 60) %% 5 {cases} END, total, round(total * CASE (id / 60) %% 5 {rates} END, 2),
+               'succeeded', '',
                '{{}}', paid_at, paid_at, paid_at, false
           FROM orders_order WHERE id > %(base)s AND paid_at IS NOT NULL AND total > 0
         """,
