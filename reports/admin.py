@@ -8,10 +8,12 @@ from reports.models import (
     OrderRollup,
     OrderStatusDay,
     ProductSalesDay,
+    ProductSalesMonth,
     RollupCheck,
     RollupPending,
     SalesDay,
     SalesHour,
+    SalesMonth,
     SummarySend,
     SummarySubscription,
 )
@@ -26,6 +28,7 @@ class RollupAdmin(AppendOnlyAdmin):
 
 
 admin.site.register(SalesDay, RollupAdmin)
+admin.site.register(SalesMonth, RollupAdmin)
 
 
 @admin.register(SalesHour)
@@ -33,7 +36,7 @@ class SalesHourAdmin(RollupAdmin):
     list_display = ("day", "hour", "region_id", "site_id", "device_id", "kind", "method", "orders", "net")
 
 
-@admin.register(ProductSalesDay)
+@admin.register(ProductSalesDay, ProductSalesMonth)
 class ProductSalesDayAdmin(RollupAdmin):
     list_display = ("day", "product_id", "region_id", "site_id", "device_id", "kind", "orders", "quantity", "net")
 

@@ -87,6 +87,29 @@ class ProductSalesDay(SalesDimensions, SalesMeasures):
         ]
 
 
+class SalesMonth(SalesDimensions, SalesMeasures):
+    """`SalesDay` summed by calendar month (`day` is the month's first day): a report over a year
+    reads 12 months of these instead of 365 days (docs/adr/0028-set-based-roll-up-rebuild.md)."""
+
+    class Meta:
+        verbose_name = _("monthly sales")
+        verbose_name_plural = _("monthly sales")
+        constraints = [models.UniqueConstraint(fields=list(SALES_DIMENSIONS), name="sales_month_key")]
+
+
+class ProductSalesMonth(SalesDimensions, SalesMeasures):
+    """`ProductSalesDay` summed by calendar month (`day` is the month's first day)."""
+
+    product_id = models.IntegerField(_("product"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly product sales")
+        verbose_name_plural = _("monthly product sales")
+        constraints = [
+            models.UniqueConstraint(fields=[*SALES_DIMENSIONS, "product_id"], name="product_sales_month_key")
+        ]
+
+
 class OrderStatusDay(models.Model):
     """Orders by the day they were created and their status now, with the time paid → completed."""
 

@@ -33,10 +33,12 @@ from reports.models import (
     OrderRollup,
     OrderStatusDay,
     ProductSalesDay,
+    ProductSalesMonth,
     RollupCheck,
     RollupPending,
     SalesDay,
     SalesHour,
+    SalesMonth,
 )
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,9 @@ TABLES = {
     "product": (ProductSalesDay, (*SALES_KEY, "product_id"), SALES_FIGURES),
     "status": (OrderStatusDay, ("region_id", "site_id", "device_id", "kind", "channel", "status"), STATUS_FIGURES),
 }
+# The monthly level (ADR 0028): a daily table's rows summed by calendar month, kept by the same
+# increments (a month row changes by what its days' rows change by).
+MONTHS = {"day": SalesMonth, "product": ProductSalesMonth}
 INTEGER_COLUMNS = {"region_id", "site_id", "device_id", "hour", "product_id"}
 INTEGER_FIGURES = {"orders", "quantity", "completed", "completion_seconds"}
 # Namespace of the advisory locks on roll-up days (any constant no other lock uses).
@@ -223,8 +228,10 @@ def _row_values(day: str, table: str, key: str, figures: list) -> list:
     return values + [v if isinstance(v, int) else Decimal(v) for v in figures]
 
 
-def _upsert_sql(table: str) -> str:
+def _upsert_sql(table: str, *, month: bool = False) -> str:
     model, key_columns, figures = TABLES[table]
+    if month:
+        model = MONTHS[table]
     name = model._meta.db_table
     columns = ["day", *key_columns, *figures]
     conflict = ", ".join(["day", *key_columns])
@@ -236,8 +243,19 @@ def _upsert_sql(table: str) -> str:
     )
 
 
-def _apply(deltas: dict) -> None:
-    """Add `deltas` ({table: {(day, key): figures}}) to the roll-ups, tables and keys in order."""
+def month_start(day: str) -> str:
+    return day[:8] + "01"
+
+
+def _by_month(rows: dict) -> dict:
+    months: dict = {}
+    for (day, key), figures in rows.items():
+        cell = (month_start(day), key)
+        months[cell] = [_plus(a, b) for a, b in zip(months[cell], figures, strict=True)] if cell in months else figures
+    return months
+
+
+def _apply_days(deltas: dict) -> None:
     with connection.cursor() as cursor:
         for table in TABLES:
             rows = deltas.get(table)
@@ -246,6 +264,60 @@ def _apply(deltas: dict) -> None:
                     _upsert_sql(table),
                     [_row_values(day, table, key, figures) for (day, key), figures in sorted(rows.items())],
                 )
+
+
+def _apply(deltas: dict) -> None:
+    """Add `deltas` ({table: {(day, key): figures}}) to the roll-ups and their months, tables and
+    keys in order."""
+    _apply_days(deltas)
+    with connection.cursor() as cursor:
+        for table in MONTHS:
+            rows = deltas.get(table)
+            if rows:
+                cursor.executemany(
+                    _upsert_sql(table, month=True),
+                    [_row_values(day, table, key, figures) for (day, key), figures in sorted(_by_month(rows).items())],
+                )
+
+
+def months_recompute(months: Iterable[datetime.date]) -> None:
+    """Each month's rows become the sums of its days' rows (the rebuild; the caller holds every
+    day of those months)."""
+    from django.db.models import Sum
+    from django.db.models.functions import TruncMonth
+
+    months = sorted(set(months))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table, month_model in MONTHS.items():
+                model, key_columns, figures = TABLES[table]
+                columns = ", ".join(key_columns)
+                cursor.execute(f"DELETE FROM {month_model._meta.db_table} WHERE day = ANY(%s)", [months])
+                cursor.execute(
+                    f"INSERT INTO {month_model._meta.db_table} (day, {columns}, {', '.join(figures)}) "
+                    f"SELECT date_trunc('month', day)::date, {columns}, {', '.join(f'sum({f})' for f in figures)} "
+                    f"FROM {model._meta.db_table} WHERE day >= %s AND day < %s "
+                    f"AND date_trunc('month', day)::date = ANY(%s) GROUP BY 1, {columns}",
+                    [months[0], (months[-1] + datetime.timedelta(days=31)).replace(day=1), months],
+                )
+        return
+    for table, month_model in MONTHS.items():
+        model, key_columns, figures = TABLES[table]
+        month_model.objects.filter(day__in=months).delete()
+        rows = []
+        for first in months:
+            last = (first + datetime.timedelta(days=31)).replace(day=1) - datetime.timedelta(days=1)
+            for row in (
+                model.objects.filter(day__gte=first, day__lte=last)
+                .order_by()
+                .annotate(month=TruncMonth("day"))
+                .values("month", *key_columns)
+                .annotate(**{f"s_{f}": Sum(f) for f in figures})
+            ):
+                rows.append(
+                    month_model(day=first, **{k: row[k] for k in key_columns}, **{f: row[f"s_{f}"] for f in figures})
+                )
+        month_model.objects.bulk_create(rows, batch_size=5000)
 
 
 def _flatten(cells: dict) -> dict:
@@ -471,16 +543,30 @@ def rollup_check_day(*, day: datetime.date, trigger: str = "nightly") -> RollupC
     differ, and record (and, from the nightly job, announce) what differed. Set-based SQL on
     PostgreSQL (reports.rollups_sql), order by order elsewhere; the figures are the same."""
     if connection.vendor != "postgresql":
-        return _check_day_python(day=day, trigger=trigger)
-    return _check_range_sql(date_from=day, date_to=day, trigger=trigger)[0]
+        with transaction.atomic():
+            check = _check_day_python(day=day, trigger=trigger)
+            months_recompute([day.replace(day=1)])
+        return check
+    return _check_range_sql(date_from=day, date_to=day, trigger=trigger, whole_months=True)[0]
 
 
-def _check_range_sql(*, date_from: datetime.date, date_to: datetime.date, trigger: str) -> list[RollupCheck]:
+def _check_range_sql(
+    *, date_from: datetime.date, date_to: datetime.date, trigger: str, whole_months: bool = False
+) -> list[RollupCheck]:
+    """Check the days of a range by set-based SQL in one transaction. `whole_months`: the range is
+    within one calendar month; every day of that month is locked and the month's rows are
+    recomputed from its days afterwards (the check and the rebuild: a month row is right even
+    when only the daily rows had been wrong)."""
     from reports.rollups_sql import check_range
 
     days = [date_from + datetime.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+    locked = days
+    if whole_months:
+        first = date_from.replace(day=1)
+        following = (first + datetime.timedelta(days=31)).replace(day=1)
+        locked = [first + datetime.timedelta(days=n) for n in range((following - first).days)]
     with transaction.atomic():
-        _lock_days([d.isoformat() for d in days], exclusive=True)
+        _lock_days([d.isoformat() for d in locked], exclusive=True)
         checks = RollupCheck.objects.bulk_create(
             RollupCheck(
                 day=found["day"],
@@ -491,6 +577,8 @@ def _check_range_sql(*, date_from: datetime.date, date_to: datetime.date, trigge
             )
             for found in check_range(date_from=date_from, date_to=date_to)
         )
+        if whole_months:
+            months_recompute([date_from.replace(day=1)])
     for check in checks:
         if check.differences:
             logger.warning("Roll-ups of %s differed from the orders in %d rows; repaired", check.day, check.differences)
@@ -545,7 +633,7 @@ def _check_day_python(*, day: datetime.date, trigger: str) -> RollupCheck:
 def _replace_day(day: datetime.date, expected: dict) -> None:
     for model, _key_columns, _figures in TABLES.values():
         model.objects.filter(day=day).delete()
-    _apply({table: {(day.isoformat(), key): v for key, v in rows.items()} for table, rows in expected.items()})
+    _apply_days({table: {(day.isoformat(), key): v for key, v in rows.items()} for table, rows in expected.items()})
 
 
 def _remember(iso: str, fresh: dict[int, dict]) -> None:
@@ -575,20 +663,18 @@ def _remember(iso: str, fresh: dict[int, dict]) -> None:
         )
 
 
-# Days a set-based rebuild recomputes in one transaction (PostgreSQL).
-REBUILD_DAYS = 31
-
-
 def rollup_rebuild(*, date_from: datetime.date, date_to: datetime.date, trigger: str = "rebuild") -> list[RollupCheck]:
-    """Check and repair every day of a range (the management command): on PostgreSQL
-    REBUILD_DAYS at a time by set-based SQL, elsewhere day by day."""
+    """Check and repair every day of a range (the management command), then recompute the
+    months it touches from their days: on PostgreSQL a calendar month a transaction by set-based
+    SQL, elsewhere day by day."""
     checks = []
     if connection.vendor == "postgresql":
         start = date_from
         while start <= date_to:
-            end = min(date_to, start + datetime.timedelta(days=REBUILD_DAYS - 1))
-            checks.extend(_check_range_sql(date_from=start, date_to=end, trigger=trigger))
-            start = end + datetime.timedelta(days=1)
+            following = (start.replace(day=1) + datetime.timedelta(days=31)).replace(day=1)
+            end = min(date_to, following - datetime.timedelta(days=1))
+            checks.extend(_check_range_sql(date_from=start, date_to=end, trigger=trigger, whole_months=True))
+            start = following
         return checks
     day = date_from
     while day <= date_to:

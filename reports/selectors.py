@@ -21,7 +21,7 @@ from django.db.models.functions import ExtractIsoWeekDay, TruncMonth, TruncWeek,
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from reports.models import OrderStatusDay, ProductSalesDay, SalesDay, SalesHour
+from reports.models import OrderStatusDay, ProductSalesDay, ProductSalesMonth, SalesDay, SalesHour, SalesMonth
 from reports.rollups import SALES_FIGURES, ZERO
 
 TIME_GRAINS = ("hour", "day", "week", "month", "year")
@@ -151,7 +151,7 @@ def _filtered(model, user, query: ReportQuery, *, date_from=None, date_to=None):
     rows = model.objects.filter(day__gte=date_from or query.date_from, day__lte=date_to or query.date_to)
     products = supplier_products(user)
     if products is not None:
-        if model is not ProductSalesDay:
+        if model not in (ProductSalesDay, ProductSalesMonth):
             return rows.none()
         rows = rows.filter(product_id__in=products)
     else:
@@ -205,24 +205,51 @@ def _as_date(value):
     return value.date() if isinstance(value, datetime.datetime) else value
 
 
+def _first_of_next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=1) + datetime.timedelta(days=31)).replace(day=1)
+
+
+def spans(day_model, month_model, date_from: datetime.date, date_to: datetime.date) -> list[tuple]:
+    """(model, first day, last day) to read a range from: the calendar months it covers whole from
+    the monthly table, the days before and after them from the daily one (docs/adr/0028)."""
+    start = date_from if date_from.day == 1 else _first_of_next_month(date_from)
+    after = date_to + datetime.timedelta(days=1)
+    stop = after if after.day == 1 else after.replace(day=1)  # first day after the whole months
+    if month_model is None or start >= stop:
+        return [(day_model, date_from, date_to)]
+    out = []
+    if date_from < start:
+        out.append((day_model, date_from, start - datetime.timedelta(days=1)))
+    out.append((month_model, start, stop - datetime.timedelta(days=1)))
+    if stop <= date_to:
+        out.append((day_model, stop, date_to))
+    return out
+
+
 def sales_rows(user, query: ReportQuery, *, date_from=None, date_to=None) -> list[dict]:
     """Figures grouped by `query.by`: one dict per group with `keys` (dimension -> id, code or
     period start) and the figures (`orders`, `quantity`, `gross`, `discounts`, `refunds`, `net`,
-    `cost`, `fees`)."""
+    `cost`, `fees`). Whole calendar months are read from the monthly roll-ups unless the grouping
+    needs days (by day or week) or hours."""
     if "hour" in query.by:
-        model = SalesHour
+        day_model, month_model = SalesHour, None
     elif uses_products(query, user):
-        model = ProductSalesDay
+        day_model, month_model = ProductSalesDay, ProductSalesMonth
     else:
-        model = SalesDay
-    rows = _filtered(model, user, query, date_from=date_from, date_to=date_to)
+        day_model, month_model = SalesDay, SalesMonth
+    if set(query.by) & {"day", "week"}:
+        month_model = None
     names = {f"g{i}": _group_expression(dim) for i, dim in enumerate(query.by)}
-    grouped = (
-        rows.order_by()
-        .annotate(**{name: expression for name, expression in names.items() if not isinstance(expression, str)})
-        .values(*[name if not isinstance(e, str) else e for name, e in names.items()])
-        .annotate(**{figure: Sum(figure) for figure in SALES_FIGURES})
-    )
+    groups = []
+    for model, first, last in spans(day_model, month_model, date_from or query.date_from, date_to or query.date_to):
+        rows = _filtered(model, user, query, date_from=first, date_to=last)
+        groups.append(
+            rows.order_by()
+            .annotate(**{name: expression for name, expression in names.items() if not isinstance(expression, str)})
+            .values(*[name if not isinstance(e, str) else e for name, e in names.items()])
+            .annotate(**{figure: Sum(figure) for figure in SALES_FIGURES})
+        )
+    grouped = [row for rows in groups for row in rows]
     result: dict[tuple, dict] = {}
     fold = [dim for dim in query.by if dim in ("category", "brand")]
     owners = _product_owners(fold, grouped) if fold else {}

@@ -4,13 +4,14 @@ stored contribution, with discounts, a partial and a full refund, card fees, an 
 a day with no sales; and it repairs what it finds wrong, through the rebuild command."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 
 from reports.models import OrderRollup, OrderStatusDay, ProductSalesDay, RollupCheck, SalesDay, SalesHour
 from reports.rollups import _check_day_python, rollup_check_day
-from tests.reports.history import build_history
+from tests.reports.history import build_history, sql_sales
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 FIELDS = {
@@ -87,3 +88,63 @@ def test_the_python_check_and_the_sql_check_agree_on_a_broken_day(history):
     assert by_sql.differences == by_python.differences > 0
     assert by_sql.orders == by_python.orders
     assert [d["key"] for d in by_sql.details] == [d["key"] for d in by_python.details]
+
+
+def _months_and_their_days():
+    from django.db.models import Sum
+    from django.db.models.functions import TruncMonth
+
+    from reports.models import ProductSalesMonth, SalesMonth
+
+    out = []
+    for day_model, month_model, keys in (
+        (SalesDay, SalesMonth, FIELDS[SalesDay]),
+        (ProductSalesDay, ProductSalesMonth, FIELDS[ProductSalesDay]),
+    ):
+        figures = ("orders", "quantity", "gross", "discounts", "refunds", "net", "cost", "fees")
+        summed = sorted(
+            (row["month"], *(row[k] for k in keys), *(row[f"s_{f}"] for f in figures))
+            for row in day_model.objects.annotate(month=TruncMonth("day"))
+            .values("month", *keys)
+            .annotate(**{f"s_{f}": Sum(f) for f in figures})
+            if row["s_orders"]
+        )
+        stored = sorted(month_model.objects.exclude(orders=0).values_list("day", *keys, *figures))
+        out.append((stored, summed))
+    return out
+
+
+def test_monthly_roll_ups_are_their_days_summed_after_batches_checks_and_rebuilds(world, history, client):
+    from django.urls import reverse
+
+    from reports.models import SalesMonth
+
+    for stored, summed in _months_and_their_days():
+        assert stored and stored == summed  # kept by the batches' increments
+    # Only the daily rows were wrong: the check repairs them and the month stays right.
+    SalesDay.objects.filter(day=history.d1).update(net=0)
+    assert rollup_check_day(day=history.d1, trigger="rebuild").differences > 0
+    for stored, summed in _months_and_their_days():
+        assert stored == summed
+    # Only the month was wrong: the check recomputes it from its days, and so does the rebuild.
+    SalesMonth.objects.update(net=0)
+    rollup_check_day(day=history.d4, trigger="rebuild")
+    for stored, summed in _months_and_their_days():
+        assert stored == summed
+    SalesMonth.objects.all().delete()
+    call_command("reports_rebuild", history.d1.isoformat(), history.d4.isoformat())
+    for stored, summed in _months_and_their_days():
+        assert stored == summed
+    # A report over whole months reads the months and shows what the days hold.
+    first = history.d1.replace(day=1)
+    last = (first + datetime.timedelta(days=31)).replace(day=1) - datetime.timedelta(days=1)
+    client.force_login(world.admin)
+    response = client.get(
+        reverse("reports:sales"), {"date_from": first, "date_to": last, "by": "site", "format": "json"}
+    )
+    assert response.status_code == 200
+    shown = {row[0]: row[1:7] for row in response.json()["sections"][0]["rows"] if row[1]}
+    expected = sql_sales(("site",), first, last)
+    assert shown and {
+        site: [v if isinstance(v, int) else Decimal(v) for v in figures] for site, figures in shown.items()
+    } == {key[0]: value for key, value in expected.items()}
