@@ -19,6 +19,7 @@ Needs PostgreSQL:
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import statistics
 import sys
@@ -93,9 +94,7 @@ def generate(cursor, *, orders: int, regions: int) -> dict:
             ON p.n = (r * 13 + k * 7) % 60
         """
     )
-    cursor.execute(
-        "CREATE TEMP TABLE bench_sub AS SELECT r, sum(line_total) AS sub FROM bench_line GROUP BY r"
-    )
+    cursor.execute("CREATE TEMP TABLE bench_sub AS SELECT r, sum(line_total) AS sub FROM bench_line GROUP BY r")
     step(
         "orders",
         """
@@ -232,13 +231,34 @@ GROUP_IDS = {
 }
 
 
-def sql_figures(cursor, by, start, end, region_path=None):
+def materialize_sql_facts(cursor, start, end):
+    """The hand-written SQL over the raw tables (tests/reports/history.py), run once for the whole
+    range into two temporary tables that each query then groups (`--sql-once`)."""
+    from django.conf import settings
+
+    from tests.reports.history import PAID, PRODUCT
+
+    params = {"tz": settings.TIME_ZONE, "start": start, "end": end}
+    cursor.execute("SET work_mem = '256MB'")
+    cursor.execute("DROP TABLE IF EXISTS bench_paid, bench_product")
+    cursor.execute("CREATE TEMP TABLE bench_paid AS WITH paid AS (" + PAID + ") SELECT * FROM paid", params)
+    cursor.execute("CREATE TEMP TABLE bench_product AS " + PRODUCT, params)
+    cursor.execute("RESET work_mem")
+    cursor.execute("ANALYZE bench_paid")
+    cursor.execute("ANALYZE bench_product")
+
+
+def sql_figures(cursor, by, start, end, region_path=None, once=False):
     from django.conf import settings
 
     from tests.reports.history import PAID, PRODUCT
 
     products = {"product", "category", "brand"}
-    base = PRODUCT if set(by) & products else "WITH paid AS (" + PAID + ") SELECT * FROM paid"
+    if once:
+        base = "SELECT * FROM " + ("bench_product" if set(by) & products else "bench_paid")
+        base += " WHERE local_paid::date BETWEEN %(start)s AND %(end)s"
+    else:
+        base = PRODUCT if set(by) & products else "WITH paid AS (" + PAID + ") SELECT * FROM paid"
     groups = ", ".join(GROUP_IDS[d] for d in by)
     where = "WHERE region_id IN (SELECT id FROM core_region WHERE path LIKE %(path)s)" if region_path else ""
     cursor.execute(
@@ -248,6 +268,98 @@ def sql_figures(cursor, by, start, end, region_path=None):
     )
     n = len(by)
     return {tuple(row[:n]): tuple(row[n:]) for row in cursor.fetchall()}
+
+
+# --- The order inquiry and the month's export ---------------------------------------------------
+def order_inquiry(admin, regional, today, repeat):
+    """The inquiry's first page, page 2,000 (by cursor) and a one-day filter, as the console page
+    and the API run them (bench/order_lists.py's `new_list`), p50/p95."""
+    from order_lists import deep_cursor, measure, new_list
+
+    figures = {}
+    day = today - datetime.timedelta(days=40)
+    for role, user in (("platform", admin), ("regional", regional)):
+        new_list(user)
+        cursor, _offset = deep_cursor(user)
+        cases = {
+            "first_page": lambda user=user: new_list(user),
+            "page_2000": lambda user=user, cursor=cursor: new_list(user, cursor=cursor),
+            "one_day": lambda user=user: new_list(user, {"since": day.isoformat(), "until": day.isoformat()}),
+        }
+        for name, fn in cases.items():
+            p50, p95 = measure(fn, repeat)
+            figures[f"inquiry.{role}.{name}.p50_ms"] = p50
+            figures[f"inquiry.{role}.{name}.p95_ms"] = p95
+            print(f"reports: inquiry {role:8} {name:10} p50 {p50:8.1f} ms p95 {p95:8.1f} ms", flush=True)
+    return figures
+
+
+def month_export(admin, today):
+    """The last 30 days' orders exported through the product's job (core.exports, the orders
+    exporter) in a child process, whose peak resident memory is measured."""
+    import json
+    import resource
+    import subprocess
+
+    from django.db import connection
+
+    until = today - datetime.timedelta(days=1)
+    since = until - datetime.timedelta(days=29)
+    settings_dict = connection.settings_dict
+    env = dict(os.environ)
+    env["DATABASE_URL"] = (
+        f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, __file__, "--export-child", admin.username, since.isoformat(), until.isoformat()],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    elapsed = time.perf_counter() - started
+    child = json.loads(done.stdout.strip().splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    figures = {
+        "export.rows": child["rows"],
+        "export.bytes": child["bytes"],
+        "export.s": round(elapsed, 1),
+        "export.peak_rss_mb": child["peak_rss_mb"],
+        "export.children_peak_rss_mb": round(max(after, before) / 1024, 1),
+    }
+    print(
+        f"reports: export of {since} .. {until}: {child['rows']:,} rows, {child['bytes']:,} bytes in "
+        f"{elapsed:.1f} s, child peak RSS {child['peak_rss_mb']} MB",
+        flush=True,
+    )
+    return figures
+
+
+def export_child(username, since, until):
+    """Runs in the child: one export job, start to end, then its figures as one JSON line."""
+    import json
+    import resource
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    import orders.views  # noqa: F401  (registers the orders exporter)
+    from core.exports import export_file_path, export_job_create, export_job_run
+    from core.models import ExportJob
+
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    user = get_user_model().objects.get(username=username)
+    job = export_job_create(user=user, exporter="orders", params={"since": [since], "until": [until]}, fmt="csv")
+    export_job_run(job_id=job.pk)
+    job = ExportJob.objects.get(pk=job.pk)
+    assert job.status == "done", job.error
+    path = export_file_path(job)
+    size = path.stat().st_size
+    path.unlink()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows": job.rows_done, "bytes": size, "peak_rss_mb": round(peak, 1)}))
 
 
 def product_figures(user, by, start, end):
@@ -292,16 +404,29 @@ def main():
     parser.add_argument("--batch-sample", type=int, default=2000, help="marked orders the batch task rolls up")
     parser.add_argument("--reuse", action="store_true", help="use (and keep) the database in DATABASE_URL")
     parser.add_argument("--stop-after", choices=("generate", "rebuild"), help="stop after this step")
+    parser.add_argument("--skip-rebuild", action="store_true", help="--reuse: the roll-ups are already built")
+    parser.add_argument("--sql-repeat", type=int, default=1000, help="timed runs of each hand-written query")
+    parser.add_argument(
+        "--sql-once",
+        action="store_true",
+        help="run the hand-written SQL over the raw tables once for the year (timed), then group its "
+        "result per query (for 10M orders, where each raw query takes minutes)",
+    )
+    parser.add_argument("--no-export", action="store_true", help="skip the month's export")
+    parser.add_argument("--export-child", nargs=3, metavar=("USER", "SINCE", "UNTIL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("bench/reports.py needs PostgreSQL: set DATABASE_URL=postgres://...")
     sys.path.insert(0, str(ROOT))
     django_setup()
+    if args.export_child:
+        return export_child(*args.export_child)
     import contextlib
-    import datetime
+    import random
 
     from django.contrib.auth import get_user_model
     from django.db import connection
+    from django.db.models import Max, Min
     from django.utils import timezone
 
     from core.services import scope_grant
@@ -338,18 +463,28 @@ def main():
 
         today = timezone.localdate()
         first = today - datetime.timedelta(days=366)
-        started = time.perf_counter()
-        rollup_rebuild(date_from=first, date_to=today)
-        rebuild_s = time.perf_counter() - started
-        print(f"reports: roll-ups rebuilt from the raw tables (366 days) in {rebuild_s:.1f} s")
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        rebuild_s = None
+        if not args.skip_rebuild:
+            started = time.perf_counter()
+            rollup_rebuild(date_from=first, date_to=today)
+            rebuild_s = time.perf_counter() - started
+            print(f"reports: roll-ups rebuilt from the raw tables (366 days) in {rebuild_s:.1f} s", flush=True)
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        if args.stop_after == "rebuild":
+            return
+
+        def sample(n):
+            """n random existing orders (without sorting the whole table by random())."""
+            low, high = Order.objects.aggregate(low=Min("pk"), high=Max("pk")).values()
+            rng = random.Random(len(str(high)))
+            ids = sorted(set(rng.randrange(low, high + 1) for _ in range(n * 2)))
+            return list(Order.objects.filter(pk__in=ids).values_list("pk", flat=True))[:n]
 
         # The per-order task (state read, recompute, no change to add) against a bare read of the
         # same order's rows; then a real change (a refund) through the task.
-        sample = list(Order.objects.order_by("?").values_list("pk", flat=True)[: args.task_sample])
         task_times, read_times = [], []
-        for pk in sample:
+        for pk in sample(args.task_sample):
             t0 = time.perf_counter()
             _orders_with_parts([pk])
             list(OrderRollup.objects.filter(order_id=pk).values_list("cells", flat=True))
@@ -371,7 +506,7 @@ def main():
             assert taken == len(ids) and not RollupPending.objects.exists()
             return elapsed
 
-        marked = list(Order.objects.order_by("?").values_list("pk", flat=True)[: args.batch_sample])
+        marked = sample(args.batch_sample)
         batch_unchanged_s = batch(marked)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -384,29 +519,41 @@ def main():
             f"reports: batch of {len(marked):,} marked orders ({PENDING_BATCH} a transaction): "
             f"{batch_unchanged_s * 1000 / len(marked):.2f} ms an order unchanged, "
             f"{batch_changed_s * 1000 / len(marked):.2f} ms an order changed "
-            f"(per-order task {statistics.median(task_times) * 1000:.2f} ms p50)"
+            f"(per-order task {statistics.median(task_times) * 1000:.2f} ms p50)",
+            flush=True,
         )
 
         User = get_user_model()
-        admin = User.objects.create_superuser("bench-admin", password="bench-pw-1")
-        regional = User.objects.create_user("bench-regional", password="bench-pw-1", is_staff=True)
-        scope_grant(actor=None, user=regional, target=cities[0], action="view")
+        admin = User.objects.filter(username="bench-admin").first() or User.objects.create_superuser(
+            "bench-admin", password="bench-pw-1"
+        )
+        regional = User.objects.filter(username="bench-regional").first()
+        if regional is None:
+            regional = User.objects.create_user("bench-regional", password="bench-pw-1", is_staff=True)
+            scope_grant(actor=None, user=regional, target=cities[0], action="view")
 
         figures = {
-            "orders": args.orders,
-            "generate_s": round(generated_s, 1),
-            "rebuild_s": round(rebuild_s, 1),
-            "rebuild_orders_per_s": round(args.orders / rebuild_s, 0),
+            "orders": Order.objects.filter(number__startswith="B").count(),
+            "generate_s": round(generated_s, 1) if generated_s else None,
+            "rebuild_s": round(rebuild_s, 1) if rebuild_s else None,
+            "rebuild_orders_per_s": round(args.orders / rebuild_s, 0) if rebuild_s else None,
             "task_p50_ms": round(statistics.median(task_times) * 1000, 2),
             "task_read_p50_ms": round(statistics.median(read_times) * 1000, 2),
             "batch_orders": len(marked),
             "batch_unchanged_ms_per_order": round(batch_unchanged_s * 1000 / len(marked), 3),
             "batch_changed_ms_per_order": round(batch_changed_s * 1000 / len(marked), 3),
+            "load_average": os.getloadavg()[0],
         }
-        from reports.models import OrderStatusDay, ProductSalesDay, SalesDay, SalesHour
+        from reports.models import OrderStatusDay, ProductSalesDay, ProductSalesMonth, SalesDay, SalesHour, SalesMonth
 
-        for model in (SalesDay, SalesHour, ProductSalesDay, OrderStatusDay):
+        for model in (SalesDay, SalesMonth, SalesHour, ProductSalesDay, ProductSalesMonth, OrderStatusDay):
             figures[f"rows.{model._meta.model_name}"] = model.objects.count()
+        if args.sql_once:
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                materialize_sql_facts(cursor, today - datetime.timedelta(days=max(d for _b, d in QUERIES) - 1), today)
+            figures["sql_facts_s"] = round(time.perf_counter() - started, 1)
+            print(f"reports: hand-written SQL facts over the raw tables in {figures['sql_facts_s']} s", flush=True)
         mismatches = []
         product_p95, sql_p95 = [], []
         for role, user, path in (("platform", admin, None), ("regional", regional, cities[0].path)):
@@ -415,14 +562,16 @@ def main():
                 name = f"{role}.{'x'.join(by)}.{days}d"
                 timings = {"product": [], "sql": []}
                 product = expected = None
-                for _ in range(args.repeat):
+                product_figures(user, by, start, end)  # warm, as a page's second visitor finds it
+                for i in range(args.repeat):
                     t0 = time.perf_counter()
                     product = product_figures(user, by, start, end)
                     timings["product"].append(time.perf_counter() - t0)
-                    t0 = time.perf_counter()
-                    with connection.cursor() as cursor:
-                        expected = sql_figures(cursor, by, start, end, region_path=path)
-                    timings["sql"].append(time.perf_counter() - t0)
+                    if i < args.sql_repeat or expected is None:
+                        t0 = time.perf_counter()
+                        with connection.cursor() as cursor:
+                            expected = sql_figures(cursor, by, start, end, region_path=path, once=args.sql_once)
+                        timings["sql"].append(time.perf_counter() - t0)
                 if product != expected:
                     missing = {k: (product.get(k), expected.get(k)) for k in set(product) ^ set(expected)}
                     wrong = {
@@ -438,11 +587,16 @@ def main():
                 figures[f"{name}.p95_ms"] = round(p[1], 1)
                 print(
                     f"reports: {name:32} groups {len(expected):6}  product p50 {p[0]:8.1f} ms p95 {p[1]:8.1f} ms"
-                    f"   sql p50 {p[2]:9.1f} ms p95 {p[3]:9.1f} ms"
+                    f"   sql p50 {p[2]:9.1f} ms p95 {p[3]:9.1f} ms",
+                    flush=True,
                 )
         figures["product_p95_max_ms"] = round(max(product_p95), 1)
         figures["sql_p95_max_ms"] = round(max(sql_p95), 1)
         figures["mismatches"] = len(mismatches)
+        figures.update(order_inquiry(admin, regional, today, args.repeat))
+        if not args.no_export:
+            figures.update(month_export(admin, today))
+        figures["load_average_end"] = os.getloadavg()[0]
         report("reports", figures, baseline_key="sql_p95_max_ms", measured_key="product_p95_max_ms")
         if mismatches:
             sys.exit(f"reports: figures differ from the raw tables in {', '.join(mismatches)}")
