@@ -7,6 +7,8 @@ from core.admin import AppendOnlyAdmin
 from reports.models import (
     OrderRollup,
     OrderStatusDay,
+    ProductPlaceDay,
+    ProductPlaceMonth,
     ProductSalesDay,
     ProductSalesMonth,
     RollupCheck,
@@ -14,6 +16,8 @@ from reports.models import (
     SalesDay,
     SalesHour,
     SalesMonth,
+    SalesPlaceDay,
+    SalesPlaceHour,
     SummarySend,
     SummarySubscription,
 )
@@ -29,6 +33,12 @@ class RollupAdmin(AppendOnlyAdmin):
 
 admin.site.register(SalesDay, RollupAdmin)
 admin.site.register(SalesMonth, RollupAdmin)
+
+
+@admin.register(SalesPlaceDay, SalesPlaceHour, ProductPlaceDay, ProductPlaceMonth)
+class PlaceRollupAdmin(RollupAdmin):
+    list_display = ("day", "region_id", "site_id", "device_id", "orders", "quantity", "net")
+    list_filter = ()
 
 
 @admin.register(SalesHour)

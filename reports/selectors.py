@@ -21,7 +21,18 @@ from django.db.models.functions import ExtractIsoWeekDay, TruncMonth, TruncWeek,
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from reports.models import OrderStatusDay, ProductSalesDay, ProductSalesMonth, SalesDay, SalesHour, SalesMonth
+from reports.models import (
+    OrderStatusDay,
+    ProductPlaceDay,
+    ProductPlaceMonth,
+    ProductSalesDay,
+    ProductSalesMonth,
+    SalesDay,
+    SalesHour,
+    SalesMonth,
+    SalesPlaceDay,
+    SalesPlaceHour,
+)
 from reports.rollups import SALES_FIGURES, ZERO
 
 TIME_GRAINS = ("hour", "day", "week", "month", "year")
@@ -49,6 +60,18 @@ MAX_DAYS = {"hour": 31, "default": 3 * 366}
 TURNOVER_MAX_DAYS = 92
 COLUMN = {"machine": "device_id", "site": "site_id", "region": "region_id", "kind": "kind", "channel": "channel"}
 COLUMN |= {"method": "method", "product": "product_id", "hour": "hour", "day": "day"}
+
+
+PRODUCT_TABLES = (ProductSalesDay, ProductSalesMonth, ProductPlaceDay, ProductPlaceMonth)
+# Without kind, channel or method in the grouping or the filters a report reads the narrow
+# ("place") levels; whole calendar months come from the monthly ones (docs/adr/0028).
+# (hourly, products) -> (full daily, full monthly, place daily, place monthly)
+LEVELS = {
+    (True, False): (SalesHour, None, SalesPlaceHour, None),
+    (False, True): (ProductSalesDay, ProductSalesMonth, ProductPlaceDay, ProductPlaceMonth),
+    (False, False): (SalesDay, SalesMonth, SalesPlaceDay, SalesMonth),
+}
+ORDER_DIMENSIONS = ("kind", "channel", "method")
 
 
 class ReportError(Exception):
@@ -151,7 +174,7 @@ def _filtered(model, user, query: ReportQuery, *, date_from=None, date_to=None):
     rows = model.objects.filter(day__gte=date_from or query.date_from, day__lte=date_to or query.date_to)
     products = supplier_products(user)
     if products is not None:
-        if model not in (ProductSalesDay, ProductSalesMonth):
+        if model not in PRODUCT_TABLES:
             return rows.none()
         rows = rows.filter(product_id__in=products)
     else:
@@ -231,12 +254,10 @@ def sales_rows(user, query: ReportQuery, *, date_from=None, date_to=None) -> lis
     period start) and the figures (`orders`, `quantity`, `gross`, `discounts`, `refunds`, `net`,
     `cost`, `fees`). Whole calendar months are read from the monthly roll-ups unless the grouping
     needs days (by day or week) or hours."""
-    if "hour" in query.by:
-        day_model, month_model = SalesHour, None
-    elif uses_products(query, user):
-        day_model, month_model = ProductSalesDay, ProductSalesMonth
-    else:
-        day_model, month_model = SalesDay, SalesMonth
+    hourly = "hour" in query.by
+    full_day, full_month, place_day, place_month = LEVELS[(hourly, not hourly and uses_products(query, user))]
+    narrow = not (set(query.by) & set(ORDER_DIMENSIONS)) and not any(getattr(query, d) for d in ORDER_DIMENSIONS)
+    day_model, month_model = (place_day, place_month) if narrow else (full_day, full_month)
     if set(query.by) & {"day", "week"}:
         month_model = None
     names = {f"g{i}": _group_expression(dim) for i, dim in enumerate(query.by)}

@@ -91,33 +91,31 @@ def test_the_python_check_and_the_sql_check_agree_on_a_broken_day(history):
 
 
 def _months_and_their_days():
-    from django.db.models import Sum
+    """Each derived level (reports.rollups.DERIVED) as stored and as its source rows summed."""
+    from django.db.models import F, Sum
     from django.db.models.functions import TruncMonth
 
-    from reports.models import ProductSalesMonth, SalesMonth
+    from reports.rollups import DERIVED, TABLES
 
     out = []
-    for day_model, month_model, keys in (
-        (SalesDay, SalesMonth, FIELDS[SalesDay]),
-        (ProductSalesDay, ProductSalesMonth, FIELDS[ProductSalesDay]),
-    ):
-        figures = ("orders", "quantity", "gross", "discounts", "refunds", "net", "cost", "fees")
+    for model, source, monthly, kept in DERIVED.values():
+        source_model, _columns, figures = TABLES[source]
         summed = sorted(
-            (row["month"], *(row[k] for k in keys), *(row[f"s_{f}"] for f in figures))
-            for row in day_model.objects.annotate(month=TruncMonth("day"))
-            .values("month", *keys)
+            (row["period"], *(row[k] for k in kept), *(row[f"s_{f}"] for f in figures))
+            for row in source_model.objects.annotate(period=TruncMonth("day") if monthly else F("day"))
+            .values("period", *kept)
             .annotate(**{f"s_{f}": Sum(f) for f in figures})
             if row["s_orders"]
         )
-        stored = sorted(month_model.objects.exclude(orders=0).values_list("day", *keys, *figures))
+        stored = sorted(model.objects.exclude(orders=0).values_list("day", *kept, *figures))
         out.append((stored, summed))
     return out
 
 
-def test_monthly_roll_ups_are_their_days_summed_after_batches_checks_and_rebuilds(world, history, client):
+def test_monthly_and_place_levels_are_their_sources_summed_after_batches_checks_and_rebuilds(world, history, client):
     from django.urls import reverse
 
-    from reports.models import SalesMonth
+    from reports.models import ProductPlaceDay, SalesMonth
 
     for stored, summed in _months_and_their_days():
         assert stored and stored == summed  # kept by the batches' increments
@@ -128,10 +126,12 @@ def test_monthly_roll_ups_are_their_days_summed_after_batches_checks_and_rebuild
         assert stored == summed
     # Only the month was wrong: the check recomputes it from its days, and so does the rebuild.
     SalesMonth.objects.update(net=0)
+    ProductPlaceDay.objects.filter(day=history.d4).update(quantity=0)
     rollup_check_day(day=history.d4, trigger="rebuild")
     for stored, summed in _months_and_their_days():
         assert stored == summed
     SalesMonth.objects.all().delete()
+    ProductPlaceDay.objects.all().delete()
     call_command("reports_rebuild", history.d1.isoformat(), history.d4.isoformat())
     for stored, summed in _months_and_their_days():
         assert stored == summed
@@ -148,3 +148,16 @@ def test_monthly_roll_ups_are_their_days_summed_after_batches_checks_and_rebuild
     assert shown and {
         site: [v if isinstance(v, int) else Decimal(v) for v in figures] for site, figures in shown.items()
     } == {key[0]: value for key, value in expected.items()}
+    # by product (the place levels) and by product and method (the full ones), whole month and not
+    for by, then, date_from in (("product", "", first), ("product", "method", first), ("product", "", history.d1)):
+        response = client.get(
+            reverse("reports:sales"),
+            {"date_from": date_from, "date_to": last, "by": by, "then": then, "format": "json"},
+        )
+        assert response.status_code == 200, (by, then)
+        rows = response.json()["sections"][0]["rows"]
+        assert rows, (by, then)
+        if not then:
+            shown = {row[0]: [v if isinstance(v, int) else Decimal(v) for v in row[1:7]] for row in rows if row[1]}
+            expected = sql_sales(("product",), date_from, last)
+            assert shown == {key[0]: value for key, value in expected.items()}
