@@ -294,6 +294,69 @@ def order_inquiry(admin, regional, today, repeat):
     return figures
 
 
+def lists_only(args, today):
+    """The order inquiry, the payments and refunds API lists and the month's export: they read the
+    raw tables, not the roll-ups."""
+    from django.contrib.auth import get_user_model
+
+    from core.models import Region
+    from core.services import scope_grant
+
+    User = get_user_model()
+    admin = User.objects.filter(username="bench-admin").first() or User.objects.create_superuser(
+        "bench-admin", password="bench-pw-1"
+    )
+    regional = User.objects.filter(username="bench-regional").first()
+    if regional is None:
+        regional = User.objects.create_user("bench-regional", password="bench-pw-1", is_staff=True)
+        city = Region.objects.filter(parent__code="bench").order_by("code").first()
+        scope_grant(actor=None, user=regional, target=city, action="view")
+    from django.contrib.auth.models import Group
+
+    regional.groups.add(Group.objects.get(name="regional_admin"))  # the API's model permissions
+    figures = {"load_average": os.getloadavg()[0]}
+    if not args.skip_inquiry:
+        figures.update(order_inquiry(admin, regional, today, args.repeat))
+    figures.update(api_lists(admin, regional, args.repeat))
+    if not args.no_export:
+        figures.update(month_export(admin, today))
+    figures["load_average_end"] = os.getloadavg()[0]
+    slowest = max(v for k, v in figures.items() if k.endswith(".p95_ms"))
+    figures["lists_p95_max_ms"] = slowest
+    report("reports.lists", figures, baseline_key="lists_p95_max_ms", measured_key="lists_p95_max_ms")
+
+
+def api_lists(admin, regional, repeat):
+    """/api/v1/payments/ and /api/v1/refunds/ through the test client: the first page and the
+    page after 2,000 pages' worth of rows (by cursor), p50/p95."""
+    from order_lists import measure
+    from rest_framework.test import APIClient
+
+    from core.pagination import Ordering, encode_cursor
+    from orders.models import Payment, Refund
+
+    figures = {}
+    for role, user in (("platform", admin), ("regional", regional)):
+        client = APIClient()
+        client.force_authenticate(user)
+        for name, model in (("payments", Payment), ("refunds", Refund)):
+            url = f"/api/v1/{name}/"
+            rows = model.objects.restrict(user).order_by("-created_at", "-pk")
+            deep = rows[min(99_950, max(0, rows.count() // 2))]
+            cursor = encode_cursor(Ordering.parse("-created_at"), deep, direction="next")
+            for case, params in (("first_page", {}), ("page_2000", {"cursor": cursor})):
+
+                def get(params=params, url=url, client=client):
+                    response = client.get(url, params, secure=True)
+                    assert response.status_code == 200, response.content[:300]
+
+                p50, p95 = measure(get, repeat)
+                figures[f"api.{role}.{name}.{case}.p50_ms"] = p50
+                figures[f"api.{role}.{name}.{case}.p95_ms"] = p95
+                print(f"reports: api {role:8} {name:8} {case:10} p50 {p50:8.1f} ms p95 {p95:8.1f} ms", flush=True)
+    return figures
+
+
 def month_export(admin, today):
     """The last 30 days' orders exported through the product's job (core.exports, the orders
     exporter) in a child process, whose peak resident memory is measured."""
@@ -413,6 +476,10 @@ def main():
         "result per query (for 10M orders, where each raw query takes minutes)",
     )
     parser.add_argument("--no-export", action="store_true", help="skip the month's export")
+    parser.add_argument("--skip-inquiry", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--lists-only", action="store_true", help="--reuse: only the order inquiry, the API lists and the export"
+    )
     parser.add_argument("--export-child", nargs=3, metavar=("USER", "SINCE", "UNTIL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -464,6 +531,8 @@ def main():
         today = timezone.localdate()
         first = today - datetime.timedelta(days=366)
         rebuild_s = None
+        if args.lists_only:
+            return lists_only(args, today)
         if not args.skip_rebuild:
             started = time.perf_counter()
             rollup_rebuild(date_from=first, date_to=today)
@@ -531,6 +600,9 @@ def main():
         if regional is None:
             regional = User.objects.create_user("bench-regional", password="bench-pw-1", is_staff=True)
             scope_grant(actor=None, user=regional, target=cities[0], action="view")
+        from django.contrib.auth.models import Group
+
+        regional.groups.add(Group.objects.get(name="regional_admin"))
 
         figures = {
             "orders": Order.objects.filter(number__startswith="B").count(),
