@@ -163,7 +163,6 @@ class OrderLine(models.Model):
     line_total = models.DecimalField(_("line total"), **MONEY)
 
     scope_region_path = "order__region__path"
-    scope_region = "order__region_id"  # the order's region ids, not a path join (ADR 0025)
     scope_site = "order__site"
     objects = RestrictedManager()
 
@@ -205,7 +204,6 @@ class OrderEvent(models.Model):
     data = models.JSONField(_("data"), default=dict, blank=True)
 
     scope_region_path = "order__region__path"
-    scope_region = "order__region_id"  # the order's region ids, not a path join (ADR 0025)
     scope_site = "order__site"
     objects = RestrictedManager()
 
@@ -247,7 +245,6 @@ class Payment(models.Model):
     )
 
     scope_region_path = "order__region__path"
-    scope_region = "order__region_id"  # the order's region ids, not a path join (ADR 0025)
     scope_site = "order__site"
     objects = RestrictedManager()
 
@@ -286,7 +283,6 @@ class Refund(models.Model):
     succeeded_at = models.DateTimeField(_("succeeded"), null=True, blank=True)
 
     scope_region_path = "order__region__path"
-    scope_region = "order__region_id"  # the order's region ids, not a path join (ADR 0025)
     scope_site = "order__site"
     objects = RestrictedManager()
 
