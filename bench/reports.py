@@ -12,8 +12,15 @@ administrator, each report query runs `--repeat` times through the product and a
 the figures must be equal (the bench fails otherwise) and p50/p95 of both are printed. The last
 line is one JSON object; its ratio is the product's slowest p95 over the SQL's slowest p95.
 
+Then the order inquiry's first page, page 2,000 (by cursor) and a one-day filter (bench/order_lists.py's
+`new_list`), and the last 30 days' export through the product's export job in a child process,
+whose peak RSS is reported.
+
 Needs PostgreSQL:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bo_bench .venv/bin/python bench/reports.py --orders 100000
+At 10M: `--reuse` (keep the database in DATABASE_URL), `--stop-after generate|rebuild`,
+`--skip-rebuild`, `--sql-once` (the hand-written SQL over the raw tables once for the year, then
+grouped per query), `--lists-only` (the inquiry, the payments and refunds API lists, the export).
 """
 
 from __future__ import annotations
