@@ -109,16 +109,29 @@ class OrderViewSet(ScopedReadOnlyViewSet):
         return queryset
 
 
+@method_decorator(reads_from_replica, name="list")
 class PaymentViewSet(ScopedReadOnlyViewSet):
+    """Payments, newest first, paged by cursor like the orders (docs/adr/0025): a deep page costs
+    what the first costs, `?page=` and `?offset=` are a 400 that says so, the count is bounded."""
+
     queryset = Payment.objects.all()
     serializer_class = PaymentSerializer
     filterset_fields = {"provider": ["exact"], "status": ["exact"], "order": ["exact"], "created_at": ["gte", "lte"]}
+    pagination_class = KeysetPagination
+    selective_filters = ("order",)
+    ordering_fields = ["created_at", "amount"]
 
 
+@method_decorator(reads_from_replica, name="list")
 class RefundViewSet(ScopedReadOnlyViewSet):
+    """Refunds, newest first, paged by cursor like the orders and payments."""
+
     queryset = Refund.objects.all()
     serializer_class = RefundSerializer
     filterset_fields = {"status": ["exact"], "order": ["exact"], "created_at": ["gte", "lte"]}
+    pagination_class = KeysetPagination
+    selective_filters = ("order",)
+    ordering_fields = ["created_at", "amount"]
 
 
 router.register("orders", OrderViewSet)

@@ -264,6 +264,8 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
+        # The API's cursor pages walk it (newest first), whatever the depth.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="payment_created_keyset")]
 
     def __str__(self):
         return f"{self.provider} {self.amount}"
@@ -300,6 +302,7 @@ class Refund(models.Model):
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="refund_created_keyset")]
 
     def __str__(self):
         return f"{self.order_id} −{self.amount}"

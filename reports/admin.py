@@ -7,11 +7,17 @@ from core.admin import AppendOnlyAdmin
 from reports.models import (
     OrderRollup,
     OrderStatusDay,
+    ProductPlaceDay,
+    ProductPlaceMonth,
     ProductSalesDay,
+    ProductSalesMonth,
     RollupCheck,
     RollupPending,
     SalesDay,
     SalesHour,
+    SalesMonth,
+    SalesPlaceDay,
+    SalesPlaceHour,
     SummarySend,
     SummarySubscription,
 )
@@ -26,6 +32,13 @@ class RollupAdmin(AppendOnlyAdmin):
 
 
 admin.site.register(SalesDay, RollupAdmin)
+admin.site.register(SalesMonth, RollupAdmin)
+
+
+@admin.register(SalesPlaceDay, SalesPlaceHour, ProductPlaceDay, ProductPlaceMonth)
+class PlaceRollupAdmin(RollupAdmin):
+    list_display = ("day", "region_id", "site_id", "device_id", "orders", "quantity", "net")
+    list_filter = ()
 
 
 @admin.register(SalesHour)
@@ -33,7 +46,7 @@ class SalesHourAdmin(RollupAdmin):
     list_display = ("day", "hour", "region_id", "site_id", "device_id", "kind", "method", "orders", "net")
 
 
-@admin.register(ProductSalesDay)
+@admin.register(ProductSalesDay, ProductSalesMonth)
 class ProductSalesDayAdmin(RollupAdmin):
     list_display = ("day", "product_id", "region_id", "site_id", "device_id", "kind", "orders", "quantity", "net")
 

@@ -87,6 +87,92 @@ class ProductSalesDay(SalesDimensions, SalesMeasures):
         ]
 
 
+class SalesMonth(SalesDimensions, SalesMeasures):
+    """`SalesDay` summed by calendar month (`day` is the month's first day): a report over a year
+    reads 12 months of these instead of 365 days (docs/adr/0028-set-based-roll-up-rebuild.md)."""
+
+    class Meta:
+        verbose_name = _("monthly sales")
+        verbose_name_plural = _("monthly sales")
+        constraints = [models.UniqueConstraint(fields=list(SALES_DIMENSIONS), name="sales_month_key")]
+
+
+class ProductSalesMonth(SalesDimensions, SalesMeasures):
+    """`ProductSalesDay` summed by calendar month (`day` is the month's first day)."""
+
+    product_id = models.IntegerField(_("product"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly product sales")
+        verbose_name_plural = _("monthly product sales")
+        constraints = [
+            models.UniqueConstraint(fields=[*SALES_DIMENSIONS, "product_id"], name="product_sales_month_key")
+        ]
+
+
+class PlaceDimensions(models.Model):
+    """The narrow levels' key: the day (or month) and the place, without order kind, channel and
+    payment method; a report that neither groups nor filters by those reads these (ADR 0028)."""
+
+    day = models.DateField(_("day"))
+    region_id = models.IntegerField(_("region"))
+    site_id = models.IntegerField(_("site"), default=0)
+    device_id = models.IntegerField(_("machine"), default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.day} {self.region_id}/{self.site_id}/{self.device_id}"
+
+
+PLACE_DIMENSIONS = ("day", "region_id", "site_id", "device_id")
+
+
+class SalesPlaceDay(PlaceDimensions, SalesMeasures):
+    """`SalesDay` summed over kind, channel and method."""
+
+    class Meta:
+        verbose_name = _("daily sales by place")
+        verbose_name_plural = _("daily sales by place")
+        constraints = [models.UniqueConstraint(fields=list(PLACE_DIMENSIONS), name="sales_place_day_key")]
+
+
+class SalesPlaceHour(PlaceDimensions, SalesMeasures):
+    """`SalesHour` summed over kind, channel and method."""
+
+    hour = models.SmallIntegerField(_("hour"))
+
+    class Meta:
+        verbose_name = _("hourly sales by place")
+        verbose_name_plural = _("hourly sales by place")
+        constraints = [models.UniqueConstraint(fields=[*PLACE_DIMENSIONS, "hour"], name="sales_place_hour_key")]
+
+
+class ProductPlaceDay(PlaceDimensions, SalesMeasures):
+    """`ProductSalesDay` summed over kind, channel and method."""
+
+    product_id = models.IntegerField(_("product"), default=0)
+
+    class Meta:
+        verbose_name = _("daily product sales by place")
+        verbose_name_plural = _("daily product sales by place")
+        constraints = [models.UniqueConstraint(fields=[*PLACE_DIMENSIONS, "product_id"], name="product_place_day_key")]
+
+
+class ProductPlaceMonth(PlaceDimensions, SalesMeasures):
+    """`ProductSalesMonth` summed over kind, channel and method (`day` is the month's first day)."""
+
+    product_id = models.IntegerField(_("product"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly product sales by place")
+        verbose_name_plural = _("monthly product sales by place")
+        constraints = [
+            models.UniqueConstraint(fields=[*PLACE_DIMENSIONS, "product_id"], name="product_place_month_key")
+        ]
+
+
 class OrderStatusDay(models.Model):
     """Orders by the day they were created and their status now, with the time paid → completed."""
 

@@ -28,15 +28,22 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 
 from reports.models import (
     OrderRollup,
     OrderStatusDay,
+    ProductPlaceDay,
+    ProductPlaceMonth,
     ProductSalesDay,
+    ProductSalesMonth,
     RollupCheck,
     RollupPending,
     SalesDay,
     SalesHour,
+    SalesMonth,
+    SalesPlaceDay,
+    SalesPlaceHour,
 )
 
 logger = logging.getLogger(__name__)
@@ -53,6 +60,19 @@ TABLES = {
     "hour": (SalesHour, (*SALES_KEY, "hour"), SALES_FIGURES),
     "product": (ProductSalesDay, (*SALES_KEY, "product_id"), SALES_FIGURES),
     "status": (OrderStatusDay, ("region_id", "site_id", "device_id", "kind", "channel", "status"), STATUS_FIGURES),
+}
+# Derived levels (ADR 0028): a table's rows summed by calendar month, or over order kind, channel
+# and method ("place"), or both. name -> (model, source table, by month, key columns kept). The
+# batches add each change to them too (increments commute); the check and the rebuild recompute
+# them from their source.
+PLACE_KEY = ("region_id", "site_id", "device_id")
+DERIVED = {
+    "sales_month": (SalesMonth, "day", True, SALES_KEY),
+    "product_month": (ProductSalesMonth, "product", True, (*SALES_KEY, "product_id")),
+    "sales_place_day": (SalesPlaceDay, "day", False, PLACE_KEY),
+    "sales_place_hour": (SalesPlaceHour, "hour", False, (*PLACE_KEY, "hour")),
+    "product_place_day": (ProductPlaceDay, "product", False, (*PLACE_KEY, "product_id")),
+    "product_place_month": (ProductPlaceMonth, "product", True, (*PLACE_KEY, "product_id")),
 }
 INTEGER_COLUMNS = {"region_id", "site_id", "device_id", "hour", "product_id"}
 INTEGER_FIGURES = {"orders", "quantity", "completed", "completion_seconds"}
@@ -224,7 +244,11 @@ def _row_values(day: str, table: str, key: str, figures: list) -> list:
 
 
 def _upsert_sql(table: str) -> str:
-    model, key_columns, figures = TABLES[table]
+    if table in DERIVED:
+        model, source, _monthly, key_columns = DERIVED[table]
+        figures = TABLES[source][2]
+    else:
+        model, key_columns, figures = TABLES[table]
     name = model._meta.db_table
     columns = ["day", *key_columns, *figures]
     conflict = ", ".join(["day", *key_columns])
@@ -236,8 +260,27 @@ def _upsert_sql(table: str) -> str:
     )
 
 
-def _apply(deltas: dict) -> None:
-    """Add `deltas` ({table: {(day, key): figures}}) to the roll-ups, tables and keys in order."""
+def _derive(name: str, rows: dict) -> dict:
+    """{(day, key): figures} of a source table as the derived level `name` sums them."""
+    _model, source, monthly, kept = DERIVED[name]
+    columns = TABLES[source][1]
+    positions = [columns.index(column) for column in kept]
+    out: dict = {}
+    for (day, key), figures in rows.items():
+        parts = key.split("|")
+        cell = (day[:8] + "01" if monthly else day, _key(*(parts[i] for i in positions)))
+        out[cell] = [_plus(a, b) for a, b in zip(out[cell], figures, strict=True)] if cell in out else figures
+    return out
+
+
+def _derived_values(name: str, day: str, key: str, figures: list) -> list:
+    values = [datetime.date.fromisoformat(day)]
+    for column, part in zip(DERIVED[name][3], key.split("|"), strict=True):
+        values.append(int(part) if column in INTEGER_COLUMNS else part)
+    return values + [v if isinstance(v, int) else Decimal(v) for v in figures]
+
+
+def _apply_days(deltas: dict) -> None:
     with connection.cursor() as cursor:
         for table in TABLES:
             rows = deltas.get(table)
@@ -246,6 +289,74 @@ def _apply(deltas: dict) -> None:
                     _upsert_sql(table),
                     [_row_values(day, table, key, figures) for (day, key), figures in sorted(rows.items())],
                 )
+
+
+def _apply(deltas: dict) -> None:
+    """Add `deltas` ({table: {(day, key): figures}}) to the roll-ups and their months, tables and
+    keys in order."""
+    _apply_days(deltas)
+    with connection.cursor() as cursor:
+        for name, (_model, source, _monthly, _kept) in DERIVED.items():
+            rows = deltas.get(source)
+            if rows:
+                cursor.executemany(
+                    _upsert_sql(name),
+                    [
+                        _derived_values(name, day, key, figures)
+                        for (day, key), figures in sorted(_derive(name, rows).items())
+                    ],
+                )
+
+
+def derived_recompute(*, days: Iterable[datetime.date], months: Iterable[datetime.date]) -> None:
+    """The derived levels' rows of `days` (daily levels) and `months` (monthly levels) become the
+    sums of their source rows (the check and the rebuild; the caller holds those days and every
+    day of those months)."""
+    from django.db.models import Sum
+    from django.db.models.functions import TruncMonth
+
+    days, months = sorted(set(days)), sorted(set(months))
+    for _name, (model, source, monthly, kept) in DERIVED.items():
+        periods = months if monthly else days
+        if not periods:
+            continue
+        source_model, _columns, figures = TABLES[source]
+        if monthly:
+            after = (periods[-1] + datetime.timedelta(days=31)).replace(day=1)
+        else:
+            after = periods[-1] + datetime.timedelta(days=1)
+        if connection.vendor == "postgresql":
+            columns = ", ".join(kept)
+            period = "date_trunc('month', day)::date" if monthly else "day"
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE day = ANY(%s)", [periods])
+                cursor.execute(
+                    f"INSERT INTO {model._meta.db_table} (day, {columns}, {', '.join(figures)}) "
+                    f"SELECT {period}, {columns}, {', '.join(f'sum({f})' for f in figures)} "
+                    f"FROM {source_model._meta.db_table} WHERE day >= %s AND day < %s AND {period} = ANY(%s) "
+                    f"GROUP BY 1, {columns}",
+                    [periods[0], after, periods],
+                )
+            continue
+        model.objects.filter(day__in=periods).delete()
+        rows = source_model.objects.order_by()
+        if monthly:
+            rows = rows.filter(day__gte=periods[0], day__lt=after)
+            rows = rows.annotate(period=TruncMonth("day")).filter(period__in=periods)
+        else:
+            rows = rows.filter(day__in=periods).annotate(period=F("day"))
+        grouped = rows.values("period", *kept).annotate(**{f"s_{f}": Sum(f) for f in figures})
+        model.objects.bulk_create(
+            [
+                model(day=_as_date(row["period"]), **{k: row[k] for k in kept}, **{f: row[f"s_{f}"] for f in figures})
+                for row in grouped
+            ],
+            batch_size=5000,
+        )
+
+
+def _as_date(value):
+    return value.date() if isinstance(value, datetime.datetime) else value
 
 
 def _flatten(cells: dict) -> dict:
@@ -468,7 +579,51 @@ def _same(a: list, b: list) -> bool:
 
 def rollup_check_day(*, day: datetime.date, trigger: str = "nightly") -> RollupCheck:
     """Recompute `day` from the raw orders, replace the roll-ups' rows of that day where they
-    differ, and record (and, from the nightly job, announce) what differed."""
+    differ, and record (and, from the nightly job, announce) what differed. Set-based SQL on
+    PostgreSQL (reports.rollups_sql), order by order elsewhere; the figures are the same."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            check = _check_day_python(day=day, trigger=trigger)
+            derived_recompute(days=[day], months=[day.replace(day=1)])
+        return check
+    return _check_range_sql(date_from=day, date_to=day, trigger=trigger)[0]
+
+
+def _check_range_sql(*, date_from: datetime.date, date_to: datetime.date, trigger: str) -> list[RollupCheck]:
+    """Check the days of a range within one calendar month by set-based SQL in one transaction.
+    Every day of that month is locked, and the derived levels are recomputed afterwards for the
+    range's days and for the month (a month row is right even when only the daily rows had been
+    wrong)."""
+    from reports.rollups_sql import check_range
+
+    days = [date_from + datetime.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+    first = date_from.replace(day=1)
+    following = (first + datetime.timedelta(days=31)).replace(day=1)
+    assert date_to < following, "one calendar month at a time"
+    locked = [first + datetime.timedelta(days=n) for n in range((following - first).days)]
+    with transaction.atomic():
+        _lock_days([d.isoformat() for d in locked], exclusive=True)
+        checks = RollupCheck.objects.bulk_create(
+            RollupCheck(
+                day=found["day"],
+                orders=found["orders"],
+                differences=found["differences"],
+                details=found["details"],
+                trigger=trigger,
+            )
+            for found in check_range(date_from=date_from, date_to=date_to)
+        )
+        derived_recompute(days=days, months=[first])
+    for check in checks:
+        if check.differences:
+            logger.warning("Roll-ups of %s differed from the orders in %d rows; repaired", check.day, check.differences)
+            if trigger == "nightly":
+                transaction.on_commit(lambda check=check: rollup_alert(check=check))
+    return checks
+
+
+def _check_day_python(*, day: datetime.date, trigger: str) -> RollupCheck:
+    """`rollup_check_day` order by order in Python (SQLite)."""
     iso = day.isoformat()
     with transaction.atomic():
         _lock_days([iso], exclusive=True)
@@ -513,7 +668,7 @@ def rollup_check_day(*, day: datetime.date, trigger: str = "nightly") -> RollupC
 def _replace_day(day: datetime.date, expected: dict) -> None:
     for model, _key_columns, _figures in TABLES.values():
         model.objects.filter(day=day).delete()
-    _apply({table: {(day.isoformat(), key): v for key, v in rows.items()} for table, rows in expected.items()})
+    _apply_days({table: {(day.isoformat(), key): v for key, v in rows.items()} for table, rows in expected.items()})
 
 
 def _remember(iso: str, fresh: dict[int, dict]) -> None:
@@ -544,8 +699,18 @@ def _remember(iso: str, fresh: dict[int, dict]) -> None:
 
 
 def rollup_rebuild(*, date_from: datetime.date, date_to: datetime.date, trigger: str = "rebuild") -> list[RollupCheck]:
-    """Check and repair every day of a range (the management command)."""
+    """Check and repair every day of a range (the management command), then recompute the
+    months it touches from their days: on PostgreSQL a calendar month a transaction by set-based
+    SQL, elsewhere day by day."""
     checks = []
+    if connection.vendor == "postgresql":
+        start = date_from
+        while start <= date_to:
+            following = (start.replace(day=1) + datetime.timedelta(days=31)).replace(day=1)
+            end = min(date_to, following - datetime.timedelta(days=1))
+            checks.extend(_check_range_sql(date_from=start, date_to=end, trigger=trigger))
+            start = following
+        return checks
     day = date_from
     while day <= date_to:
         checks.append(rollup_check_day(day=day, trigger=trigger))

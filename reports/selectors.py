@@ -21,7 +21,18 @@ from django.db.models.functions import ExtractIsoWeekDay, TruncMonth, TruncWeek,
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from reports.models import OrderStatusDay, ProductSalesDay, SalesDay, SalesHour
+from reports.models import (
+    OrderStatusDay,
+    ProductPlaceDay,
+    ProductPlaceMonth,
+    ProductSalesDay,
+    ProductSalesMonth,
+    SalesDay,
+    SalesHour,
+    SalesMonth,
+    SalesPlaceDay,
+    SalesPlaceHour,
+)
 from reports.rollups import SALES_FIGURES, ZERO
 
 TIME_GRAINS = ("hour", "day", "week", "month", "year")
@@ -49,6 +60,18 @@ MAX_DAYS = {"hour": 31, "default": 3 * 366}
 TURNOVER_MAX_DAYS = 92
 COLUMN = {"machine": "device_id", "site": "site_id", "region": "region_id", "kind": "kind", "channel": "channel"}
 COLUMN |= {"method": "method", "product": "product_id", "hour": "hour", "day": "day"}
+
+
+PRODUCT_TABLES = (ProductSalesDay, ProductSalesMonth, ProductPlaceDay, ProductPlaceMonth)
+# Without kind, channel or method in the grouping or the filters a report reads the narrow
+# ("place") levels; whole calendar months come from the monthly ones (docs/adr/0028).
+# (hourly, products) -> (full daily, full monthly, place daily, place monthly)
+LEVELS = {
+    (True, False): (SalesHour, None, SalesPlaceHour, None),
+    (False, True): (ProductSalesDay, ProductSalesMonth, ProductPlaceDay, ProductPlaceMonth),
+    (False, False): (SalesDay, SalesMonth, SalesPlaceDay, SalesMonth),
+}
+ORDER_DIMENSIONS = ("kind", "channel", "method")
 
 
 class ReportError(Exception):
@@ -151,7 +174,7 @@ def _filtered(model, user, query: ReportQuery, *, date_from=None, date_to=None):
     rows = model.objects.filter(day__gte=date_from or query.date_from, day__lte=date_to or query.date_to)
     products = supplier_products(user)
     if products is not None:
-        if model is not ProductSalesDay:
+        if model not in PRODUCT_TABLES:
             return rows.none()
         rows = rows.filter(product_id__in=products)
     else:
@@ -205,24 +228,49 @@ def _as_date(value):
     return value.date() if isinstance(value, datetime.datetime) else value
 
 
+def _first_of_next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=1) + datetime.timedelta(days=31)).replace(day=1)
+
+
+def spans(day_model, month_model, date_from: datetime.date, date_to: datetime.date) -> list[tuple]:
+    """(model, first day, last day) to read a range from: the calendar months it covers whole from
+    the monthly table, the days before and after them from the daily one (docs/adr/0028)."""
+    start = date_from if date_from.day == 1 else _first_of_next_month(date_from)
+    after = date_to + datetime.timedelta(days=1)
+    stop = after if after.day == 1 else after.replace(day=1)  # first day after the whole months
+    if month_model is None or start >= stop:
+        return [(day_model, date_from, date_to)]
+    out = []
+    if date_from < start:
+        out.append((day_model, date_from, start - datetime.timedelta(days=1)))
+    out.append((month_model, start, stop - datetime.timedelta(days=1)))
+    if stop <= date_to:
+        out.append((day_model, stop, date_to))
+    return out
+
+
 def sales_rows(user, query: ReportQuery, *, date_from=None, date_to=None) -> list[dict]:
     """Figures grouped by `query.by`: one dict per group with `keys` (dimension -> id, code or
     period start) and the figures (`orders`, `quantity`, `gross`, `discounts`, `refunds`, `net`,
-    `cost`, `fees`)."""
-    if "hour" in query.by:
-        model = SalesHour
-    elif uses_products(query, user):
-        model = ProductSalesDay
-    else:
-        model = SalesDay
-    rows = _filtered(model, user, query, date_from=date_from, date_to=date_to)
+    `cost`, `fees`). Whole calendar months are read from the monthly roll-ups unless the grouping
+    needs days (by day or week) or hours."""
+    hourly = "hour" in query.by
+    full_day, full_month, place_day, place_month = LEVELS[(hourly, not hourly and uses_products(query, user))]
+    narrow = not (set(query.by) & set(ORDER_DIMENSIONS)) and not any(getattr(query, d) for d in ORDER_DIMENSIONS)
+    day_model, month_model = (place_day, place_month) if narrow else (full_day, full_month)
+    if set(query.by) & {"day", "week"}:
+        month_model = None
     names = {f"g{i}": _group_expression(dim) for i, dim in enumerate(query.by)}
-    grouped = (
-        rows.order_by()
-        .annotate(**{name: expression for name, expression in names.items() if not isinstance(expression, str)})
-        .values(*[name if not isinstance(e, str) else e for name, e in names.items()])
-        .annotate(**{figure: Sum(figure) for figure in SALES_FIGURES})
-    )
+    groups = []
+    for model, first, last in spans(day_model, month_model, date_from or query.date_from, date_to or query.date_to):
+        rows = _filtered(model, user, query, date_from=first, date_to=last)
+        groups.append(
+            rows.order_by()
+            .annotate(**{name: expression for name, expression in names.items() if not isinstance(expression, str)})
+            .values(*[name if not isinstance(e, str) else e for name, e in names.items()])
+            .annotate(**{figure: Sum(figure) for figure in SALES_FIGURES})
+        )
+    grouped = [row for rows in groups for row in rows]
     result: dict[tuple, dict] = {}
     fold = [dim for dim in query.by if dim in ("category", "brand")]
     owners = _product_owners(fold, grouped) if fold else {}
