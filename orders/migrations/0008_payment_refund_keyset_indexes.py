@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0006_inquiry_indexes'),
+        ("orders", "0007_alter_order_kind_alter_order_status"),
         ('staff', '0007_offline_sales'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
