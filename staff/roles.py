@@ -76,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "devices.*",
         "gateway.*",
         "orders.*",
+        "fulfilment.*",
         "members.*",
         "vending.*",
         "lockers.*",
