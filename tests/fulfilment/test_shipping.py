@@ -257,3 +257,38 @@ def test_the_order_page_of_a_packed_order_offers_to_ship_after_the_label(client,
     page = client.get(reverse("orders:order-detail", args=[order.pk]))
     assert reverse("fulfilment:shipping-ship", args=[order.pk]) in page.text
     assert Order.objects.get(pk=order.pk).shipment.waybill_number in page.text
+
+
+def test_the_beat_job_polls_kuaidi100_with_its_documented_signature(client, world, settings, monkeypatch):
+    settings.FULFILMENT_CARRIERS = {"kuaidi100": "fulfilment.carriers.kuaidi100.Kuaidi100Carrier"}
+    settings.KUAIDI100 = {"salt": "s", "key": "the-key", "customer": "CUST01", "company": "shunfeng"}
+    order = packed_order(site=world.site, location=world.shelf, items=[(world.tea, 1)])
+    Shipment.objects.create(order=order, carrier="kuaidi100", waybill_number="SF0000000001")
+    client.force_login(world.regional)
+    client.post(reverse("fulfilment:shipping-ship", args=[order.pk]))
+    sent = {}
+
+    class Reply:
+        def raise_for_status(self):
+            return None
+
+        def json(self):
+            return {
+                "nu": "SF0000000001",
+                "state": "0",
+                "data": [{"context": "运输中", "time": "2026-12-05 12:00:00", "ftime": "2026-12-05 12:00:00"}],
+            }
+
+    def post(url, data, timeout):
+        sent.update(url=url, **data)
+        return Reply()
+
+    monkeypatch.setattr("requests.post", post)
+    from fulfilment.tasks import tracking_poll
+
+    assert tracking_poll() == 1
+    assert sent["url"] == "https://poll.kuaidi100.com/poll/query.do" and sent["customer"] == "CUST01"
+    assert json.loads(sent["param"]) == {"com": "shunfeng", "num": "SF0000000001"}
+    assert sent["sign"] == hashlib.md5((sent["param"] + "the-key" + "CUST01").encode()).hexdigest().upper()
+    assert TrackingEvent.objects.get().description == "运输中"
+    assert tracking_poll() == 0  # the same step again adds nothing
