@@ -53,9 +53,12 @@ class ImportFailed(Exception):
         self.errors = errors
 
 
-def read_rows(*, filename: str, content: bytes, columns=None, required=None) -> list[tuple[int, dict[str, str]]]:
+def read_rows(
+    *, filename: str, content: bytes, columns=None, required=None, ignore_unknown: bool = False
+) -> list[tuple[int, dict[str, str]]]:
     """(line number, {column: text}) for each data row; the header is line 1. `columns` and
-    `required` default to the product import's."""
+    `required` default to the product import's; `ignore_unknown` accepts (and drops) other columns,
+    as in a platform's export that carries many more than an import reads."""
     columns = COLUMNS if columns is None else columns
     required = REQUIRED if required is None else required
     name = filename.lower()
@@ -79,7 +82,7 @@ def read_rows(*, filename: str, content: bytes, columns=None, required=None) -> 
     if missing:
         raise ImportFailed([RowError(1, c, _("required column is missing")) for c in missing])
     unknown = [h for h in header if h and h not in columns]
-    if unknown:
+    if unknown and not ignore_unknown:
         raise ImportFailed([RowError(1, c, _("unknown column")) for c in unknown])
     if len(rows) - 1 > MAX_ROWS:
         raise ImportFailed([RowError(1, "-", _("At most %(n)s rows per file.") % {"n": MAX_ROWS})])

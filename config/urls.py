@@ -27,6 +27,7 @@ CONSOLE_APPS = [
     "pickup",
     "leasing",
     "wallet",
+    "fulfilment",
     "accounting",
     "reports",
 ]
@@ -45,8 +46,6 @@ for _app in ["core", *CONSOLE_APPS]:
     if _app != "core":
         urlpatterns.append(path(f"{_app}/", include(f"{_app}.urls")))
     importlib.import_module(f"{_app}.api")
-# Delivery orders' shipping and returns (orders21c); the lead folds this into fulfilment/urls.py.
-urlpatterns.append(path("fulfilment/", include(("fulfilment.shipping_urls", "fulfilment"))))
 urlpatterns.append(path("api/v1/", include(router.urls)))
 
 if settings.DEBUG:

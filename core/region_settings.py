@@ -207,6 +207,35 @@ register(
     )
 )
 
+DELIVERIES = _("Delivery orders")
+register(
+    Setting(
+        key="fulfilment.price_tolerance",
+        section=DELIVERIES,
+        label=_("Price tolerance against the catalog (%)"),
+        help=_("A delivery order line priced further than this from the catalog price is held for a person."),
+        kind=Decimal,
+        default=lambda: getattr(settings, "DELIVERY_PRICE_TOLERANCE_PERCENT", "20"),
+        minimum=Decimal("0"),
+        maximum=Decimal("100"),
+    )
+)
+register(
+    Setting(
+        key="fulfilment.duplicate_hours",
+        section=DELIVERIES,
+        label=_("Duplicate window (hours)"),
+        help=_(
+            "A delivery order for the same recipient, phone and lines as another within this many hours "
+            "is held as a possible duplicate; 0 turns the check off."
+        ),
+        kind=int,
+        default=lambda: getattr(settings, "DELIVERY_DUPLICATE_HOURS", 24),
+        minimum=0,
+        maximum=720,
+    )
+)
+
 
 def _booking_price_default(size: str) -> Callable[[], str]:
     return lambda: str((getattr(settings, "LOCKER_BOOKING_PRICES", {}) or {}).get(size, "5.00"))

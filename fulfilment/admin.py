@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from core.admin import AppendOnlyAdmin
-from fulfilment.models import Allocation, Delivery
+from core.admin import AppendOnlyAdmin, ScopedModelAdmin
+from fulfilment.models import Allocation, Delivery, PlatformMapping
 
 
 @admin.register(Delivery)
@@ -21,6 +21,14 @@ class AllocationAdmin(AppendOnlyAdmin):
     list_display = ["order", "line", "level", "quantity", "picked", "state"]
     list_filter = ["state"]
     list_select_related = ["order", "line", "level__location", "level__product"]
+
+
+@admin.register(PlatformMapping)
+class PlatformMappingAdmin(ScopedModelAdmin):
+    """The platforms' file layouts; the console page edits them with an audit entry."""
+
+    list_display = ["platform", "name", "updated_at"]
+    search_fields = ["platform", "name"]
 
 
 # --- Shipping and returns (docs/adr/0034): written only by fulfilment.shipping / returns ---------

@@ -96,6 +96,41 @@ class Allocation(models.Model):
         return f"{self.quantity} × {self.line.description} @ {self.level.location}"
 
 
+class PlatformMapping(models.Model):
+    """How one platform's order export is laid out: which column of the file holds each field the
+    import needs (docs/adr/0032). Shared by every region, like the platforms themselves; presets for
+    Taobao / Tmall and JD are created by a migration and edited in the console."""
+
+    FIELDS = (
+        ("order_number", _("Platform order number")),
+        ("recipient", _("Recipient")),
+        ("phone", _("Phone")),
+        ("address", _("Address")),
+        ("province", _("Province")),
+        ("city", _("City")),
+        ("district", _("District")),
+        ("sku", _("Product code (SKU or barcode)")),
+        ("product_name", _("Product name")),
+        ("quantity", _("Quantity")),
+        ("unit_price", _("Unit price")),
+        ("line_total", _("Amount paid for the row")),
+    )
+    REQUIRED = ("order_number", "recipient", "phone", "address", "sku", "quantity")
+
+    platform = models.SlugField(_("platform code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    columns = models.JSONField(_("columns"), default=dict, help_text=_("Field → column header in the file."))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["platform"]
+        verbose_name = _("platform column mapping")
+        verbose_name_plural = _("platform column mappings")
+
+    def __str__(self):
+        return self.name
+
+
 # --- Shipping and tracking (docs/adr/0034) ----------------------------------------------------
 class Shipment(models.Model):
     """One parcel of a delivery order handed to a carrier: the waybill number the carrier assigned

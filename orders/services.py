@@ -316,6 +316,43 @@ def order_add_line(*, order: Order, line: LineSpec, actor, action: str = "line.a
     return locked
 
 
+@transaction.atomic
+def order_line_change(*, order: Order, line_id: int, quantity: int, actor, action: str = "line.changed") -> Order:
+    """Change the quantity of one line of an order not yet released (0 removes the line); the totals
+    follow and the change is in the operation log. Fulfilment edits delivery orders with it."""
+    actor = Actor.of(actor)
+    locked = lock_order(order)
+    if locked.status != S.NEW or locked.paid_amount > 0:
+        raise ValidationError(_("Only an order not yet released or paid can change its lines."))
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise ValidationError({"quantity": _("Give a whole quantity of zero or more.")})
+    line = OrderLine.objects.filter(order=locked, pk=line_id).first()
+    if line is None:
+        raise ValidationError(_("This line is not on the order."))
+    before = line.quantity
+    if quantity == before:
+        return locked
+    if quantity == 0:
+        line.delete()
+    else:
+        line.quantity = quantity
+        line.line_total = line.unit_price * quantity
+        line.save(update_fields=["quantity", "line_total"])
+    subtotal = sum((row.line_total for row in OrderLine.objects.filter(order=locked)), ZERO)
+    discount = min(locked.discount_total, subtotal)
+    Order.objects.filter(pk=locked.pk).update(subtotal=subtotal, discount_total=discount, total=subtotal - discount)
+    locked.refresh_from_db()
+    _event(
+        locked,
+        actor,
+        action,
+        from_status=locked.status,
+        to_status=locked.status,
+        data={"line": line_id, "description": line.description, "from": before, "to": quantity},
+    )
+    return locked
+
+
 def order_discount_add(*, order: Order, amount: Decimal, actor, action: str, data: dict | None = None) -> Order:
     """Take `amount` off an unpaid order (a coupon, a promotion). Call inside a transaction."""
     amount = money(amount)

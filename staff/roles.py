@@ -87,6 +87,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "wallet.change_bonustier",
         "accounting.view_*",
         "reports.*",
+        # Delivery orders of their regions (docs/adr/0032); the platforms' file layouts are shared,
+        # so only read.
+        "fulfilment.view_*",
+        "fulfilment.add_delivery",
+        "fulfilment.change_delivery",
         # Store staff of their regions, through the console services (which check scope and role);
         # never the user accounts themselves.
         "staff.view_staffprofile",

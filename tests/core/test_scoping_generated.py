@@ -61,6 +61,8 @@ UNSCOPED_ENDPOINTS = {
     "partner-webhook-deliveries": "an API partner's own webhook log: partner key (tests/orders/test_partner_api.py)",
     "partner-locker-orders": "locker orders an API partner placed, at banks it was given: partner key "
     "(tests/lockers/test_operator_orders.py)",
+    "partner-delivery-orders": "delivery orders an API partner sent, in its region: partner key "
+    "(tests/fulfilment/test_delivery_orders.py)",
     "partner-pickup-orders": "pickup orders an API partner placed, at stores it was given: partner key "
     "(tests/lockers/test_operator_orders.py)",
 }
