@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import AppendOnlyAdmin, ScopedModelAdmin
-from fulfilment.models import Allocation, Delivery, PlatformMapping
+from fulfilment.models import Allocation, Delivery, PackScan, PlatformMapping
 
 
 @admin.register(Delivery)
@@ -92,3 +92,12 @@ class ReturnItemAdmin(AppendOnlyAdmin):
 class ReturnScanAdmin(AppendOnlyAdmin):
     list_display = ["item", "scan_id", "location", "at"]
     list_select_related = ["item__line", "location"]
+
+
+@admin.register(PackScan)
+class PackScanAdmin(AppendOnlyAdmin):
+    """Scans are written only by the picking page (fulfilment.packing)."""
+
+    list_display = ["order", "barcode", "quantity", "at", "actor"]
+    list_select_related = ["order", "actor"]
+    search_fields = ["order__number", "barcode"]

@@ -8,7 +8,9 @@ at a warehouse (docs/adr/0032).
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from core.labels import labels_register
 from core.scoping import RestrictedManager
 from inventory.models import StockLevel
 from orders.models import Order, OrderLine
@@ -334,3 +336,42 @@ def _register_labels():
 
 
 _register_labels()
+
+
+class PackScan(models.Model):
+    """One accepted scan of an item picked for an order (docs/adr/0033). The device makes the scan
+    id (a UUID) before it sends the scan, so a retry or a double tap sends the same id again and is
+    counted once: the id is unique, and the scan, the picked count and the stock deduction are
+    written in one transaction. A refused scan (a wrong item, one too many) writes nothing."""
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="pack_scans")
+    allocation = models.ForeignKey(
+        Allocation, verbose_name=_("allocation"), on_delete=models.PROTECT, related_name="scans"
+    )
+    scan_id = models.UUIDField(_("scan id"), unique=True)
+    barcode = models.CharField(_("barcode"), max_length=32)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        "staff.User", verbose_name=_("scanned by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    scope_region_path = "order__region__path"
+    scope_site = "allocation__level__location__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["order", "at", "pk"]
+        verbose_name = _("pack scan")
+        verbose_name_plural = _("pack scans")
+
+    def __str__(self):
+        return f"{self.barcode} × {self.quantity} ({self.order})"
+
+
+labels_register(
+    "order.action",
+    {
+        "pick.scanned": pgettext_lazy("order event", "Item scanned into the parcel"),
+    },
+)

@@ -76,7 +76,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "devices.*",
         "gateway.*",
         "orders.*",
-        "fulfilment.*",
         "members.*",
         "vending.*",
         "lockers.*",
@@ -92,6 +91,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "fulfilment.view_*",
         "fulfilment.add_delivery",
         "fulfilment.change_delivery",
+        # Shipping and returns (docs/adr/0034).
+        "fulfilment.add_shipment",
+        "fulfilment.change_shipment",
+        "fulfilment.add_returnrequest",
+        "fulfilment.change_returnrequest",
+        # Picking and packing delivery orders at their regions' warehouses (docs/adr/0033).
+        "fulfilment.view_packscan",
+        "fulfilment.add_packscan",
         # Store staff of their regions, through the console services (which check scope and role);
         # never the user accounts themselves.
         "staff.view_staffprofile",
@@ -203,6 +210,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vending.change_restocktask",
         "lockers.view_*",
         "lockers.change_returntask",
+        # Warehouse work: picking and packing delivery orders by scans (docs/adr/0033).
+        "fulfilment.view_packscan",
+        "fulfilment.add_packscan",
     ],
     SUPPLIER: [
         "catalog.view_product",

@@ -1,6 +1,8 @@
 """Restocking: low-stock alerts to the site's service staff, restock tasks with their pick list
-(par minus level per slot), the prekit list summed per product over a route, and the confirmation
-that writes the movements from the vehicle or warehouse into the slots."""
+(par minus level per slot), the prekit list summed per product over a route, loading a service
+vehicle from a warehouse for its tasks, and the confirmation that writes the movements from the
+vehicle or warehouse into the slots. So goods go warehouse → vehicle → slot by transfers, and the
+warehouse's stock knows what the machines took (docs/adr/0033)."""
 
 from __future__ import annotations
 
@@ -97,6 +99,69 @@ def prekit(tasks) -> list[dict]:
     return sorted(
         ({**v, "machines": sorted(v["machines"])} for v in totals.values()), key=lambda row: row["product"].name
     )
+
+
+def vehicle_needs(*, vehicle, warehouse=None) -> list[dict]:
+    """What the vehicle still has to take on for its open tasks: per product, the planned quantity
+    (the prekit of the tasks taking goods from it), what it already carries, what is missing, and,
+    with a warehouse, what that warehouse has available (on hand less reserved)."""
+    tasks = RestockTask.objects.filter(source=vehicle, status=RestockTask.Status.OPEN)
+    rows = prekit(tasks)
+    carried = dict(StockLevel.objects.filter(location=vehicle).values_list("product", "quantity"))
+    available = {}
+    if warehouse is not None:
+        available = {
+            product: quantity - reserved
+            for product, quantity, reserved in StockLevel.objects.filter(location=warehouse).values_list(
+                "product", "quantity", "reserved"
+            )
+        }
+    for row in rows:
+        pk = row["product"].pk
+        row["carried"] = carried.get(pk, 0)
+        row["missing"] = max(row["quantity"] - row["carried"], 0)
+        row["available"] = available.get(pk, 0)
+        row["load"] = min(row["missing"], max(row["available"], 0))
+    return rows
+
+
+def vehicle_load(*, vehicle, warehouse, quantities: dict, actor) -> int:
+    """Load the vehicle from the warehouse: one transfer per product (warehouse level → vehicle
+    level, reason "transfer", reference "load-<vehicle>"). All or nothing: a product the warehouse
+    has too few of (reserved stock does not count), a negative or non-whole quantity refuses the
+    whole load. Returns the number of items loaded."""
+    from catalog.models import Product
+
+    if vehicle.kind != vehicle.Kind.VEHICLE:
+        raise ValidationError({"vehicle": _("Load a service vehicle.")})
+    if warehouse.kind != warehouse.Kind.WAREHOUSE:
+        raise ValidationError({"warehouse": _("Goods are loaded from a warehouse.")})
+    for quantity in quantities.values():
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise ValidationError(_("Enter whole numbers, 0 or more."))
+    wanted = {pk: quantity for pk, quantity in quantities.items() if quantity}
+    if not wanted:
+        raise ValidationError(_("Nothing to load: every quantity is 0."))
+    products = Product.objects.in_bulk(list(wanted))
+    if set(wanted) - set(products):
+        raise ValidationError(_("Unknown product."))
+    reference = f"load-{vehicle.pk}"
+    with transaction.atomic():
+        for pk in sorted(wanted):  # one order, so two loads from one warehouse never deadlock
+            product = products[pk]
+            try:
+                stock_transfer(
+                    source=level_for(location=warehouse, product=product),
+                    target=level_for(location=vehicle, product=product),
+                    quantity=wanted[pk],
+                    actor=actor,
+                    reference=reference,
+                )
+            except ValidationError as error:
+                raise ValidationError(
+                    _("%(product)s: %(problem)s") % {"product": product.name, "problem": " ".join(error.messages)}
+                ) from None
+    return sum(wanted.values())
 
 
 def restock_confirm(*, task: RestockTask, quantities: dict[int, int], actor) -> RestockTask:

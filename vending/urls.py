@@ -10,6 +10,7 @@ urlpatterns = [
     path("planogram/import/", views.planogram_import_view, name="planogram-import"),
     path("restock/", views.RestockTaskListView.as_view(), name="restock-list"),
     path("restock/plan/", views.restock_plan, name="restock-plan"),
+    path("restock/load/", views.restock_load, name="restock-load"),
     path("restock/route/", views.restock_route, name="restock-route"),
     path("restock/<int:pk>/", views.RestockTaskDetailView.as_view(), name="restock-detail"),
     path("supplier/", views.supplier_dashboard, name="supplier-dashboard"),

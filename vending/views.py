@@ -51,7 +51,10 @@ class RestockTaskListView(ScopedListView):
         ("done_at", _("Done")),
         ("done_by", _("Done by")),
     ]
-    actions = [(_("Plan restocking"), "vending:restock-plan", "vending.add_restocktask")]
+    actions = [
+        (_("Plan restocking"), "vending:restock-plan", "vending.add_restocktask"),
+        (_("Load the vehicle"), "vending:restock-load", "vending.change_restocktask"),
+    ]
 
 
 class PlanForm(forms.Form):
@@ -96,6 +99,65 @@ def restock_plan(request):
         request,
         "vending/restock_plan.html",
         {"form": form, "tasks": tasks, "skipped": skipped, "prekit": restock.prekit(tasks) if tasks else []},
+    )
+
+
+class LoadForm(forms.Form):
+    vehicle = forms.ModelChoiceField(queryset=StockLocation.objects.none(), label=_("Vehicle"))
+    warehouse = forms.ModelChoiceField(queryset=StockLocation.objects.none(), label=_("Warehouse"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        locations = StockLocation.objects.restrict(user, "view").filter(is_active=True).select_related("site")
+        self.fields["vehicle"].queryset = locations.filter(kind=StockLocation.Kind.VEHICLE)
+        self.fields["warehouse"].queryset = locations.filter(kind=StockLocation.Kind.WAREHOUSE)
+
+
+def restock_load(request):
+    """Load a service vehicle at a warehouse for its open restock tasks: the prekit of the tasks
+    taking goods from the vehicle, less what it carries, against what the warehouse has; the load
+    is written as transfers warehouse → vehicle, and each machine's confirmation moves the goods on
+    from the vehicle into the slots."""
+    if not request.user.has_perm("vending.view_restocktask"):
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else request.GET
+    chosen = bool(data.get("vehicle") and data.get("warehouse")) or request.method == "POST"
+    form = LoadForm(data if chosen else None, user=request.user, initial={"vehicle": data.get("vehicle")})
+    vehicle = warehouse = None
+    if chosen and form.is_valid():
+        vehicle, warehouse = form.cleaned_data["vehicle"], form.cleaned_data["warehouse"]
+    if request.method == "POST":
+        if not request.user.has_perm("vending.change_restocktask"):
+            raise PermissionDenied
+        if vehicle is None:
+            messages.error(request, gettext("Nothing was loaded: choose a vehicle and a warehouse."))
+            return redirect(request.path)
+        else:
+            quantities = {}
+            try:
+                for row in restock.vehicle_needs(vehicle=vehicle, warehouse=warehouse):
+                    raw = request.POST.get(f"product-{row['product'].pk}", "").strip() or "0"
+                    if not raw.isdigit():
+                        raise ValidationError(gettext("Enter whole numbers, 0 or more."))
+                    quantities[row["product"].pk] = int(raw)
+                loaded = restock.vehicle_load(
+                    vehicle=vehicle, warehouse=warehouse, quantities=quantities, actor=request.user
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(
+                    request,
+                    gettext("%(n)d items loaded into %(vehicle)s from %(warehouse)s.")
+                    % {"n": loaded, "vehicle": vehicle, "warehouse": warehouse},
+                )
+            return redirect(f"{request.path}?vehicle={vehicle.pk}&warehouse={warehouse.pk}")
+    rows = restock.vehicle_needs(vehicle=vehicle, warehouse=warehouse) if vehicle else []
+    return render(
+        request,
+        "vending/restock_load.html",
+        {"form": form, "vehicle": vehicle, "warehouse": warehouse, "rows": rows},
     )
 
 

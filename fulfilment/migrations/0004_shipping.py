@@ -8,6 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('fulfilment', '0002_packing'),
         ('fulfilment', '0003_platform_presets'),
         ('inventory', '0004_stocklevel_reserved_and_more'),
         ('orders', '0007_alter_order_kind_alter_order_status'),
