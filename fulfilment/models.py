@@ -331,6 +331,7 @@ def _register_labels():
             "return.received": pgettext_lazy("order event", "Returned item received"),
             "returned": pgettext_lazy("order event", "Returned"),
             "return.inspected": pgettext_lazy("order event", "Returned item inspected"),
+            "return.refund_elsewhere": pgettext_lazy("order event", "Refund due on the platform"),
         },
     )
 

@@ -102,8 +102,18 @@ def _amount(request: ReturnRequest) -> Decimal:
 def _refund(request: ReturnRequest, order: Order, actor: Actor) -> None:
     if request.refund_id:
         return
-    amount = min(_amount(request), order.refundable_amount)
+    owed = _amount(request)
+    amount = min(owed, order.refundable_amount)
     if amount <= 0:
+        # Paid on the platform it came from (an imported order): nothing was paid here to refund
+        # through; the log says so, and the platform's own after-sale flow pays the customer.
+        platform = getattr(getattr(order, "delivery", None), "platform", "")
+        order_note(
+            order=order,
+            actor=actor,
+            action="return.refund_elsewhere",
+            data={"return": request.pk, "amount": str(owed), "platform": platform},
+        )
         return
     refund = refund_create(
         order=order,
@@ -182,7 +192,10 @@ def return_receive_scan(
                     data={"return": request.pk},
                     locked=True,
                 )
-            _refund(request, locked, actor)
+            from core.region_settings import region_setting
+
+            if not region_setting("returns.refund_at_once", locked.region_id):
+                _refund(request, locked, actor)
     return item
 
 
