@@ -169,6 +169,15 @@ class Shipment(models.Model):
     def __str__(self):
         return f"{self.carrier} {self.waybill_number}"
 
+    @property
+    def carrier_name(self) -> str:
+        from fulfilment.carriers import carrier_get
+
+        try:
+            return str(carrier_get(self.carrier).name)
+        except KeyError:
+            return self.carrier
+
 
 class TrackingEvent(models.Model):
     """One step the carrier reported (pushed or polled); a repeated push of the same step is kept once."""
