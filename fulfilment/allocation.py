@@ -191,13 +191,3 @@ def order_deallocate(*, order) -> int:
         allocation.save(update_fields=["state"])
         released += allocation.quantity
     return released
-
-
-def allocation_summary(order) -> list[dict]:
-    """Per warehouse: what was reserved there (the order page)."""
-    from fulfilment.models import Allocation
-
-    rows = defaultdict(list)
-    for allocation in Allocation.objects.filter(order=order).select_related("level__location__site", "line"):
-        rows[allocation.level.location.site].append(allocation)
-    return [{"site": site, "allocations": items} for site, items in rows.items()]
