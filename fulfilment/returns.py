@@ -155,7 +155,7 @@ def return_receive_scan(
         product = product_for_barcode(barcode)
         if product is None:
             raise ValidationError({"barcode": _("No product has the barcode %(code)s.") % {"code": barcode}})
-        items = list(request.items.select_related("line").filter(line__product=product).select_for_update())
+        items = list(request.items.select_related("line").filter(line__product=product).select_for_update(of=("self",)))
         if not items:
             raise ValidationError({"barcode": _("%(product)s is not part of this return.") % {"product": product}})
         item = next((i for i in items if i.received < i.quantity), None)
@@ -259,7 +259,11 @@ def return_inspect(*, item: ReturnItem, condition: str, actor, notes: str = "", 
         raise ValidationError({"notes": _("Say what is wrong with the item.")})
     with transaction.atomic():
         locked = lock_order(item.request.order_id)
-        item = ReturnItem.objects.select_for_update().select_related("line__product", "request").get(pk=item.pk)
+        item = (
+            ReturnItem.objects.select_for_update(of=("self",))
+            .select_related("line__product", "request")
+            .get(pk=item.pk)
+        )
         if item.inspected_at is not None:
             raise ValidationError(_("This item has been inspected already."), code="inspected")
         if item.received < item.quantity:
