@@ -6,14 +6,23 @@ How one refit goes, for every series at once:
    days of the same break), or a make-up working day (`holidays` CN). Each series gets a factor per
    day type — its own ratio of units to its 28-day local level, shrunk towards the fleet's pooled
    factors when it sold too few units to tell — and the models see demand divided by that factor.
-2. Backtest: the last `BACKTEST_DAYS` (8 weeks) as rolling origins every `HORIZON` days. Every
-   candidate model (Croston, SBA, TSB, ADIDA, IMAPA, simple exponential smoothing, the 28-day
-   mean) forecasts the adjusted series; multiplied back by the day's factor, its absolute error
-   is compared with the seasonal
-   naive forecast's (the same weekday of the last week before the origin). The factors used here
-   are computed from the days before the backtest, so nothing is learnt from the days it scores.
-3. The model with the smallest backtest error forecasts the next `HORIZON` days; the interval is
-   the 10th..90th percentile of its backtest errors (split conformal), per unit of day factor.
+2. Point forecast for accuracy: every model forecasts the mean; MASE and WAPE score absolute
+   errors, whose best point forecast is the median of the predictive distribution, not the mean.
+   The distribution is negative binomial around the model's mean, its dispersion estimated per
+   series (moments around the 28-day level × day factor; Poisson when no overdispersion). For a
+   slow mover expected to sell 0.3 a day the median is 0. The mean (and the interval) is what
+   planning reads; the median is what is scored.
+3. Backtest, twice, each with rolling origins every `HORIZON` days over 8 weeks, and seasonal
+   naive (the same weekday of the last week before the origin) on the same days:
+   - selection: every candidate model (Croston, SBA, TSB, ADIDA, IMAPA, simple exponential
+     smoothing, the 28-day mean) on the 8 weeks before the last 8; each series keeps the one
+     whose median had the smallest absolute error;
+   - scoring: that model alone on the last `BACKTEST_DAYS` (8 weeks). These are the figures
+     stored and shown: chosen on weeks they do not score, so not optimistic by the choice.
+   A series too young for a selection window chooses and is scored on the last 8 weeks
+   (`held_out` False). Calendar factors and dispersion come from the days before each backtest.
+4. The chosen model forecasts the next `HORIZON` days; the interval is the 10th..90th percentile
+   of its scoring-backtest errors around the mean (split conformal), per unit of day factor.
 
 A series with fewer than `MIN_HISTORY_DAYS` of history is "short"; one whose models produce no
 number is "failed". The caller falls back for those and says so.
