@@ -1,5 +1,6 @@
 """`GET /api/v1/forecasts/`: each slot's stored forecast for a driver's or planner's app, scoped
-to the caller's regions; filter by machine (`device`), product or site."""
+to the caller's regions; filter by machine (`device`), product or site. `mean` and `high` are
+for planning; `point` (the median per day) is what the accuracy figures score."""
 
 from rest_framework import serializers
 
@@ -27,6 +28,7 @@ class SlotForecastSerializer(serializers.ModelSerializer):
             "site",
             "start",
             "mean",
+            "point",
             "low",
             "high",
             "basis",
@@ -34,6 +36,7 @@ class SlotForecastSerializer(serializers.ModelSerializer):
             "basis_label",
             "model",
             "history_days",
+            "held_out",
             "mase",
             "naive_mase",
             "wape",

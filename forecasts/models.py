@@ -2,8 +2,8 @@
 
 What a row says: the next days' expected units with an 80 % interval, what they are based on (the
 model its backtest chose, or a fallback with the reason), and the backtest figures that make the
-accuracy visible: the chosen model's and the seasonal naive forecast's absolute errors on the same
-days, the units sold on them, and the scale of MASE (docs/adr/0029-slot-demand-forecasts.md).
+accuracy visible: the chosen model's (its median point forecast's) and the seasonal naive
+forecast's absolute errors on the same days, the units sold on them, and the scale of MASE (docs/adr/0029-slot-demand-forecasts.md).
 """
 
 from django.db import models
@@ -36,6 +36,9 @@ class SlotForecast(models.Model):
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="+")
     start = models.DateField(_("first day"))
     mean = models.JSONField(_("expected units per day"), default=list)
+    # What MASE and WAPE score: the median of the predictive distribution around `mean` (the
+    # point that minimises expected absolute error); `mean` stays what planning reads.
+    point = models.JSONField(_("median units per day"), default=list)
     low = models.JSONField(_("interval low per day"), default=list)
     high = models.JSONField(_("interval high per day"), default=list)
     basis = models.CharField(_("based on"), max_length=20, choices=Basis.choices)
@@ -44,6 +47,7 @@ class SlotForecast(models.Model):
     history_days = models.PositiveIntegerField(_("days of history"), default=0)
     backtest_windows = models.PositiveSmallIntegerField(_("backtest windows"), default=0)
     backtest_days = models.PositiveSmallIntegerField(_("backtest days"), default=0)
+    held_out = models.BooleanField(_("model chosen before the scored weeks"), default=False)
     abs_error = models.FloatField(_("backtest absolute error"), default=0)
     naive_abs_error = models.FloatField(_("seasonal naive absolute error"), default=0)
     actual = models.FloatField(_("units sold in the backtest"), default=0)
@@ -70,3 +74,7 @@ class SlotForecast(models.Model):
     @property
     def total(self) -> float:
         return round(sum(self.mean), 1)
+
+    @property
+    def point_total(self) -> float:
+        return round(sum(self.point), 1)

@@ -29,6 +29,8 @@ class Accuracy:
     naive_mase: float | None
     wape: float | None
     naive_wape: float | None
+    # Fitted series whose model was chosen on the scored weeks (too young to choose before them).
+    in_sample: int = 0
 
     @property
     def fallback(self) -> int:
@@ -52,7 +54,8 @@ class Accuracy:
 def accuracy(forecasts) -> Accuracy:
     """MASE: the mean over fitted series of each one's backtest MASE (series that never sold in
     their training weeks have no scale and are left out); WAPE: the fleet's absolute error over
-    the units sold, on the same backtest days, for the chosen models and for seasonal naive."""
+    the units sold, on the same backtest days, for the chosen models and for seasonal naive. The
+    chosen models are scored by their median point forecast (docs/adr/0029)."""
     forecasts = list(forecasts)
     fitted = [f for f in forecasts if f.basis == SlotForecast.Basis.MODEL]
     scored = [f for f in fitted if f.mase is not None and f.naive_mase is not None]
@@ -65,6 +68,7 @@ def accuracy(forecasts) -> Accuracy:
         naive_mase=sum(f.naive_mase for f in scored) / len(scored) if scored else None,
         wape=sum(f.abs_error for f in fitted) / actual if actual else None,
         naive_wape=sum(f.naive_abs_error for f in fitted) / actual if actual else None,
+        in_sample=sum(1 for f in fitted if not f.held_out),
     )
 
 

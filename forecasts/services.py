@@ -126,6 +126,8 @@ def forecasts_store(*, levels, results: dict, start: datetime.date, horizon: int
                     basis=SlotForecast.Basis.MODEL,
                     model=result.model,
                     mean=result.mean,
+                    point=result.point,
+                    held_out=result.held_out,
                     low=result.low,
                     high=result.high,
                     backtest_windows=result.windows,
@@ -154,12 +156,14 @@ def forecasts_store(*, levels, results: dict, start: datetime.date, horizon: int
         else:
             basis = SlotForecast.Basis.NONE
         peers = peers or []
+        mean = _average([p.mean for p in peers], horizon)
         rows.append(
             SlotForecast(
                 **common,
                 basis=basis,
                 reason=reason,
-                mean=_average([p.mean for p in peers], horizon),
+                mean=mean,
+                point=[float(v) for v in engine.median(mean, 0.0)],
                 low=_average([p.low for p in peers], horizon),
                 high=_average([p.high for p in peers], horizon),
             )

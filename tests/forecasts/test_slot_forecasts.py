@@ -259,3 +259,41 @@ def test_the_replenishment_planner_is_given_slot_demand_when_it_exists(monkeypat
     monkeypatch.setitem(sys.modules, "vending.replenishment", module)
     apps.get_app_config("forecasts").ready()
     assert registered == [slot_demand]
+
+
+def test_an_intermittent_slot_is_scored_by_its_median_and_planned_by_its_mean(world, client, api_client):
+    """A slow mover selling 0.2 a day (Poisson): the median of every day is 0, well below the mean.
+    Accuracy scores the median (so the backtest error is every unit sold), the planner still gets
+    the mean, and the page shows the figure that was scored and says what it scores."""
+    rng = np.random.default_rng(3)
+    slot = _slot(world.east_store)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    _sales(slot, {yesterday - datetime.timedelta(days=i): rng.poisson(0.2) for i in range(300)})
+
+    call_command("forecasts_refit")
+
+    forecast = SlotForecast.objects.get(level=slot.level)
+    assert forecast.basis == SlotForecast.Basis.MODEL
+    assert forecast.held_out  # chosen on the 8 weeks before the scored ones
+    assert sum(forecast.mean) > 1.0
+    assert forecast.point == [0.0] * 14
+    # Forecasting 0 every scored day: the absolute error is exactly the units sold on them.
+    assert forecast.actual > 0
+    assert forecast.abs_error == pytest.approx(forecast.actual)
+    assert forecast.wape == pytest.approx(1.0)
+    planned = slot_demand([slot.level], forecast.start, 14)[slot.level.pk]
+    assert planned["mean"] == forecast.mean
+    assert sum(planned["high"]) >= sum(forecast.mean)
+
+    response = _login(client, world.regional).get(reverse("forecasts:machine", args=[slot.device_id]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert response.context["accuracy"].mase == pytest.approx(forecast.mase)
+    assert f"MASE {forecast.mase:.2f}" in html
+    assert re.search(r'<td class="num point">0(\.0)?</td>', html)
+    assert "Scored: the median of each forecast" in html
+
+    api_client.force_authenticate(world.service)
+    (row,) = api_client.get(reverse("forecast-list"), {"device": slot.device_id}).json()["results"]
+    assert row["point"] == [0.0] * 14
+    assert row["mean"] == forecast.mean
