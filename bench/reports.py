@@ -321,6 +321,10 @@ def lists_only(args, today):
     from django.contrib.auth.models import Group
 
     regional.groups.add(Group.objects.get(name="regional_admin"))  # the API's model permissions
+    if not args.no_freeze:
+        from config.startup import freeze_loaded_objects
+
+        freeze_loaded_objects()  # as the server does before its first request (config/asgi.py)
     figures = {"load_average": os.getloadavg()[0]}
     if not args.skip_inquiry:
         figures.update(order_inquiry(admin, regional, today, args.repeat))
@@ -513,6 +517,9 @@ def main():
         "result per query (for 10M orders, where each raw query takes minutes)",
     )
     parser.add_argument("--no-export", action="store_true", help="skip the month's export")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="--lists-only: leave the loaded objects to the full collections"
+    )
     parser.add_argument("--skip-inquiry", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--lists-only", action="store_true", help="--reuse: only the order inquiry, the API lists and the export"
