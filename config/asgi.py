@@ -17,6 +17,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.apps import apps  # noqa: E402
 
+from config.startup import freeze_loaded_objects  # noqa: E402
 from staff.websocket import SignInChecksMiddleware  # noqa: E402
 
 
@@ -42,3 +43,4 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+freeze_loaded_objects()

@@ -112,24 +112,29 @@ class OrderViewSet(ScopedReadOnlyViewSet):
 @method_decorator(reads_from_replica, name="list")
 class PaymentViewSet(ScopedReadOnlyViewSet):
     """Payments, newest first, paged by cursor like the orders (docs/adr/0025): a deep page costs
-    what the first costs, `?page=` and `?offset=` are a 400 that says so, the count is bounded."""
+    what the first costs, `?page=` and `?offset=` are a 400 that says so. The count is bounded, or
+    the planner's estimate when it expects more than the bound (a payment's region is its
+    order's, so a regional administrator's bounded count reads the table through that join)."""
 
     queryset = Payment.objects.all()
     serializer_class = PaymentSerializer
     filterset_fields = {"provider": ["exact"], "status": ["exact"], "order": ["exact"], "created_at": ["gte", "lte"]}
     pagination_class = KeysetPagination
+    count_from_plan = True
     selective_filters = ("order",)
     ordering_fields = ["created_at", "amount"]
 
 
 @method_decorator(reads_from_replica, name="list")
 class RefundViewSet(ScopedReadOnlyViewSet):
-    """Refunds, newest first, paged by cursor like the orders and payments."""
+    """Refunds, newest first, paged by cursor like the orders and payments, counted like the
+    payments."""
 
     queryset = Refund.objects.all()
     serializer_class = RefundSerializer
     filterset_fields = {"status": ["exact"], "order": ["exact"], "created_at": ["gte", "lte"]}
     pagination_class = KeysetPagination
+    count_from_plan = True
     selective_filters = ("order",)
     ordering_fields = ["created_at", "amount"]
 

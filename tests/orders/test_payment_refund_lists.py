@@ -103,3 +103,48 @@ def test_a_regional_administrator_pages_through_their_region_only(world, api_cli
     assert sorted(seen) == sorted(row.pk for row in expected)
     filtered = api_client.get(url, {"order": expected[0].order_id}).json()
     assert [row["id"] for row in filtered["results"]] == [expected[0].pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("url", ["/api/v1/payments/", "/api/v1/refunds/"])
+def test_a_regional_list_past_the_bound_is_counted_by_the_planner_not_through_the_order_join(
+    world, api_client, url, monkeypatch
+):
+    """A regional administrator's list is filtered through the order's region: the planner's
+    estimate stands in for a count that would read the table through that join (ADR 0025); a
+    list the planner expects to be small (one order's) is still counted exactly."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    east, east_refunds = _payments(30, site=world.east_store, at=timezone.now())
+    _payments(10, site=world.west_store, at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE orders_order, orders_payment, orders_refund, core_region, core_site")
+    monkeypatch.setattr("core.pagination.COUNT_LIMIT", 3)
+    table = "orders_payment" if "payments" in url else "orders_refund"
+    api_client.force_authenticate(world.regional)
+    with CaptureQueriesContext(connection) as queries:
+        body = api_client.get(url, {"limit": 5}).json()
+    assert body["count_estimated"] is True and body["count_exact"] is False
+    assert body["count"] > 3
+    assert not any("COUNT(" in q["sql"].upper() and table in q["sql"] for q in queries.captured_queries)
+    expected = east if "payments" in url else east_refunds
+    assert {row["id"] for row in body["results"]} <= {row.pk for row in expected}, "still the region's rows only"
+    one = api_client.get(url, {"order": expected[0].order_id}).json()
+    assert (one["count"], one["count_exact"], one["count_estimated"]) == (1, True, False)
+    # the platform administrator's unfiltered list is unchanged: counted up to the bound
+    api_client.force_authenticate(world.admin)
+    every = api_client.get(url).json()
+    assert (every["count"], every["count_exact"], every["count_estimated"]) == (3, False, False)
+
+
+def test_without_postgresql_a_regional_list_is_counted_up_to_the_bound(world, api_client, monkeypatch):
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL estimates it: the test above")
+    _payments(6, site=world.east_store, at=timezone.now())
+    monkeypatch.setattr("core.pagination.COUNT_LIMIT", 3)
+    api_client.force_authenticate(world.regional)
+    body = api_client.get("/api/v1/payments/").json()
+    assert (body["count"], body["count_exact"], body["count_estimated"]) == (3, False, False)
