@@ -188,6 +188,8 @@ class WebhookDeliveryListView(ScopedListView):
         ("next_attempt_at", _("Next attempt")),
         ("delivered_at", _("Delivered at")),
     ]
+    # The event code and the partner's answer are shown as they were sent and received.
+    verbatim = ("event", "last_error")
 
 
 class WebhookDeliveryDetailView(ScopedDetailView):
