@@ -70,7 +70,9 @@ def seed(ctx):
                 actor=None,
                 user=user,
                 target=regions.get(scope, root),
-                action="change" if role == "regional_admin" else "view",
+                # Service staff send commands to their machines and close their faults: a change
+                # grant on their region (their role's permissions bound what they may change).
+                action="change" if role in ("regional_admin", "service_staff") else "view",
             )
         elif scope in sites:
             scope_grant(

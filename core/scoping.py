@@ -13,6 +13,12 @@ A scoped model says how its rows reach a region and a site with two class attrib
 Models that are not region-scoped but restricted another way (a supplier's products) override
 `scope_filter(user, action)` on their queryset. Models with `scope_region_path = None` and no
 override are global reference data: visible to every authenticated staff user.
+
+Region-owned reference data a store works with (coupons, promotions, bonus tiers, rate plans,
+anomaly rules) says `scope_store_sees_region = True`: a store (site) grant then also VIEWS the rows
+owned by its store's region or one of that region's ancestors (rows of a model that also has a
+site, only those with no site). It never changes them: a change needs a region grant
+(docs/adr/0035).
 """
 
 from __future__ import annotations
@@ -89,6 +95,24 @@ def region_ids_under(paths) -> list[int]:
     return sorted(Region.objects.filter(q).values_list("pk", flat=True))
 
 
+def store_region_paths(site_ids) -> list[str]:
+    """Paths of the regions of `site_ids` and of all their ancestors (a store sees what applies to it)."""
+    from core.models import Site
+
+    if not site_ids:
+        return []
+    paths = set()
+    for path in Site.objects.filter(pk__in=site_ids).values_list("region__path", flat=True):
+        if not path:
+            continue
+        parts = path.strip("/").split("/")
+        lead = "/" if path.startswith("/") else ""
+        tail = "/" if path.endswith("/") else ""
+        for i in range(1, len(parts) + 1):
+            paths.add(lead + "/".join(parts[:i]) + tail)
+    return sorted(paths)
+
+
 def region_scope_q(grants: Grants, *, region_path: str | None, site: str | None, region: str | None = None) -> Q | None:
     """A Q selecting rows inside `grants`; None means no restriction.
 
@@ -117,7 +141,15 @@ class RestrictedQuerySet(models.QuerySet):
         if region_path is None and site is None:
             return None  # global reference data
         region = getattr(model, "scope_region", None)
-        return region_scope_q(user_grants(user, action), region_path=region_path, site=site, region=region)
+        grants = user_grants(user, action)
+        q = region_scope_q(grants, region_path=region_path, site=site, region=region)
+        if q is not None and action == "view" and grants.site_ids and getattr(model, "scope_store_sees_region", False):
+            # docs/adr/0035: a store grant reads its region's (and ancestors') reference rows.
+            store_q = Q(**{f"{region_path}__in": store_region_paths(grants.site_ids)})
+            if site:
+                store_q &= Q(**{f"{site}__isnull": True})
+            q |= store_q
+        return q
 
     def restrict(self, user, action: str = "view"):
         if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:

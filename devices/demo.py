@@ -35,6 +35,23 @@ def seed(ctx):
                 - timezone.timedelta(seconds=rnd.randrange(5, 60) if online else rnd.randrange(3600, 86400)),
             )
         )
+    # The demo store manager's and clerk's store rents power banks too (its leasing pages).
+    store = ctx["sites"].get("sh-store-1")
+    if store and not any(d.kind == Device.Kind.RENTAL and d.site_id == store.pk for d in devices):
+        index = len(kinds) + 1
+        devices.append(
+            Device.objects.create(
+                serial_number=f"SN{2026000 + index:09d}",
+                name=f"{Device.Kind.RENTAL.label} {index:02d}",
+                kind=Device.Kind.RENTAL,
+                model_name=MODELS[Device.Kind.RENTAL],
+                site=store,
+                latitude=store.latitude,
+                longitude=store.longitude,
+                state=Device.State.ONLINE,
+                last_seen_at=now - timezone.timedelta(seconds=20),
+            )
+        )
     ctx["devices"] = devices
     _history(rnd, devices, now)
 

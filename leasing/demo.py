@@ -49,7 +49,10 @@ def _rentals(ctx):
     from leasing.services import lease_start_at_station
     from wallet.services import recharge_credit
 
-    stations = [d for d in ctx["devices"] if d.kind == Device.Kind.RENTAL]
+    # The demo store's station first: its manager and clerk see a rental out and one that failed.
+    stations = sorted(
+        (d for d in ctx["devices"] if d.kind == Device.Kind.RENTAL), key=lambda d: d.site.code != "sh-store-1"
+    )
     members = ctx["customers"][4:7]
     if len(stations) < 2 or len(members) < 3:
         return

@@ -24,6 +24,51 @@ def seed(ctx):
         compartments_create(bank=bank, sizes=["S"] * 6 + ["M"] * 5 + ["L"] * 3 + ["XL"] * 2)
     _seed_orders(ctx)
     _seed_bookings(ctx)
+    _webhooks(ctx)
+
+
+def _webhooks(ctx):
+    """The demo courier's webhook: every status change of its orders was posted to it (the last
+    one failed once and waits for its retry), as orders.webhooks records deliveries."""
+    import datetime
+
+    from orders.demo import DEMO_PARTNER_NAME
+    from orders.models import PartnerClient, WebhookDelivery
+
+    partner = PartnerClient.objects.filter(name=DEMO_PARTNER_NAME).first()
+    if partner is None:
+        return
+    # Recorded only: the partner keeps no webhook URL, so the demo never posts anywhere.
+    url = "https://courier.example.cn/hooks/back-office"
+    now = timezone.now()
+    rows = []
+    orders = list(partner.orders.order_by("pk").prefetch_related("events")) if hasattr(partner, "orders") else []
+    for order in orders:
+        for event in order.events.all():
+            if event.from_status == event.to_status:
+                continue
+            rows.append(
+                WebhookDelivery(
+                    client=partner,
+                    order=order,
+                    event=f"order.{event.to_status}",
+                    payload={"number": order.number, "status": event.to_status, "at": event.at.isoformat()},
+                    url=url,
+                    status=WebhookDelivery.Status.DELIVERED,
+                    attempts=1,
+                    last_status_code=200,
+                    delivered_at=event.at,
+                )
+            )
+    if rows:
+        last = rows[-1]
+        last.status, last.last_status_code, last.last_error = (
+            WebhookDelivery.Status.PENDING,
+            503,
+            "503 Service Unavailable",
+        )
+        last.delivered_at, last.next_attempt_at = None, now + datetime.timedelta(minutes=2)
+    WebhookDelivery.objects.bulk_create(rows)
 
 
 def _seed_orders(ctx):

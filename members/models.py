@@ -8,7 +8,21 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.models import Region
-from core.scoping import RestrictedManager
+from core.scoping import RestrictedManager, RestrictedQuerySet, user_grants
+
+
+class CustomerQuerySet(RestrictedQuerySet):
+    def scope_filter(self, user, action):
+        """Staff see the customers of their regions; a store grant also VIEWS the customers who
+        ordered at its stores, not the whole city's (docs/adr/0035)."""
+        q = super().scope_filter(user, action)
+        grants = user_grants(user, action)
+        if q is not None and action == "view" and grants.site_ids:
+            from orders.models import Order
+
+            buyers = Order.objects.filter(site_id__in=grants.site_ids, customer_id__isnull=False)
+            q |= Q(pk__in=buyers.values("customer_id"))
+        return q
 
 
 class Customer(models.Model):
@@ -32,7 +46,7 @@ class Customer(models.Model):
 
     scope_region_path = "home_region__path"
     scope_site = None
-    objects = RestrictedManager()
+    objects = models.Manager.from_queryset(CustomerQuerySet)()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -151,6 +165,7 @@ class Coupon(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     scope_region_path = "region__path"
+    scope_store_sees_region = True  # a store grant reads it (docs/adr/0035)
     scope_site = None
     objects = RestrictedManager()
 
@@ -312,6 +327,7 @@ class Promotion(models.Model):
     given_value = models.DecimalField(_("value given"), max_digits=14, decimal_places=2, default=0)
 
     scope_region_path = "region__path"
+    scope_store_sees_region = True  # a store grant reads it (docs/adr/0035)
     scope_site = None
     objects = RestrictedManager()
 

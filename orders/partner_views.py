@@ -10,6 +10,7 @@ import django_filters
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -188,6 +189,8 @@ class WebhookDeliveryListView(ScopedListView):
         ("next_attempt_at", _("Next attempt")),
         ("delivered_at", _("Delivered at")),
     ]
+    # The event code and the partner's answer are shown as they were sent and received.
+    verbatim = ("event", "last_error")
 
 
 class WebhookDeliveryDetailView(ScopedDetailView):
@@ -198,6 +201,8 @@ class WebhookDeliveryDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["payload"] = json.dumps(self.object.payload, indent=2, ensure_ascii=False, sort_keys=True)
+        # The event is a code, shown as sent (the heading's message stays "%(event)s to %(name)s").
+        context["event_code"] = format_html('<code translate="no">{}</code>', self.object.event)
         return context
 
     def post(self, request, *args, **kwargs):

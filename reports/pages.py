@@ -163,7 +163,10 @@ def _pick(buckets, index):
 def build_rankings(user, query) -> list[Section]:
     measure = query.extra.get("measure") or "net"
     sections = []
-    dimensions = ("product",) if s.supplier_products(user) is not None else ("product", "machine")
+    supplier = s.supplier_products(user) is not None
+    # A supplier's figures are of their products, not of the machines they sell in (no machine
+    # ranking, and no per-machine slow movers: the planograms are the operator's).
+    dimensions = ("product",) if supplier else ("product", "machine")
     for dimension in dimensions:
         ranked = s.ranking(user, query, dimension=dimension, measure=measure)
         for which, title in (
@@ -180,6 +183,8 @@ def build_rankings(user, query) -> list[Section]:
                     money_columns=(3, 4, 5, 6),
                 )
             )
+    if supplier:
+        return sections
     slow = s.slow_movers(user, query)
     sections.append(
         Section(

@@ -266,6 +266,7 @@ class AnomalyRule(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
 
     scope_region_path = "region__path"
+    scope_store_sees_region = True  # a store grant reads it (docs/adr/0035)
     scope_site = None
     objects = RestrictedManager()
 

@@ -170,6 +170,7 @@ class BonusTier(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
 
     scope_region_path = "region__path"
+    scope_store_sees_region = True  # a store grant reads it (docs/adr/0035)
     scope_site = None
     objects = RestrictedManager()
 

@@ -129,3 +129,16 @@ def test_store_clerks_and_service_staff_see_no_reports(client, world, role):
     client.force_login(getattr(world, role))
     for page in REPORT_PAGES:
         assert client.get(reverse(page.url_name)).status_code == 403
+
+
+def test_a_supplier_ranks_their_own_products_and_no_empty_per_machine_section(client, world, history):
+    """A supplier's figures are of their products only, without machines (no machine ranking):
+    the per-machine slow movers are not theirs to see, so the page leaves that section out rather
+    than showing it empty (issue 22)."""
+    client.force_login(world.supplier_user)
+    response = client.get(reverse("reports:rankings"), _range(history))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Cola" in html and "Chips" not in html
+    assert 'class="empty"' not in html
+    assert "Slow movers" not in html
