@@ -108,6 +108,9 @@ def _warehouses(ctx, products):
         room = StockLocation.objects.filter(
             site=site, kind=StockLocation.Kind.WAREHOUSE, is_active=True
         ).first() or StockLocation.objects.create(site=site, kind=StockLocation.Kind.WAREHOUSE, name="Store room A")
+        if not StockLocation.objects.filter(site=site, kind=StockLocation.Kind.DAMAGED).exists():
+            # Where a returned item that is not intact goes (quarantine).
+            StockLocation.objects.create(site=site, kind=StockLocation.Kind.DAMAGED, name="Damaged goods")
         for sku, units in received.items():
             level = level_for(location=room, product=products[sku], low_threshold=5)
             stock_move(level=level, quantity=units, reason="restock", actor=admin, reference=f"demo-receipt-{code}")
@@ -120,7 +123,6 @@ def _line(products, sku, quantity, price=None):
 
 def _shanghai(ctx, products, warehouse):
     """Orders the Shanghai office entered: allocated, being picked, packed, cancelled, held."""
-    rnd = ctx["random"]
     regional, service = ctx["users"]["regional_admin"], ctx["users"]["service_staff"]
     region = ctx["regions"]["demo-sh"]
 
@@ -180,14 +182,7 @@ def _shanghai(ctx, products, warehouse):
     )
 
     def scan(order, product, times):
-        for _ in range(times):
-            pack_scan(
-                order=order,
-                warehouse=warehouse,
-                scan_id=uuid.UUID(int=rnd.getrandbits(128), version=4),
-                barcode=product.barcode,
-                actor=service,
-            )
+        _scan(ctx, order, warehouse, product, times)
 
     picking_start(order=made["picking"], warehouse=warehouse, actor=service)
     scan(made["picking"], products["DRI-001"], 2)  # half of the order's four items
@@ -198,6 +193,36 @@ def _shanghai(ctx, products, warehouse):
     for order in made.values():
         order.refresh_from_db()
     return made
+
+
+def _scan(ctx, order, warehouse, product, times):
+    """`times` scans of `product` into `order`'s parcel by the service staff, as the picking page
+    sends them (each with its own scan id)."""
+    for _ in range(times):
+        pack_scan(
+            order=order,
+            warehouse=warehouse,
+            scan_id=uuid.UUID(int=ctx["random"].getrandbits(128), version=4),
+            barcode=product.barcode,
+            actor=ctx["users"]["service_staff"],
+        )
+
+
+def _packed(ctx, warehouse, key, recipient, lines):
+    """A Shanghai order entered, picked and packed in full."""
+    order, _created = delivery_create(
+        actor=ctx["users"]["regional_admin"],
+        region=ctx["regions"]["demo-sh"],
+        recipient=recipient,
+        lines=lines,
+        platform="shop",
+        platform_order_number=key,
+    )
+    picking_start(order=order, warehouse=warehouse, actor=ctx["users"]["service_staff"])
+    for line in lines:
+        _scan(ctx, order, warehouse, line.product, line.quantity)
+    order.refresh_from_db()
+    return order
 
 
 def _country(ctx, products):
@@ -262,5 +287,94 @@ def _imported(ctx):
 
 
 def _shipped(ctx, orders):
-    """Shipped, delivered and returned orders, when the shipping services are installed."""
-    return None
+    """Shipped (a waybill, a tracking step), delivered, and returned (one item intact, back on
+    the shelf; one damaged, to quarantine) Shanghai orders, through the shipping and returns
+    services, when they are installed."""
+    try:
+        from fulfilment import returns, shipping
+        from fulfilment.carriers import TrackingUpdate
+    except ImportError:
+        return
+    from django.utils import timezone
+
+    from catalog.models import Product
+
+    products = {p.sku: p for p in Product.objects.filter(sku__in=RECEIVED["sh-warehouse"])}
+    warehouse = ctx["warehouses"]["sh-warehouse"]
+    service, regional = ctx["users"]["service_staff"], ctx["users"]["regional_admin"]
+    made = {
+        "shipped": _packed(
+            ctx,
+            warehouse,
+            "SHOP-DEMO-1101",
+            _recipient("钱芳", "13601728854", "浦东新区", "张杨路500号华润时代广场12楼"),
+            [_line(products, "DRI-002", 1), _line(products, "SNA-002", 1)],
+        ),
+        "delivered": _packed(
+            ctx,
+            warehouse,
+            "SHOP-DEMO-1102",
+            _recipient("曹宇", "13816620381", "宝山区", "牡丹江路1599号"),
+            [_line(products, "DRI-001", 3)],
+        ),
+        "returned": _packed(
+            ctx,
+            warehouse,
+            "SHOP-DEMO-1103",
+            _recipient("许晴", "18817402265", "松江区", "文诚路358号"),
+            [_line(products, "DRI-003", 1), _line(products, "SNA-001", 1)],
+        ),
+    }
+    shipments = {
+        key: shipping.shipments_label(orders=[order], carrier="simulated", actor=service)[0]
+        for key, order in made.items()
+    }
+    for key, order in made.items():
+        shipping.shipment_ship(order=order, actor=service)
+        steps = [("in_transit", "Left the Shanghai sorting centre", "上海")]
+        if key != "shipped":
+            steps.append(("delivered", "Delivered, signed for by the recipient", "上海"))
+        shipping.tracking_apply(
+            carrier="simulated",
+            updates=[
+                TrackingUpdate(
+                    waybill_number=shipments[key].waybill_number,
+                    at=timezone.now(),
+                    status=status,
+                    description=description,
+                    location=place,
+                )
+                for status, description, place in steps
+            ],
+            source="push",
+        )
+    order = made["returned"]
+    request = returns.return_request_create(
+        order=order,
+        quantities={line.pk: line.quantity for line in order.lines.all()},
+        reason="damaged",
+        source="customer",
+        actor=regional,
+        note="The bag of chips arrived crushed; sending both back (demo)",
+    )
+    room = StockLocation.objects.filter(site=warehouse, kind=StockLocation.Kind.WAREHOUSE, is_active=True).first()
+    for item in request.items.select_related("line__product"):
+        for _ in range(item.quantity):
+            returns.return_receive_scan(
+                request=request,
+                barcode=item.line.product.barcode,
+                scan_id=str(uuid.UUID(int=ctx["random"].getrandbits(128), version=4)),
+                location=room,
+                actor=service,
+            )
+    for item in request.items.select_related("line__product"):
+        intact = item.line.product.sku == "DRI-003"
+        returns.return_inspect(
+            item=item,
+            condition="intact" if intact else "damaged",
+            notes="" if intact else "Bag torn, contents crushed (demo)",
+            actor=service,
+        )
+    for key, order in made.items():
+        order.refresh_from_db()
+        orders[key] = order
