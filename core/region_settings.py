@@ -169,6 +169,19 @@ register(
         maximum=1000,
     )
 )
+# Delivery orders' returns (docs/adr/0034): refund when the parcel is back (0) or at once (1).
+register(
+    Setting(
+        key="returns.refund_at_once",
+        section=STOCK,
+        label=_("Refund returns at once"),
+        help=_("1 refunds a return when it is requested; 0 waits until the warehouse has received it."),
+        kind=int,
+        default=lambda: getattr(settings, "RETURNS_REFUND_AT_ONCE", 0),
+        minimum=0,
+        maximum=1,
+    )
+)
 register(
     Setting(
         key="lockers.free_hours",

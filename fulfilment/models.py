@@ -133,6 +133,221 @@ class PlatformMapping(models.Model):
         return self.name
 
 
+# --- Shipping and tracking (docs/adr/0034) ----------------------------------------------------
+class Shipment(models.Model):
+    """One parcel of a delivery order handed to a carrier: the waybill number the carrier assigned
+    when the label was printed, and where the parcel is now (from the carrier's tracking events)."""
+
+    class Status(models.TextChoices):
+        LABELLED = "labelled", _("Labelled")
+        SHIPPED = "shipped", _("Shipped")
+        IN_TRANSIT = "in_transit", _("In transit")
+        DELIVERED = "delivered", _("Delivered")
+        PROBLEM = "problem", _("Problem")
+        RETURNING = "returning", _("Returning to sender")
+
+    order = models.OneToOneField(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="shipment")
+    carrier = models.CharField(_("carrier"), max_length=30)
+    waybill_number = models.CharField(_("waybill number"), max_length=40)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.LABELLED)
+    labelled_at = models.DateTimeField(_("labelled at"), auto_now_add=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    scope_region_path = "order__region__path"
+    scope_site = "order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-labelled_at", "-pk"]
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "waybill_number"], name="one_shipment_per_waybill"),
+        ]
+
+    def __str__(self):
+        return f"{self.carrier} {self.waybill_number}"
+
+    @property
+    def carrier_name(self) -> str:
+        from fulfilment.carriers import carrier_get
+
+        try:
+            return str(carrier_get(self.carrier).name)
+        except KeyError:
+            return self.carrier
+
+
+class TrackingEvent(models.Model):
+    """One step the carrier reported (pushed or polled); a repeated push of the same step is kept once."""
+
+    shipment = models.ForeignKey(
+        Shipment, verbose_name=_("shipment"), on_delete=models.PROTECT, related_name="tracking_events"
+    )
+    at = models.DateTimeField(_("at"))
+    status = models.CharField(_("status"), max_length=20, choices=Shipment.Status.choices)
+    description = models.CharField(_("description"), max_length=255)
+    location = models.CharField(_("location"), max_length=120, blank=True)
+    source = models.CharField(_("source"), max_length=10)  # "push" or "poll"
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    scope_region_path = "shipment__order__region__path"
+    scope_site = "shipment__order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("tracking event")
+        verbose_name_plural = _("tracking events")
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "at", "description"], name="one_tracking_event_per_step"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.description}"
+
+
+# --- Returns (docs/adr/0034) ------------------------------------------------------------------
+class ReturnReason(models.TextChoices):
+    NOT_WANTED = "not_wanted", _("No longer wanted")
+    WRONG_ITEM = "wrong_item", _("Wrong item sent")
+    DAMAGED_IN_TRANSIT = "damaged", _("Damaged in transit")
+    DEFECTIVE = "defective", _("Defective")
+    NOT_AS_DESCRIBED = "not_as_described", _("Not as described")
+    OTHER = "other", _("Other")
+
+
+class ItemCondition(models.TextChoices):
+    INTACT = "intact", _("Intact")
+    DAMAGED = "damaged", _("Damaged")
+    DEFECTIVE = "defective", _("Defective")
+    INCOMPLETE = "incomplete", _("Incomplete")
+
+
+class ReturnRequest(models.Model):
+    class Source(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        STAFF = "staff", _("Staff")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        RECEIVED = "received", _("Received")
+        INSPECTED = "inspected", _("Inspected")
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="return_requests")
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    reason = models.CharField(_("reason"), max_length=20, choices=ReturnReason.choices)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REQUESTED)
+    refund = models.ForeignKey(
+        "orders.Refund", verbose_name=_("refund"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+
+    scope_region_path = "order__region__path"
+    scope_site = "order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("return request")
+        verbose_name_plural = _("return requests")
+
+    def __str__(self):
+        return f"{self.order} ({self.get_reason_display()})"
+
+
+def return_photo_path(instance, filename):
+    import os
+
+    return f"returns/{instance.request_id}/{instance.pk or 'new'}{os.path.splitext(filename)[1].lower()}"
+
+
+class ReturnItem(models.Model):
+    """One returned line: how many were asked back, received by scan, and what inspection found."""
+
+    request = models.ForeignKey(
+        ReturnRequest, verbose_name=_("return request"), on_delete=models.PROTECT, related_name="items"
+    )
+    line = models.ForeignKey(OrderLine, verbose_name=_("order line"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    received = models.PositiveIntegerField(_("received"), default=0)
+    condition = models.CharField(_("condition"), max_length=12, choices=ItemCondition.choices, blank=True)
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+    photo = models.ImageField(_("photo"), upload_to=return_photo_path, blank=True)
+    # Where the inspected items went: a sellable warehouse level or a quarantine (damaged) level.
+    put_to = models.ForeignKey(
+        StockLevel, verbose_name=_("put to"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    inspected_at = models.DateTimeField(_("inspected at"), null=True, blank=True)
+
+    scope_region_path = "request__order__region__path"
+    scope_site = "request__order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["request", "pk"]
+        verbose_name = _("returned item")
+        verbose_name_plural = _("returned items")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="return_item_quantity_positive"),
+            models.CheckConstraint(condition=Q(received__lte=F("quantity")), name="return_item_received_within"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.line.description}"
+
+
+class ReturnScan(models.Model):
+    """A receiving scan, idempotent on the device's scan id (a retried scan counts once)."""
+
+    item = models.ForeignKey(
+        ReturnItem, verbose_name=_("returned item"), on_delete=models.PROTECT, related_name="scans"
+    )
+    scan_id = models.CharField(_("scan id"), max_length=64, unique=True)
+    location = models.ForeignKey(
+        "inventory.StockLocation", verbose_name=_("received at"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    scope_region_path = "item__request__order__region__path"
+    scope_site = "item__request__order__site"
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("return scan")
+        verbose_name_plural = _("return scans")
+
+    def __str__(self):
+        return self.scan_id
+
+
+def _register_labels():
+    from django.utils.translation import pgettext_lazy
+
+    from core.labels import labels_register
+
+    labels_register(
+        "order.action",
+        {
+            "shipment.labelled": pgettext_lazy("order event", "Label printed"),
+            "shipped": pgettext_lazy("order event", "Shipped"),
+            "shipment.tracking": pgettext_lazy("order event", "Tracking update"),
+            "delivered": pgettext_lazy("order event", "Delivered"),
+            "return.requested": pgettext_lazy("order event", "Return requested"),
+            "return.received": pgettext_lazy("order event", "Returned item received"),
+            "returned": pgettext_lazy("order event", "Returned"),
+            "return.inspected": pgettext_lazy("order event", "Returned item inspected"),
+            "return.refund_elsewhere": pgettext_lazy("order event", "Refund due on the platform"),
+        },
+    )
+
+
+_register_labels()
+
+
 class PackScan(models.Model):
     """One accepted scan of an item picked for an order (docs/adr/0033). The device makes the scan
     id (a UUID) before it sends the scan, so a retry or a double tap sends the same id again and is

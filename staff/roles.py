@@ -92,6 +92,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "fulfilment.view_*",
         "fulfilment.add_delivery",
         "fulfilment.change_delivery",
+        # Shipping and returns (docs/adr/0034).
+        "fulfilment.add_shipment",
+        "fulfilment.change_shipment",
+        "fulfilment.add_returnrequest",
+        "fulfilment.change_returnrequest",
         # Picking and packing delivery orders at their regions' warehouses (docs/adr/0033).
         "fulfilment.view_packscan",
         "fulfilment.add_packscan",

@@ -48,6 +48,9 @@ UNSCOPED_ENDPOINTS = {
     "customer-rentals": "a customer's own rentals, at the station whose signed code they scanned (tests/leasing)",
     "customer-locker-bookings": "a customer's own locker bookings, at banks of their region: customer token (tests/lockers)",
     "customer-recharges": "a customer's own recharges and their refunds: customer token (tests/wallet)",
+    "customer-shipments": "a customer's own parcels and their tracking: customer token "
+    "(tests/fulfilment/test_shipping.py)",
+    "customer-returns": "a customer's own returns, of their own orders: customer token (tests/fulfilment/test_returns.py)",
     "clerk-performance": "rows the viewer's reports switch allows, built per viewer (tests/staff/test_till_switches.py)",
     "till-member": "members enrolled and points adjusted at the clerk's own till, by phone (tests/staff/test_till_switches.py)",
     "till-settings": "opening hours of the clerk's own store, with the settings switch (tests/staff/test_till_switches.py)",

@@ -11,6 +11,7 @@ from inventory.services import level_for, stock_move, stock_reserve
 from orders.models import OrderKind, OrderStatus
 from orders.services import LineSpec, order_create, order_transition
 from tests.factories import _site_in, make_order
+from tests.fulfilment.shipping_builders import SHIPPING_SCOPED_BUILDERS
 
 
 def _delivery_in(region):
@@ -20,7 +21,7 @@ def _delivery_in(region):
     )
 
 
-SCOPED_BUILDERS = {Delivery: _delivery_in}
+SCOPED_BUILDERS = {Delivery: _delivery_in, **SHIPPING_SCOPED_BUILDERS}
 GLOBAL_MODELS = {PlatformMapping}
 
 
