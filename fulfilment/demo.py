@@ -2,22 +2,26 @@
 received into two warehouses (Shanghai's, and one in Shenzhen so the nearest-warehouse and split
 rules show), orders entered in the console and imported from a Taobao and a JD export
 (fulfilment/demo_files/, in the presets' layouts), verified and allocated, picked and packed by
-scans, one cancelled. Every state a delivery order goes through before it ships has rows:
+scans, one cancelled, some shipped. Every state a delivery order goes through has rows:
 
 - held for a person: a bad phone, a price outside the tolerance (entered and imported);
-- allocated (stock reserved), picking (half the items scanned), packed, cancelled (released).
+- allocated (stock reserved), picking (half the items scanned), packed, cancelled (released);
+- shipped (a waybill, a tracking step), delivered, returned (one item intact, one damaged).
 
-Shipping, delivery and returns come from the shipping services when they are installed
-(`_shipped`). Each step writes stock movements and order events like the pages do, so the
-invariants hold: a level's quantity is the sum of its movements, and its reserved count is the sum
-of its RESERVED allocations' quantity - picked."""
+Each step writes stock movements and order events like the pages do, so the invariants hold: a
+level's quantity is the sum of its movements, and its reserved count is the sum of its RESERVED
+allocations' quantity - picked."""
 
 import uuid
 from decimal import Decimal
 from pathlib import Path
 
+from django.utils import timezone
+
 from catalog.models import Product
 from core.models import Site
+from fulfilment import returns, shipping
+from fulfilment.carriers import TrackingUpdate
 from fulfilment.imports import PRESETS, orders_import
 from fulfilment.models import PlatformMapping
 from fulfilment.orders import DeliveryLine, delivery_cancel, delivery_create
@@ -289,16 +293,7 @@ def _imported(ctx):
 def _shipped(ctx, orders):
     """Shipped (a waybill, a tracking step), delivered, and returned (one item intact, back on
     the shelf; one damaged, to quarantine) Shanghai orders, through the shipping and returns
-    services, when they are installed."""
-    try:
-        from fulfilment import returns, shipping
-        from fulfilment.carriers import TrackingUpdate
-    except ImportError:
-        return
-    from django.utils import timezone
-
-    from catalog.models import Product
-
+    services; the simulated carrier's waybills, its tracking steps applied as a push applies them."""
     products = {p.sku: p for p in Product.objects.filter(sku__in=RECEIVED["sh-warehouse"])}
     warehouse = ctx["warehouses"]["sh-warehouse"]
     service, regional = ctx["users"]["service_staff"], ctx["users"]["regional_admin"]

@@ -155,3 +155,41 @@ def test_picking_shows_the_demo_orders_to_pick(demo, username, warehouses):
     assert _delivery("SHOP-DEMO-1004").order.number not in page  # packed: nothing left to pick
     order = client.get(f"/fulfilment/picking/orders/{_delivery('SHOP-DEMO-1003').order.pk}/")
     assert order.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_demo_has_shipped_delivered_and_returned_orders(demo):
+    from fulfilment.models import ReturnRequest, Shipment
+
+    shipped = _delivery("SHOP-DEMO-1101").order
+    assert shipped.status == S.SHIPPED
+    assert shipped.shipment.waybill_number.startswith("SIM")
+    assert [e.status for e in shipped.shipment.tracking_events.all()] == ["in_transit"]
+    delivered = _delivery("SHOP-DEMO-1102").order
+    assert delivered.status == S.DELIVERED
+    assert delivered.shipment.status == Shipment.Status.DELIVERED
+    assert [e.status for e in delivered.shipment.tracking_events.all()] == ["in_transit", "delivered"]
+    returned = _delivery("SHOP-DEMO-1103").order
+    assert returned.status == S.RETURNED
+    request = ReturnRequest.objects.get(order=returned)
+    assert request.status == ReturnRequest.Status.INSPECTED
+    # The mineral water came back intact, to the warehouse's shelf; the chips damaged, to quarantine.
+    put = {i.line.product.sku: (i.condition, i.put_to.location.kind) for i in request.items.all()}
+    assert put == {"DRI-003": ("intact", "warehouse"), "SNA-001": ("damaged", "damaged")}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["admin", "regional"])
+def test_the_administrators_see_the_demo_shipping_and_returns(demo, username):
+    client = _login(username)
+    for status, number in (
+        ("packed", "SHOP-DEMO-1004"),
+        ("shipped", "SHOP-DEMO-1101"),
+        ("delivered", "SHOP-DEMO-1102"),
+    ):
+        page = client.get("/fulfilment/shipping/", {"status": status}).content.decode()
+        assert _delivery(number).order.number in page, status
+    if status != "packed":
+        assert _delivery(number).order.shipment.waybill_number in page
+    returns = client.get("/fulfilment/returns/").content.decode()
+    assert _delivery("SHOP-DEMO-1103").order.number in returns
