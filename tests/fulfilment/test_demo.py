@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Sum
 from django.test import Client
 
@@ -20,10 +21,17 @@ S = OrderStatus
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
+    """The demo, loaded once for the module in a transaction rolled back after it (a flush would
+    also remove what the migrations put in, such as the platforms' file layouts other tests use)."""
     with django_db_blocker.unblock():
-        call_command("seed_demo", days=1, orders_per_day=2, verbosity=0)
-        yield
-        call_command("flush", interactive=False, verbosity=0)
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("seed_demo", days=1, orders_per_day=2, verbosity=0)
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 def _login(username) -> Client:
