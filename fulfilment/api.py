@@ -60,7 +60,7 @@ class PartnerDeliveryInputSerializer(serializers.Serializer):
         return lines
 
 
-class PartnerDeliverySerializer(PartnerOrderSerializer):
+class PartnerDeliveryOrderSerializer(PartnerOrderSerializer):
     held = serializers.SerializerMethodField()
 
     class Meta(PartnerOrderSerializer.Meta):
@@ -78,7 +78,7 @@ class PartnerDeliveryOrderViewSet(
     once and, when it passes, stock is reserved at the nearest warehouse; `held` lists what a
     person must check first. The same `platform_order_number` again returns the first order (200)."""
 
-    serializer_class = PartnerDeliverySerializer
+    serializer_class = PartnerDeliveryOrderSerializer
     queryset = Order.objects.none()
     filter_backends: list = []
 
@@ -89,7 +89,7 @@ class PartnerDeliveryOrderViewSet(
 
     @extend_schema(
         request=PartnerDeliveryInputSerializer,
-        responses={201: PartnerDeliverySerializer, 200: PartnerDeliverySerializer},
+        responses={201: PartnerDeliveryOrderSerializer, 200: PartnerDeliveryOrderSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
     )
     @idempotent
@@ -119,7 +119,7 @@ class PartnerDeliveryOrderViewSet(
             ) from None
         order.refresh_from_db()
         return Response(
-            PartnerDeliverySerializer(order).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            PartnerDeliveryOrderSerializer(order).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
 
 
