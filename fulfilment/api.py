@@ -119,7 +119,8 @@ class PartnerDeliveryOrderViewSet(
             ) from None
         order.refresh_from_db()
         return Response(
-            PartnerDeliveryOrderSerializer(order).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            PartnerDeliveryOrderSerializer(order).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 

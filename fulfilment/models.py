@@ -332,6 +332,10 @@ def _register_labels():
     labels_register(
         "order.action",
         {
+            "allocated": pgettext_lazy("order event", "Stock reserved"),
+            "held": pgettext_lazy("order event", "Held for checking"),
+            "delivery.changed": pgettext_lazy("order event", "Delivery details changed"),
+            "line.changed": pgettext_lazy("order event", "Quantity changed"),
             "shipment.labelled": pgettext_lazy("order event", "Label printed"),
             "shipped": pgettext_lazy("order event", "Shipped"),
             "shipment.tracking": pgettext_lazy("order event", "Tracking update"),
@@ -341,6 +345,17 @@ def _register_labels():
             "returned": pgettext_lazy("order event", "Returned"),
             "return.inspected": pgettext_lazy("order event", "Returned item inspected"),
             "return.refund_elsewhere": pgettext_lazy("order event", "Refund due on the platform"),
+        },
+    )
+
+    # Where a delivery order came from (Delivery.platform); a partner's own name is shown as it is.
+    labels_register(
+        "fulfilment.platform",
+        {
+            "taobao": pgettext_lazy("sales platform", "Taobao / Tmall"),
+            "tmall": pgettext_lazy("sales platform", "Tmall"),
+            "jd": pgettext_lazy("sales platform", "JD"),
+            "shop": pgettext_lazy("sales platform", "Own shop"),
         },
     )
 

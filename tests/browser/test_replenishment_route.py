@@ -13,7 +13,7 @@ from tests.browser.helpers import Watcher, log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_service_staff_plan_visits_and_confirm_one_on_a_phone(browser, asgi_server, world, settings):
+def test_service_staff_plan_visits_and_confirm_one_on_a_phone(browser, asgi_server, world, settings, local_morning):
     from django.utils import timezone
 
     from core.models import Site

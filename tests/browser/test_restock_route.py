@@ -11,7 +11,7 @@ from tests.browser.helpers import Watcher, log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_service_staff_plan_and_confirm_todays_route_on_a_phone(browser, asgi_server, world, settings):
+def test_service_staff_plan_and_confirm_todays_route_on_a_phone(browser, asgi_server, world, settings, local_morning):
     from core.models import Site
     from devices.models import Device
     from tests.factories import DeviceFactory, ProductFactory, SiteFactory
