@@ -25,7 +25,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -199,7 +199,7 @@ def journal_rows(*, user, start: datetime.date, end: datetime.date) -> tuple[lis
         _("Voucher"),
         _("Line"),
         _("Account code"),
-        _("Account"),
+        pgettext("ledger", "Account"),
         _("Summary"),
         _("Debit"),
         _("Credit"),

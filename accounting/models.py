@@ -231,7 +231,7 @@ class CommissionAccount(models.Model):
     out, per method), withdrawal fees (kept by us)."""
 
     class Kind(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("commission", "Pending")
         AVAILABLE = "available", _("Available")
         IN_PAYOUT = "in_payout", _("In payout")
         EXPENSE = "expense", _("Commission expense")
@@ -326,7 +326,7 @@ class Accrual(models.Model):
     was computed from. Posted once: (order, rule version) is unique."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("commission", "Pending")
         AVAILABLE = "available", _("Available")
         SETTLED = "settled", _("Written off")
 

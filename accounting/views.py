@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -393,7 +393,7 @@ def bank_file(request):
         gettext("Number"),
         gettext("Account holder"),
         gettext("Bank"),
-        gettext("Account"),
+        pgettext("bank", "Account"),
         gettext("Amount"),
         gettext("Remark"),
     ]
@@ -456,7 +456,7 @@ def finance_dashboard(request):
             "label": gettext("Reversed this month"),
             "value": _sum(accruals.filter(earned_on__gte=month_start), "reversed_amount"),
         },
-        {"label": gettext("Pending"), "value": balances.get(CommissionAccount.Kind.PENDING, ZERO)},
+        {"label": pgettext("commission", "Pending"), "value": balances.get(CommissionAccount.Kind.PENDING, ZERO)},
         {"label": gettext("Available"), "value": balances.get(CommissionAccount.Kind.AVAILABLE, ZERO)},
         {"label": gettext("In payout"), "value": balances.get(CommissionAccount.Kind.IN_PAYOUT, ZERO)},
         {

@@ -110,9 +110,13 @@ class ScopedMixin:
             restrict_references(target.fields, request.user, reference_action(request))
 
     def get_queryset(self):
+        # Restrict the viewset's own queryset, not the model's manager: a viewset that lists a
+        # subset (`RestockTask.objects.filter(route_date__isnull=False)`) keeps its filter for
+        # every role, the platform administrator's unrestricted view included.
         action = "view" if self.request.method in permissions.SAFE_METHODS else "change"
         return (
-            self.queryset.model._default_manager.restrict(self.request.user, action)
+            self.queryset.all()
+            .restrict(self.request.user, action)
             .select_related(*getattr(self, "select_related", ()))
             .order_by(*self.queryset.query.order_by or self.queryset.model._meta.ordering or ["pk"])
         )

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -40,7 +41,7 @@ class AuditFilter(django_filters.FilterSet):
 
 
 class OutboxFilter(django_filters.FilterSet):
-    address = django_filters.CharFilter(lookup_expr="icontains", label=_("To"))
+    address = django_filters.CharFilter(lookup_expr="icontains", label=pgettext_lazy("recipient", "To"))
     text = django_filters.CharFilter(field_name="body", lookup_expr="icontains", label=_("Text"))
 
     class Meta:

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
@@ -111,7 +111,7 @@ class OutboxListView(ScopedListView):
     columns = [
         ("created_at", _("Sent")),
         ("channel", _("Channel")),
-        ("address", _("To")),
+        ("address", pgettext_lazy("recipient", "To")),
         ("subject", _("Subject")),
         ("body", _("Message")),
     ]

@@ -256,7 +256,7 @@ class FaultListView(ScopedListView):
     select_related = ("device",)
     columns = [
         ("device", _("Device")),
-        ("code", _("Code")),
+        ("code", pgettext_lazy("fault", "Code")),
         ("slot", _("Slot")),
         ("message", _("Message")),
         ("opened_at", _("Opened")),

@@ -232,7 +232,7 @@ class ReturnRequest(models.Model):
 
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested")
-        RECEIVED = "received", _("Received")
+        RECEIVED = "received", pgettext_lazy("return status", "Received")
         INSPECTED = "inspected", _("Inspected")
 
     order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="return_requests")
@@ -273,7 +273,7 @@ class ReturnItem(models.Model):
     )
     line = models.ForeignKey(OrderLine, verbose_name=_("order line"), on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"))
-    received = models.PositiveIntegerField(_("received"), default=0)
+    received = models.PositiveIntegerField(pgettext_lazy("quantity", "received"), default=0)
     condition = models.CharField(_("condition"), max_length=12, choices=ItemCondition.choices, blank=True)
     notes = models.CharField(_("notes"), max_length=500, blank=True)
     photo = models.ImageField(_("photo"), upload_to=return_photo_path, blank=True)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fulfilment.carriers import PushRefused, TrackingUpdate, carrier_get
 from fulfilment.models import Shipment, TrackingEvent
@@ -241,7 +242,7 @@ def labels_pdf(shipments: list[Shipment]) -> bytes:
         pdf.setFont("STSong-Light", 10)
         y -= 9 * mm
         if delivery is not None:
-            pdf.drawString(8 * mm, y, f"{_('To')}: {delivery.recipient_name}  {delivery.phone}")
+            pdf.drawString(8 * mm, y, f"{pgettext('recipient', 'To')}: {delivery.recipient_name}  {delivery.phone}")
             y -= 5 * mm
             pdf.drawString(8 * mm, y, f"{delivery.province} {delivery.city} {delivery.district}")
             y -= 5 * mm

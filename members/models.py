@@ -160,7 +160,7 @@ class Coupon(models.Model):
     total_quantity = models.PositiveIntegerField(
         _("total quantity"), null=True, blank=True, help_text=_("Empty: unlimited.")
     )
-    used_count = models.PositiveIntegerField(_("used"), default=0)
+    used_count = models.PositiveIntegerField(pgettext_lazy("count", "used"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -249,7 +249,7 @@ class Payment(models.Model):
     )
     # When the money changed hands: differs from created_at for collections made while the system
     # was unreachable and entered afterwards (flagged `offline`).
-    collected_at = models.DateTimeField(_("collected"), default=timezone.now, db_index=True)
+    collected_at = models.DateTimeField(pgettext_lazy("money", "collected"), default=timezone.now, db_index=True)
     offline = models.BooleanField(_("entered offline"), default=False)
     shift = models.ForeignKey(
         "staff.Shift", null=True, blank=True, on_delete=models.PROTECT, related_name="payments", verbose_name=_("shift")

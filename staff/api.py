@@ -41,7 +41,8 @@ class ViewScopedMixin(ScopedMixin):
 
     def get_queryset(self):
         return (
-            self.queryset.model._default_manager.restrict(self.request.user, "view")
+            self.queryset.all()
+            .restrict(self.request.user, "view")
             .select_related(*getattr(self, "select_related", ()))
             .order_by(*self.queryset.model._meta.ordering or ["pk"])
         )

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.forms import preselect_only_choice
 from core.models import Notification, Region, Site
@@ -301,7 +302,7 @@ class GrantForm(forms.Form):
     region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), required=False)
     site = forms.ModelChoiceField(label=_("Store or site"), queryset=Site.objects.all(), required=False)
     action = forms.ChoiceField(
-        label=_("Level"),
+        label=pgettext_lazy("grant", "Level"),
         choices=[("view", _("See")), ("change", _("Manage"))],
         initial="view",
         help_text=_("Store staff get the level of their role: clerks see, store managers manage."),

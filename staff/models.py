@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.scoping import RestrictedManager
 
@@ -153,7 +154,7 @@ class Shift(models.Model):
 
     site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="shifts", verbose_name=_("store"))
     clerk = models.ForeignKey(User, on_delete=models.PROTECT, related_name="shifts", verbose_name=_("clerk"))
-    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    opened_at = models.DateTimeField(pgettext_lazy("shift", "opened"), default=timezone.now)
     opening_float = models.DecimalField(_("cash float"), **MONEY)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     closed_by = models.ForeignKey(

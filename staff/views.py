@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
@@ -869,11 +869,11 @@ class ShiftListView(ScopedListView):
     title = gettext_lazy("Shifts")
     select_related = ("site", "clerk", "closed_by")
     columns = [
-        ("opened_at", gettext_lazy("Opened")),
+        ("opened_at", pgettext_lazy("shift", "Opened")),
         ("site", gettext_lazy("Store")),
         ("clerk", gettext_lazy("Clerk")),
         ("opening_float", gettext_lazy("Cash float")),
-        ("closed_at", gettext_lazy("Closed")),
+        ("closed_at", pgettext_lazy("shift", "Closed")),
         ("expected_amount", gettext_lazy("Expected")),
         ("counted_amount", gettext_lazy("Counted")),
         ("variance", gettext_lazy("Variance")),
@@ -1149,7 +1149,7 @@ def performance(request):
             "bar",
             [row["clerk"] for row in rows],
             [
-                charts.series(_("Collected"), [row["collected_amount"] for row in rows]),
+                charts.series(pgettext("money", "Collected"), [row["collected_amount"] for row in rows]),
                 charts.series(_("Refunded"), [row["refunded_amount"] for row in rows]),
             ],
             money=True,

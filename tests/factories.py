@@ -19,7 +19,6 @@ from devices.models import Device
 from members.models import Customer
 from orders.models import Order, OrderKind, Payment, Refund
 from orders.services import LineSpec, order_create, payment_collect, refund_create
-from vending.models import RestockTask
 
 _seq = itertools.count(1)
 
@@ -153,14 +152,6 @@ def _audit_in(region):
     return AuditEntry.objects.create(actor_label="t", action="test", region=region)
 
 
-def _route_stop_in(region):
-    import datetime
-
-    return RestockTask.objects.create(
-        device=DeviceFactory(site=_site_in(region)), route_date=datetime.date(2026, 1, 5), route_vehicle=1, route_stop=1
-    )
-
-
 SCOPED_BUILDERS = {
     Region: lambda region: RegionFactory(parent=region),
     Site: _site_in,
@@ -170,7 +161,6 @@ SCOPED_BUILDERS = {
     Refund: _refund_in,
     AuditEntry: _audit_in,
     Customer: lambda region: CustomerFactory(home_region=region),
-    RestockTask: _route_stop_in,
 }
 # Global reference data: every staff user with the role permission sees all of it.
 GLOBAL_MODELS = {Category, Brand}

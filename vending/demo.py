@@ -4,6 +4,7 @@ that sell now and then, machines whose restock visits were missed for a week (st
 sale outcomes a machine has (dispensed, failed and refunded, walked away, timed out, refunded later)."""
 
 import datetime
+import functools
 import uuid
 
 from django.utils import timezone
@@ -47,9 +48,8 @@ def _history(ctx):
     Poisson draw of the slot's rate times the day's demand) take one item each while there is one."""
     from orders.demo_history import Actor as HistoryActor
     from orders.demo_history import History, demand, levels_settle, moment, movement, poisson
-    from orders.models import ActorKind, Channel, OrderKind
-    from orders.models import OrderStatus as S
-    from vending.models import Slot, Vend
+    from orders.models import ActorKind
+    from vending.models import Slot
 
     rnd = ctx["random"]
     now = timezone.now()
@@ -73,6 +73,17 @@ def _history(ctx):
         # One machine in six had its restock visits missed for a week and a half: empty slots.
         missed = range(ctx["days"] // 3, ctx["days"] // 3 + 10) if index % 6 == 5 else range(0)
         stock = {slot.pk: 0 for slot in by_machine.get(machine.pk, [])}
+        # The day's sales and the drained slot's busy morning sell alike: only the slot and the time differ.
+        sell = functools.partial(
+            _machine_sale,
+            history,
+            rnd,
+            machine=machine,
+            device_actor=device_actor,
+            system=system,
+            stock=stock,
+            service=service,
+        )
         # Every other machine (and the demo store's) had a busy morning on its best-selling drink:
         # today's restock route, the low-stock page and the supplier's count have a slot to show.
         drinks = [s for s in by_machine.get(machine.pk, []) if s.product.category.code == "drinks"]
@@ -102,48 +113,11 @@ def _history(ctx):
                     continue
                 if stock[slot.pk] <= 0:
                     continue  # sold out: the customer walks away (the stock-out the forecasts see)
-                stock[slot.pk] -= 1
-                _machine_sale(
-                    history,
-                    rnd,
-                    machine,
-                    slot,
-                    at,
-                    device_actor,
-                    system,
-                    stock,
-                    HistoryActor,
-                    ActorKind,
-                    Channel,
-                    OrderKind,
-                    S,
-                    Vend,
-                    movement,
-                    ctx,
-                )
+                sell(slot=slot, at=at)
             if offset == ctx["days"] and drained is not None:
                 morning = max(now - datetime.timedelta(hours=5), now.replace(hour=0, minute=0, second=0))
                 while stock[drained.pk] > 1 + offset % 2:
-                    at = morning + (now - morning) * rnd.random()
-                    stock[drained.pk] -= 1
-                    _machine_sale(
-                        history,
-                        rnd,
-                        machine,
-                        drained,
-                        at,
-                        device_actor,
-                        system,
-                        stock,
-                        HistoryActor,
-                        ActorKind,
-                        Channel,
-                        OrderKind,
-                        S,
-                        Vend,
-                        movement,
-                        ctx,
-                    )
+                    sell(slot=drained, at=morning + (now - morning) * rnd.random())
 
     from inventory.models import StockMovement
     from orders.demo_history import stamps_kept
@@ -295,25 +269,18 @@ def _plan_the_route(ctx, machines):
     )
 
 
-def _machine_sale(
-    history,
-    rnd,
-    machine,
-    slot,
-    at,
-    device_actor,
-    system,
-    stock,
-    HistoryActor,
-    ActorKind,
-    Channel,
-    OrderKind,
-    S,
-    Vend,
-    movement,
-    ctx,
-):
-    """One sale at the machine as vend_start, vend_pay and the dispense result write it."""
+def _machine_sale(history, rnd, *, machine, slot, at, device_actor, system, stock, service):
+    """One item out of the slot, sold at `at` as vend_start, vend_pay and the dispense result write
+    it. `stock` is the machine's running count per slot (the item goes back when the sale does not
+    go through); `device_actor` and `system` are the history's actors for the machine and the
+    platform, `service` the user who refunds a complaint."""
+    from orders.demo_history import Actor as HistoryActor
+    from orders.demo_history import movement
+    from orders.models import ActorKind, Channel, OrderKind
+    from orders.models import OrderStatus as S
+    from vending.models import Vend
+
+    stock[slot.pk] -= 1
     sale = history.sale(
         kind=OrderKind.VENDING,
         at=at,
@@ -368,7 +335,6 @@ def _machine_sale(
         return
     history.move(sale, S.COMPLETED, at=done, actor=device_actor, action="dispense.succeeded")
     if roll > 0.994:  # a customer complained (expired drink, wrong item): refunded by the service staff
-        service = ctx["users"]["service_staff"]
         history.refund(
             sale,
             at=done + datetime.timedelta(hours=rnd.randrange(1, 20)),
