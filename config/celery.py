@@ -7,6 +7,7 @@ import importlib
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -35,3 +36,12 @@ def _merge_beat_schedules(sender, **kwargs):
             continue
         schedule.update(getattr(module, "BEAT_SCHEDULE", {}))
     sender.conf.beat_schedule = schedule
+
+
+@beat_init.connect
+def _heartbeat_at_start(sender, **kwargs):
+    """Beat sends the first heartbeat as it starts, not one interval later: after a (re)start
+    `/health/` turns green as soon as a worker has run it (core.health)."""
+    from core.tasks import HEARTBEAT_SECONDS
+
+    sender.app.send_task("core.tasks.heartbeat", expires=HEARTBEAT_SECONDS)

@@ -72,12 +72,14 @@ def test_door_closed_makes_it_ready_the_code_opens_once_and_closing_completes(
     assert opens.count() == 1
 
 
-def test_ten_thousand_guesses_open_nothing_and_entry_locks(
+def test_guesses_open_nothing_and_entry_locks_for_every_further_guess(
     bank, paid_order, api_client, django_capture_on_commit_callbacks, world
 ):
-    """10,000 guesses from one keypad session: five are looked at, then that session is locked; a
-    new session of an attacker each five guesses gets no further than the bank-wide ceiling, which
-    locks the bank and alerts staff."""
+    """Guesses from one keypad session: five are looked at, then that session is locked, and a
+    refused guess changes no counter and no lock (only the log gains a row), so the next guess
+    meets the same lock as this one: the 10,000th no less than the 6th. A new session of an
+    attacker each five guesses gets no further than the bank-wide ceiling, which locks the bank
+    and alerts staff."""
     from core.services import scope_grant
 
     scope_grant(actor=None, user=world.service, target=bank.site.region, action="view")
@@ -86,11 +88,24 @@ def test_ten_thousand_guesses_open_nothing_and_entry_locks(
     api_client.credentials(HTTP_AUTHORIZATION=f"Device {token}")
     rnd = random.Random(7)
     guesses = (guess for guess in (f"{rnd.randrange(10**8):08d}" for _ in iter(int, 1)) if guess != code)
-    statuses = [
-        api_client.post("/api/v1/device/pickup/", {"code": next(guesses), "session": "one"}, format="json").status_code
-        for _ in range(10_000)
+
+    def enter():
+        return api_client.post("/api/v1/device/pickup/", {"code": next(guesses), "session": "one"}, format="json")
+
+    def counters():
+        return sorted(AttemptCounter.objects.values_list("source", "count", "window_start", "locked_until"))
+
+    statuses = [enter().status_code for _ in range(6)]
+    assert statuses == [400] * 5 + [423]
+    locked = counters()
+    assert [(source, count) for source, count, _start, until in locked if until] == [
+        (f"device:{bank.pk}:keypad:one", settings.PICKUP_MAX_WRONG_CODES)
     ]
-    assert statuses[:5] == [400] * 5 and set(statuses[5:]) == {423}
+    statuses = [enter().status_code for _ in range(200)]
+    assert set(statuses) == {423}
+    assert counters() == locked  # every refused guess left the counters and the lock as they were
+    refused = PickupAttempt.objects.filter(device=bank, refused_locked=True)
+    assert refused.count() == 201 and not refused.filter(succeeded=True).exists()
     assert EntryLock.objects.filter(device=bank).count() == 1
     # Rotating sessions: at most the bank-wide ceiling of codes is ever looked at.
     for n in range(200):
