@@ -57,6 +57,8 @@ def _history(ctx):
     import datetime
     import uuid
 
+    from django.db.models import CharField, OuterRef, Subquery, Value
+    from django.db.models.functions import Cast, Concat
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
@@ -65,7 +67,7 @@ def _history(ctx):
     from leasing.pricing import price
     from orders.demo_history import Actor as HistoryActor
     from orders.demo_history import History, commands_write, demand, moment, poisson, stamps_kept
-    from orders.models import ActorKind, Channel, OrderKind, OrderStatus, Payment
+    from orders.models import ActorKind, Channel, Order, OrderKind, OrderStatus
     from wallet.demo_history import Ledger, Recharges
     from wallet.models import Hold
 
@@ -84,7 +86,7 @@ def _history(ctx):
     recharges = Recharges(history, ledger)
     free_at = {a.pk: now - datetime.timedelta(days=ctx["days"] + 1) for rows in assets.values() for a in rows}
     renter_free_at = {c.pk: free_at[next(iter(free_at))] for c in renters}
-    rate = ctx["orders_per_day"] * 0.05 / len(stations)
+    rate = ctx["orders_per_day"] * 0.035 / len(stations)
     starts = []
     for offset in range(ctx["days"] + 1):
         day = start + datetime.timedelta(days=offset)
@@ -137,7 +139,14 @@ def _history(ctx):
             lines=[],
             customer_id=renter.pk,
         )
-        hold = Hold(customer=renter, amount=plan.deposit, reference=sale.order.number, created_at=at)
+        # Keyed by the order's number until the order has its primary key (see below).
+        hold = Hold(
+            customer=renter,
+            amount=plan.deposit,
+            reference=sale.order.number,
+            idempotency_key=f"lease-history:{sale.order.number}",
+            created_at=at,
+        )
         holds.append((hold, sale))
         ledger.hold_place(hold=hold, at=at)
         failed = not stays_out and len(leases) % 50 == 17  # by count, so a short demo has one
@@ -203,15 +212,18 @@ def _history(ctx):
             ledger.hold_release(hold=hold, at=back_at)
             history.move(sale, OrderStatus.PAID, at=back_at, actor=device_actor, action="lease.free")
         history.move(sale, OrderStatus.COMPLETED, at=back_at, actor=device_actor, action="lease.returned")
-    history.flush()
-    for hold, sale in holds:
-        hold.idempotency_key = f"lease:{sale.order.pk}"
+    # The holds first, so the deposit payments name theirs; then each hold takes lease_start's key
+    # (its order's primary key) in one UPDATE.
     with stamps_kept(Hold):
         Hold.objects.bulk_create([hold for hold, _sale in holds], batch_size=1000)
     for payment, hold in deposits:
         payment.data = {**payment.data, "hold": hold.pk}
         payment.reference = f"hold-{hold.pk}"
-    Payment.objects.bulk_update([payment for payment, _hold in deposits], ["data", "reference"], batch_size=1000)
+    history.flush()
+    order_pk = Order.objects.filter(number=OuterRef("reference")).values("pk")[:1]
+    Hold.objects.filter(idempotency_key__startswith="lease-history:").update(
+        idempotency_key=Concat(Value("lease:"), Cast(Subquery(order_pk), CharField()))
+    )
     ledger.flush()
     recharges.flush()
     for lease, sale in leases:

@@ -227,7 +227,7 @@ def _history(ctx):
     customers = ctx["customers"]
     history = History()
     lockers, codes, commands, returns = [], [], [], []
-    rate = ctx["orders_per_day"] * 0.08 / len(banks)
+    rate = ctx["orders_per_day"] * 0.05 / len(banks)
     counted = bookings = 0
 
     def code(sale, purpose, created, expires, status, used_at=None, bank=None):

@@ -41,7 +41,7 @@ def _history(ctx):
     ttl = datetime.timedelta(hours=settings.PICKUP_CODE_TTL_HOURS)
     history = History()
     codes = []
-    rate = ctx["orders_per_day"] * 0.05 / len(stores)
+    rate = ctx["orders_per_day"] * 0.03 / len(stores)
     counted = 0
     for store in stores:
         hander = clerk if store.code == "sh-store-1" else admin

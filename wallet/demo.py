@@ -46,7 +46,7 @@ def _history(ctx):
         return
     history, ledger = History(), Ledger()
     recharges = Recharges(history, ledger)
-    rate = ctx["orders_per_day"] * 0.06
+    rate = ctx["orders_per_day"] * 0.035
     counted = 0
     for offset in range(ctx["days"] + 1):
         day = start + datetime.timedelta(days=offset)

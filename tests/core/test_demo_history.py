@@ -24,7 +24,7 @@ DAYS = 65  # past 60 days, so the inquiry's "older than two months" has rows of 
 
 def test_the_seeded_history_keeps_the_services_invariants(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("seed_demo", days=DAYS, orders_per_day=24, verbosity=0)
+        call_command("seed_demo", days=DAYS, orders_per_day=30, verbosity=0)
     from accounting.models import Accrual, CommissionAccount, CommissionEntry
     from inventory.models import StockLevel, StockMovement
     from orders.models import Order, OrderLine, Payment, Refund
@@ -195,7 +195,7 @@ def _every_kind_and_state_over_the_history(today):
     rows = list(Order.objects.values_list("kind", "status", "created_at"))
     for kind, states in KINDS.items():
         days = {timezone.localdate(at) for k, _s, at in rows if k == kind}
-        assert len(days) >= DAYS * 0.4, (kind, len(days))
+        assert len(days) >= DAYS * 0.3, (kind, len(days))
         for begin, end in thirds:
             assert any(begin <= day < end for day in days), (kind, begin)
         seen = {s for k, s, _at in rows if k == kind}
@@ -242,3 +242,14 @@ def _the_inquiry_lists_old_orders_of_every_kind(client, today):
         assert not any(
             number in page for number in Order.objects.exclude(kind=kind).values_list("number", flat=True)[:50]
         )
+    # The sales report, by order kind, over the history's first days: every kind of sale is there
+    # (a recharge is stored value, not a sale: the report leaves it out).
+    from orders.models import OrderKind
+
+    response = client.get(
+        reverse("reports:sales"),
+        {"date_from": today - datetime.timedelta(days=DAYS), "date_to": until, "by": "kind", "format": "json"},
+    )
+    labels = {str(row[0]) for row in response.json()["sections"][0]["rows"]}
+    assert {str(OrderKind(kind).label) for kind in KINDS if kind != "recharge"} <= labels, labels
+    assert str(OrderKind.RECHARGE.label) not in labels
