@@ -148,10 +148,24 @@ class History:
         return f"{prefix}{day:%y%m%d}{last:04d}"
 
     def sale(
-        self, *, kind, at, region_id, site_id=None, device_id=None, channel, actor: Actor, lines, customer_id=None
+        self,
+        *,
+        kind,
+        at,
+        region_id,
+        site_id=None,
+        device_id=None,
+        channel,
+        actor: Actor,
+        lines,
+        customer_id=None,
+        **fields,
     ):
-        """A new order with `lines` [(product, quantity, unit_price)], its "created" event."""
-        total = sum((price * quantity for _p, quantity, price in lines), Decimal("0.00"))
+        """A new order with `lines` [(product, quantity, unit_price)], its "created" event. A line
+        without a product (a compartment, a recharge, a rental's bill) is (None, quantity,
+        unit_price, description); `fields` are further order fields (partner_id,
+        external_reference)."""
+        total = sum((line[2] * line[1] for line in lines), Decimal("0.00"))
         order = Order(
             number=self.number(kind, timezone.localdate(at)),
             kind=kind,
@@ -167,22 +181,40 @@ class History:
             created_at=at,
             updated_at=at,
             created_by_id=actor.user_id,
+            **fields,
         )
         sale = Sale(order=order)
-        for product, quantity, price in lines:
-            sale.lines.append(
-                OrderLine(
-                    product=product,
-                    description=product.name,
-                    quantity=quantity,
-                    unit_price=price,
-                    cost_price=product.cost_price,
-                    line_total=price * quantity,
-                )
-            )
+        for line in lines:
+            self.line(sale, *line)
         sale.events.append((at, actor, "created", "", S.NEW, "", {"total": str(total)}))
         self.sales.append(sale)
         return sale
+
+    def line(self, sale: Sale, product, quantity, price, description=""):
+        sale.lines.append(
+            OrderLine(
+                product=product,
+                description=product.name if product is not None else description,
+                quantity=quantity,
+                unit_price=price,
+                cost_price=product.cost_price if product is not None else Decimal("0.00"),
+                line_total=price * quantity,
+            )
+        )
+
+    def add_line(self, sale: Sale, *, at, actor: Actor, description: str, price, action: str = "line.added"):
+        """A line added later (a rental's bill at return), as orders.services.order_add_line logs it."""
+        order = sale.order
+        self.line(sale, None, 1, price, description)
+        order.subtotal += price
+        order.total += price
+        order.updated_at = at
+        sale.events.append((at, actor, action, order.status, order.status, "", {"amount": str(order.total)}))
+
+    def note(self, sale: Sale, action: str, *, at, actor: Actor, reason="", data=None):
+        """Something that happened without a change of status (orders.services.order_note)."""
+        status = sale.order.status
+        sale.events.append((at, actor, action, status, status, reason, data or {}))
 
     def pay(self, sale: Sale, *, at, method: str, actor: Actor, data=None, reference="", collected_by_id=None):
         order = sale.order
@@ -213,11 +245,14 @@ class History:
             )
         )
         sale.events.append((at, actor, "status", S.NEW, S.PAID, "", {}, payment))
+        return payment
 
     def move(self, sale: Sale, to_status: str, *, at, actor: Actor, action: str = "status", reason="", data=None):
         order = sale.order
         sale.events.append((at, actor, action, order.status, to_status, reason, data or {}))
         order.status = to_status
+        if to_status == S.PAID and order.paid_at is None:
+            order.paid_at = at
         if to_status == S.COMPLETED:
             order.completed_at = at
         order.updated_at = at
@@ -350,3 +385,26 @@ def levels_settle(level_ids) -> None:
     StockLevel.objects.filter(pk__in=list(level_ids)).update(
         quantity=Coalesce(Subquery(moved, output_field=IntegerField()), 0)
     )
+
+
+def commands_write(commands, *, actor_label: str) -> None:
+    """Device commands of the history (a dispense, an eject, a door opened) with their delivery log,
+    each queued, sent and acknowledged when created and finished at `finished_at`."""
+    from devices.models import DeviceCommand, DeviceCommandEvent
+
+    logs = []
+    with stamps_kept(DeviceCommand, DeviceCommandEvent):
+        DeviceCommand.objects.bulk_create(commands, batch_size=1000)
+        for command in commands:
+            end = command.status
+            for before, after in (("", "queued"), ("queued", "sent"), ("sent", "acknowledged"), ("acknowledged", end)):
+                logs.append(
+                    DeviceCommandEvent(
+                        command=command,
+                        from_status=before,
+                        to_status=after,
+                        actor_label=actor_label,
+                        at=command.finished_at if after == end else command.created_at,
+                    )
+                )
+        DeviceCommandEvent.objects.bulk_create(logs, batch_size=2000)

@@ -15,8 +15,64 @@ AMOUNTS = (Decimal("50.00"), Decimal("100.00"), Decimal("200.00"), Decimal("300.
 
 
 def seed(ctx):
+    _history(ctx)
     _recharges(ctx)
     _feedback(ctx)
+
+
+def _history(ctx):
+    """Members topping their wallets up over the history (set-based, wallet.demo_history), more on
+    rest days and as the fleet grows: at their city's store counter by cash or card, or in the app
+    by WeChat Pay or Alipay (with the method's fee), credited with the city's bonus; now and then
+    refunded the same day before any of it was spent, or rung up and never paid (expired)."""
+    from orders.demo_history import Actor as HistoryActor
+    from orders.demo_history import History, demand, moment, poisson
+    from orders.models import ActorKind
+    from wallet.demo_history import Ledger, Recharges
+
+    rnd = ctx["random"]
+    now = timezone.now()
+    today = timezone.localdate()
+    start = today - datetime.timedelta(days=ctx["days"])
+    clerk = ctx["users"]["clerk"]
+    clerk_actor = HistoryActor(ActorKind.USER, clerk.get_username(), clerk.pk)
+    stores = {}
+    for site in sorted(ctx["sites"].values(), key=lambda s: s.code):
+        if site.kind == site.Kind.STORE:
+            stores.setdefault(site.region_id, site)
+    regions = {r.pk: r for r in ctx["regions"].values()}
+    members = [c for c in ctx["customers"] if c.home_region_id in regions]
+    if not members:
+        return
+    history, ledger = History(), Ledger()
+    recharges = Recharges(history, ledger)
+    rate = ctx["orders_per_day"] * 0.035
+    counted = 0
+    for offset in range(ctx["days"] + 1):
+        day = start + datetime.timedelta(days=offset)
+        for _ in range(poisson(rnd, rate * demand(day, start=start))):
+            at = moment(rnd, day)
+            if at > now:
+                continue
+            member = rnd.choice(members)
+            store = stores.get(member.home_region_id)
+            at_counter = store is not None and rnd.random() < 0.55
+            counted += 1
+            recharges.add(
+                customer=member,
+                amount=rnd.choices(AMOUNTS, weights=(4, 5, 2, 1))[0],
+                at=at,
+                site=store if at_counter else None,
+                region=regions[member.home_region_id],
+                actor=clerk_actor if at_counter else HistoryActor(ActorKind.CUSTOMER, str(member), None),
+                method=rnd.choice(["cash", "card"] if at_counter else ["wechat", "alipay"]),
+                # One in thirty never paid, one in twenty refunded (by count, so a short demo has both).
+                outcome="expired" if counted % 30 == 11 else "refunded" if counted % 20 == 3 else "paid",
+            )
+    sales = history.flush()
+    ledger.flush()
+    recharges.flush()
+    ctx["stdout"].write(f"    recharge history: {len(sales)} recharges over {ctx['days']} days")
 
 
 def _recharges(ctx):
