@@ -78,7 +78,7 @@ def delivery_holds(delivery, *, lines=None) -> list[dict]:
                     % {
                         "product": product,
                         "price": line.unit_price,
-                        "tolerance": (tolerance * 100).normalize(),
+                        "tolerance": f"{(tolerance * 100).normalize():f}",  # 20, not 2E+1
                         "catalog": catalog,
                     },
                 )

@@ -140,7 +140,7 @@ def _check_refund_patterns(refund: Refund) -> list[StaffAlert]:
                     site=order.site,
                     clerk=user,
                     message=_("%(user)s made %(count)d refunds within an hour (limit %(limit)s).")
-                    % {"user": user.get_username(), "count": len(recent), "limit": rule.threshold.normalize()},
+                    % {"user": user.get_username(), "count": len(recent), "limit": f"{rule.threshold.normalize():f}"},
                     evidence={"refunds": [{"id": pk, "order": n, "amount": str(a)} for pk, n, a in recent]},
                 )
             )
@@ -169,7 +169,7 @@ def _check_refund_patterns(refund: Refund) -> list[StaffAlert]:
                         site=order.site,
                         clerk=user,
                         message=_("%(user)s refunded %(ratio)s%% of today's collections (limit %(limit)s%%).")
-                        % {"user": user.get_username(), "ratio": ratio, "limit": rule.threshold.normalize()},
+                        % {"user": user.get_username(), "ratio": ratio, "limit": f"{rule.threshold.normalize():f}"},
                         evidence={"collected": str(collected), "refunded": str(refunded), "ratio": str(ratio)},
                     )
                 )
