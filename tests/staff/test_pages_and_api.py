@@ -174,6 +174,13 @@ def test_anomaly_rules_raise_alerts_with_evidence_once(world, client, django_cap
     # The limit reads as the manager typed it ("limit 10%"), not as Decimal's exponent form (1E+1).
     (ratio,) = StaffAlert.objects.filter(kind="refund_ratio")
     assert "(limit 10%)" in ratio.message and "(limit 10%)" in page and "E+1" not in page
+    # Raised by the worker, read in the reader's language; the evidence lists its values plainly.
+    assert "_message" not in page and f"shift: {variance.evidence['shift']}" in page
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("staff:alert-list")).content.decode()
+    assert "今日退款占收款的 14.3%（上限 10%）" in page and "of today's collections" not in page
+    assert "上限" in client.get(reverse("core:dashboard")).content.decode()
+    client.cookies["django_language"] = "en"
     client.post(reverse("staff:alert-ack", args=[variance.pk]))
     variance.refresh_from_db()
     assert variance.acknowledged_by == world.manager
