@@ -41,6 +41,8 @@ def test_report_charts_render(browser, asgi_server, world, language):
     for slug in ("sales", "payments", "heatmap", "statuses", "profit"):
         page.goto(f"{asgi_server.url}/reports/{slug}/")
         page.wait_for_selector("figure.chart[data-rendered] .chart-canvas svg", timeout=10000)
+        # A wide table (orders by status has a column per status) scrolls inside, not the page.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), slug
         if slug in ("payments", "heatmap"):
             # Nothing drawn over anything else: a one-slice ring's "100%" sat on the legend, and the
             # heat map's legend on its colour scale.
