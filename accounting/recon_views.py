@@ -21,7 +21,7 @@ from accounting import journal, reconciliation
 from accounting.recon_filters import ReconItemFilter, StatementFilter
 from accounting.recon_models import ReconItem, Statement, StatementProvider
 from core.console import ConsoleMixin, ScopedListView, nav_register
-from core.forms import ScopedChoicesMixin
+from core.forms import ScopedChoicesMixin, date_input
 from core.models import Region
 
 SUMMARY_DAYS = 14
@@ -241,7 +241,7 @@ class StatementUploadView(ConsoleMixin, View):
 
 class StripeFetchForm(ScopedChoicesMixin, forms.Form):
     region = forms.ModelChoiceField(label=_("Merchant account of region"), queryset=Region.objects.all())
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=date_input())
 
 
 class StripeFetchView(ConsoleMixin, View):
@@ -265,8 +265,8 @@ class StripeFetchView(ConsoleMixin, View):
 
 # --- Journal ---------------------------------------------------------------------------------
 class JournalForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), widget=date_input())
+    end = forms.DateField(label=_("To"), widget=date_input())
     format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("xlsx", "Excel (XLSX)")])
 
     def clean(self):

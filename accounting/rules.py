@@ -282,7 +282,7 @@ def rules_check_total(rule: SharingRule) -> None:
                 % {
                     "kind": kind,
                     "scope": _scope_text(witness),
-                    "total": total.normalize(),
+                    "total": f"{total.normalize():f}",
                     "basis": rule.get_basis_display(),
                 }
             )

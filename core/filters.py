@@ -3,6 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django_filters.widgets import BooleanWidget
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -18,12 +19,21 @@ class ScopedModelChoiceFilter(django_filters.ModelChoiceFilter):
         return queryset.restrict(request.user, "view") if request is not None else queryset.none()
 
 
+class AnyYesNo(BooleanWidget):
+    """A yes/no filter whose empty choice reads "Any" (django-filter's says "Unknown": "Active:
+    Unknown" read as a state of the machine, not as "don't filter")."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("", _("Any")), ("true", _("Yes")), ("false", _("No")))
+
+
 class SiteFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Name contains"))
     region = ScopedModelChoiceFilter(queryset=Region.objects.all(), label=_("Region"))
     # Lazy labels (see devices/filters.py): django-filter keeps the ones it makes from the model.
     kind = django_filters.ChoiceFilter(choices=Site.Kind.choices, label=_("Kind"))
-    is_active = django_filters.BooleanFilter(label=_("Active"))
+    is_active = django_filters.BooleanFilter(label=_("Active"), widget=AnyYesNo)
 
     class Meta:
         model = Site

@@ -15,6 +15,16 @@ def window_input() -> forms.DateTimeInput:
     return forms.DateTimeInput(attrs=WINDOW_WIDGET, format=WINDOW_FORMAT)
 
 
+# A date picker's value must be ISO (yyyy-mm-dd) whatever the language: without a format the
+# widget renders the language's first input format (2026/12/06 in Chinese), which the browser
+# rejects, so the field showed empty and a filtered report lost its dates on every submit.
+DATE_FORMAT = "%Y-%m-%d"
+
+
+def date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format=DATE_FORMAT)
+
+
 def restrict_choices(form: forms.BaseForm, user, action: str = "view") -> None:
     """Restrict every model choice field of `form` to the objects `user` may `action`, when the
     chosen model's manager can `restrict` (the console twin of core.api.restrict_references);

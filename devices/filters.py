@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import ScopedModelChoiceFilter
+from core.filters import AnyYesNo, ScopedModelChoiceFilter
 from core.models import Region, Site
 from devices.models import Device
 
@@ -16,7 +16,7 @@ class DeviceFilter(django_filters.FilterSet):
     # console's form would keep showing that English.
     kind = django_filters.ChoiceFilter(choices=Device.Kind.choices, label=_("Kind"))
     state = django_filters.ChoiceFilter(choices=Device.State.choices, label=_("State"))
-    is_active = django_filters.BooleanFilter(label=_("Active"))
+    is_active = django_filters.BooleanFilter(label=_("Active"), widget=AnyYesNo)
 
     class Meta:
         model = Device

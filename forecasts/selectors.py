@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Sum
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from core import charts
 from forecasts.models import SlotForecast
@@ -142,7 +142,7 @@ def forecast_chart(forecasts) -> dict | None:
             charts.series(gettext("Interval low (80%)"), low),
             charts.series(gettext("Interval high (80%)"), high),
         ],
-        unit=gettext("units"),
+        unit=pgettext("after a count on a chart axis", "units"),
     )
 
 

@@ -68,7 +68,7 @@ class PartnerDeliveryOrderSerializer(PartnerOrderSerializer):
 
     def get_held(self, order) -> list[str]:
         delivery = Delivery.objects.filter(order=order).first()
-        return [hold["message"] for hold in delivery.holds] if delivery else []
+        return [hold["message"] for hold in delivery.hold_list] if delivery else []
 
 
 class PartnerDeliveryOrderViewSet(

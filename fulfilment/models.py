@@ -62,6 +62,13 @@ class Delivery(models.Model):
     def __str__(self):
         return f"{self.order} → {self.recipient_name}"
 
+    @property
+    def hold_list(self) -> list[dict]:
+        """The holds with their messages in the reader's language."""
+        from fulfilment.verification import hold_message
+
+        return [{"code": hold.get("code"), "message": hold_message(hold)} for hold in self.holds or []]
+
 
 class Allocation(models.Model):
     """Stock of one order line reserved at one warehouse level (a line split across warehouses has

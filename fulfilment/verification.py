@@ -1,7 +1,9 @@
 """Checks a delivery order passes before it is released to a warehouse (docs/adr/0032).
 
-`delivery_holds` returns the reasons to hold an order for a person, each a {"code", "message"}:
-an empty list means the order may be released. The checks read only; the caller stores the holds.
+`delivery_holds` returns the reasons to hold an order for a person, each a {"code", "message"}
+(and the untranslated sentence with its values, so `hold_message` shows it in the reader's
+language): an empty list means the order may be released. The checks read only; the caller stores
+the holds.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import phonenumbers
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.region_settings import region_setting
 from orders.models import OrderLine, OrderStatus
@@ -30,8 +33,28 @@ def phone_valid(phone: str) -> bool:
     return phonenumbers.is_valid_number(number)
 
 
-def _hold(code: str, message: str) -> dict:
-    return {"code": code, "message": message}
+def _hold(code: str, text: str, params: dict | None = None) -> dict:
+    """`text` is the sentence untranslated (gettext_noop) and `params` its values as plain strings;
+    a list value is a list of untranslated words (the missing address fields)."""
+    params = params or {}
+    hold = {"code": code, "text": text, "params": params}
+    return {**hold, "message": hold_message(hold)}
+
+
+def hold_message(hold: dict) -> str:
+    """A stored hold in the active language (holds are checked in whichever language the order
+    arrived in: the partner API's, the import's, the demo's)."""
+    text = hold.get("text")
+    if not text:
+        return hold.get("message", "")
+    params = {
+        key: ", ".join(_(word) for word in value) if isinstance(value, list) else value
+        for key, value in (hold.get("params") or {}).items()
+    }
+    try:
+        return _(text) % params
+    except (KeyError, TypeError, ValueError):
+        return hold.get("message", "")
 
 
 def delivery_holds(delivery, *, lines=None) -> list[dict]:
@@ -44,42 +67,48 @@ def delivery_holds(delivery, *, lines=None) -> list[dict]:
     missing = [
         label
         for label, value in (
-            (_("recipient"), delivery.recipient_name),
-            (_("province"), delivery.province),
-            (_("city"), delivery.city),
-            (_("street address"), delivery.address),
+            (gettext_noop("recipient"), delivery.recipient_name),
+            (gettext_noop("province"), delivery.province),
+            (gettext_noop("city"), delivery.city),
+            (gettext_noop("street address"), delivery.address),
         )
         if not (value or "").strip()
     ]
     if missing:
         holds.append(
-            _hold("address", _("The address is incomplete: %(fields)s missing.") % {"fields": ", ".join(missing)})
+            _hold("address", gettext_noop("The address is incomplete: %(fields)s missing."), {"fields": missing})
         )
     elif len(delivery.address.strip()) < 4:
-        holds.append(_hold("address", _("The street address is too short to deliver to.")))
+        holds.append(_hold("address", gettext_noop("The street address is too short to deliver to.")))
     if not phone_valid(delivery.phone):
-        holds.append(_hold("phone", _("The phone number %(phone)s is not a valid number.") % {"phone": delivery.phone}))
+        holds.append(
+            _hold("phone", gettext_noop("The phone number %(phone)s is not a valid number."), {"phone": delivery.phone})
+        )
     if not lines:
-        holds.append(_hold("product", _("The order has no lines.")))
+        holds.append(_hold("product", gettext_noop("The order has no lines.")))
     tolerance = Decimal(region_setting("fulfilment.price_tolerance", order.region_id)) / 100
     for line in lines:
         product = line.product
         if product is None:
-            holds.append(_hold("product", _("%(line)s is not a catalog product.") % {"line": line.description}))
+            holds.append(
+                _hold("product", gettext_noop("%(line)s is not a catalog product."), {"line": line.description})
+            )
             continue
         if not product.is_active:
-            holds.append(_hold("product", _("%(product)s is no longer sold.") % {"product": product}))
+            holds.append(_hold("product", gettext_noop("%(product)s is no longer sold."), {"product": str(product)}))
         catalog = product.sale_price
         if abs(line.unit_price - catalog) > catalog * tolerance:
             holds.append(
                 _hold(
                     "price",
-                    _("%(product)s is priced %(price)s, more than %(tolerance)s%% from the catalog's %(catalog)s.")
-                    % {
-                        "product": product,
-                        "price": line.unit_price,
-                        "tolerance": (tolerance * 100).normalize(),
-                        "catalog": catalog,
+                    gettext_noop(
+                        "%(product)s is priced %(price)s, more than %(tolerance)s%% from the catalog's %(catalog)s."
+                    ),
+                    {
+                        "product": str(product),
+                        "price": str(line.unit_price),
+                        "tolerance": f"{(tolerance * 100).normalize():f}",  # 20, not 2E+1
+                        "catalog": str(catalog),
                     },
                 )
             )
@@ -88,7 +117,8 @@ def delivery_holds(delivery, *, lines=None) -> list[dict]:
         holds.append(
             _hold(
                 "duplicate",
-                _("Same recipient, phone and items as order %(number)s.") % {"number": duplicate.order.number},
+                gettext_noop("Same recipient, phone and items as order %(number)s."),
+                {"number": duplicate.order.number},
             )
         )
     wanted = Counter()
@@ -107,11 +137,11 @@ def delivery_holds(delivery, *, lines=None) -> list[dict]:
                 holds.append(
                     _hold(
                         "stock",
-                        _("Not enough %(product)s in any warehouse: %(free)s available, %(wanted)s wanted.")
-                        % {
-                            "product": line.product,
-                            "free": available.get(line.product_id, 0),
-                            "wanted": wanted[line.product_id],
+                        gettext_noop("Not enough %(product)s in any warehouse: %(free)s available, %(wanted)s wanted."),
+                        {
+                            "product": str(line.product),
+                            "free": str(available.get(line.product_id, 0)),
+                            "wanted": str(wanted[line.product_id]),
                         },
                     )
                 )

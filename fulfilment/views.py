@@ -24,6 +24,7 @@ from fulfilment.orders import (
     delivery_release,
     delivery_update,
 )
+from fulfilment.verification import hold_message
 from orders.models import Channel, Order, OrderKind, OrderLine, OrderStatus
 
 
@@ -55,7 +56,7 @@ def _held_message(request, order) -> None:
         messages.warning(
             request,
             _("Order %(number)s is held for a person to check: %(holds)s")
-            % {"number": order.number, "holds": " ".join(hold["message"] for hold in holds)},
+            % {"number": order.number, "holds": " ".join(hold_message(hold) for hold in holds)},
         )
     else:
         messages.success(request, _("Order %(number)s is allocated.") % {"number": order.number})

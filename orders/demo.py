@@ -4,6 +4,7 @@ vending/demo.py's), the demo store's day so far; and an API partner (a courier) 
 import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from devices.models import Device
 from orders.models import Channel, OrderKind, OrderStatus, PartnerClient
@@ -14,6 +15,10 @@ from orders.services import Actor, LineSpec, order_create, order_transition, pay
 # shown once.
 DEMO_PARTNER_KEY = "ptn_demo-courier-key-2026-not-for-production"
 DEMO_PARTNER_NAME = "Demo Courier (Shanghai)"
+
+
+# The large-amount rule's sentence (staff/anomalies.py), for the demo's alert.
+LARGE_REFUND = gettext_noop("%(what)s of %(amount)s on %(number)s is over %(threshold)s.")
 
 
 def banner_lines() -> list[str]:
@@ -145,7 +150,7 @@ def _today_at_the_store(ctx):
     from decimal import Decimal
 
     from staff.counter import refund_request, shift_open
-    from staff.models import AnomalyRule, StaffAlert
+    from staff.models import MESSAGE_KEY, AnomalyRule, StaffAlert, alert_text
 
     clerk = ctx["users"]["clerk"]
     store = ctx["sites"]["sh-store-1"]
@@ -168,6 +173,8 @@ def _today_at_the_store(ctx):
         big = order
     # Above the demo clerk's 50 a refund: it waits for the store manager.
     refund_request(actor=clerk, order=big, amount=big.total, reason="Whole box damaged (demo)")
+    # Told the way the anomaly rules tell it, so each reader sees it in their language.
+    large = {"what": "refund", "amount": str(big.total), "number": big.number, "threshold": "50.00"}
     StaffAlert.objects.get_or_create(
         dedupe_key=f"demo-large-amount-{big.pk}",
         defaults={
@@ -175,7 +182,7 @@ def _today_at_the_store(ctx):
             "region": store.region,
             "site": store,
             "clerk": clerk,
-            "message": f"Refund of {big.total} asked for on {big.number} (demo)",
-            "evidence": {"order": big.number},
+            "message": alert_text(LARGE_REFUND, large),
+            "evidence": {"order": big.number, MESSAGE_KEY: {"text": LARGE_REFUND, "params": large}},
         },
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Brand, Category, Product
-from core.forms import ScopedChoicesMixin
+from core.forms import ScopedChoicesMixin, date_input
 from core.models import Region, Site
 from devices.models import Device
 from orders.models import Channel, OrderKind
@@ -34,8 +34,8 @@ class ReportForm(ScopedChoicesMixin, forms.Form):
     """GET parameters of a report. A model choice outside the user's scope is no choice: the form
     says so and no figure is read."""
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=date_input())
+    date_to = forms.DateField(label=_("To"), required=False, widget=date_input())
     by = forms.ChoiceField(label=_("Group by"), required=False, choices=_dimension_choices(blank=False))
     then = forms.ChoiceField(label=_("and by"), required=False, choices=_dimension_choices())
     measure = forms.ChoiceField(label=_("Figure"), required=False, choices=MEASURES)
@@ -103,7 +103,7 @@ class SummarySubscriptionForm(forms.Form):
 
 
 class SummaryPreviewForm(forms.Form):
-    day = forms.DateField(label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), required=False, widget=date_input())
 
     def clean_day(self):
         day = self.cleaned_data.get("day") or timezone.localdate() - datetime.timedelta(days=1)

@@ -52,6 +52,7 @@ class ReportPage:
     build: Callable
     fields: tuple[str, ...]
     default_by: str = "day"
+    default_measure: str = "net"  # the figure shown (and selected in the form) when none is asked for
     suppliers: bool = False  # a supplier sees it, for their products only
     max_days: int | None = None
 
@@ -374,6 +375,7 @@ REPORT_PAGES = [
         VIEW_SALES,
         build_heatmap,
         ("measure", *PLACE_FILTERS),
+        default_measure="orders",
         max_days=s.MAX_DAYS["default"],
     ),
     ReportPage("statuses", gettext_lazy("Orders by status"), VIEW_SALES, build_statuses, PLACE_FILTERS[:-1]),

@@ -44,7 +44,13 @@ def report(request, slug: str):
         raise Http404
     if not _allowed(request.user, page):
         raise PermissionDenied
-    form = ReportForm(request.GET, user=request.user, fields=page.fields, default_by=page.default_by)
+    data = request.GET
+    if "measure" in page.fields and not data.get("measure"):
+        # The form shows the figure the page counts by default (the heat map counted orders while
+        # its form showed the first choice, net sales).
+        data = data.copy()
+        data["measure"] = page.default_measure
+    form = ReportForm(data, user=request.user, fields=page.fields, default_by=page.default_by)
     export = request.GET.get("export", "")
     as_json = request.GET.get("format") == "json"
     sections, error, query = [], "", None

@@ -13,10 +13,10 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders.models import ZERO, Payment, Refund
-from staff.models import AnomalyRule, Shift, StaffAlert, User
+from staff.models import MESSAGE_KEY, AnomalyRule, Shift, StaffAlert, User, alert_text
 from staff.roles import REGIONAL_ADMIN, STORE_MANAGER
 
 K = AnomalyRule.Kind
@@ -78,8 +78,8 @@ def _check_money(*, order, amount: Decimal, user, at, what: str, pk: int) -> lis
                 key=f"large:{what}:{pk}",
                 site=order.site,
                 clerk=user,
-                message=_("%(what)s of %(amount)s on %(number)s is over %(threshold)s.")
-                % {"what": _what(what), "amount": amount, "number": order.number, "threshold": rule.threshold},
+                text=gettext_noop("%(what)s of %(amount)s on %(number)s is over %(threshold)s."),
+                params={"what": what, "amount": str(amount), "number": order.number, "threshold": str(rule.threshold)},
                 evidence={"order": order.number, "amount": str(amount), what: pk, "threshold": str(rule.threshold)},
             )
         )
@@ -96,9 +96,11 @@ def _check_money(*, order, amount: Decimal, user, at, what: str, pk: int) -> lis
                     key=f"hours:{what}:{pk}",
                     site=site,
                     clerk=user,
-                    message=_("%(what)s on %(number)s at %(time)s, outside opening hours %(opens)s–%(closes)s.")
-                    % {
-                        "what": _what(what),
+                    text=gettext_noop(
+                        "%(what)s on %(number)s at %(time)s, outside opening hours %(opens)s–%(closes)s."
+                    ),
+                    params={
+                        "what": what,
                         "number": order.number,
                         "time": local.strftime("%H:%M"),
                         "opens": opens.strftime("%H:%M"),
@@ -108,10 +110,6 @@ def _check_money(*, order, amount: Decimal, user, at, what: str, pk: int) -> lis
                 )
             )
     return [a for a in alerts if a]
-
-
-def _what(what: str) -> str:
-    return _("Collection") if what == "payment" else _("Refund")
 
 
 def _check_refund_patterns(refund: Refund) -> list[StaffAlert]:
@@ -139,8 +137,12 @@ def _check_refund_patterns(refund: Refund) -> list[StaffAlert]:
                     key=f"refunds-hour:{user.pk}:{hour}",
                     site=order.site,
                     clerk=user,
-                    message=_("%(user)s made %(count)d refunds within an hour (limit %(limit)s).")
-                    % {"user": user.get_username(), "count": len(recent), "limit": rule.threshold.normalize()},
+                    text=gettext_noop("%(user)s made %(count)d refunds within an hour (limit %(limit)s)."),
+                    params={
+                        "user": user.get_username(),
+                        "count": len(recent),
+                        "limit": f"{rule.threshold.normalize():f}",
+                    },
                     evidence={"refunds": [{"id": pk, "order": n, "amount": str(a)} for pk, n, a in recent]},
                 )
             )
@@ -168,8 +170,12 @@ def _check_refund_patterns(refund: Refund) -> list[StaffAlert]:
                         key=f"ratio:{user.pk}:{day:%Y%m%d}",
                         site=order.site,
                         clerk=user,
-                        message=_("%(user)s refunded %(ratio)s%% of today's collections (limit %(limit)s%%).")
-                        % {"user": user.get_username(), "ratio": ratio, "limit": rule.threshold.normalize()},
+                        text=gettext_noop("%(user)s refunded %(ratio)s%% of today's collections (limit %(limit)s%%)."),
+                        params={
+                            "user": user.get_username(),
+                            "ratio": str(ratio),
+                            "limit": f"{rule.threshold.normalize():f}",
+                        },
                         evidence={"collected": str(collected), "refunded": str(refunded), "ratio": str(ratio)},
                     )
                 )
@@ -185,8 +191,8 @@ def _check_shift(shift: Shift) -> list[StaffAlert]:
         key=f"variance:{shift.pk}",
         site=shift.site,
         clerk=shift.clerk,
-        message=_("Shift of %(user)s closed %(variance)s off the expected cash (limit %(limit)s).")
-        % {"user": shift.clerk.get_username(), "variance": shift.variance, "limit": rule.threshold},
+        text=gettext_noop("Shift of %(user)s closed %(variance)s off the expected cash (limit %(limit)s)."),
+        params={"user": shift.clerk.get_username(), "variance": str(shift.variance), "limit": str(rule.threshold)},
         evidence={
             "shift": shift.pk,
             "expected": str(shift.expected_amount),
@@ -197,8 +203,12 @@ def _check_shift(shift: Shift) -> list[StaffAlert]:
     return [alert] if alert else []
 
 
-def _raise(rule: AnomalyRule, *, key: str, site, clerk, message: str, evidence: dict) -> StaffAlert | None:
+def _raise(rule: AnomalyRule, *, key: str, site, clerk, text: str, params: dict, evidence: dict) -> StaffAlert | None:
+    """`text` is the untranslated sentence and `params` its values (plain strings and numbers): they
+    are kept with the evidence so each reader sees the alert in their language (StaffAlert.text);
+    `message` keeps it in the language of the process that raised it."""
     region = site.region if site is not None else rule.region
+    evidence = {**evidence, MESSAGE_KEY: {"text": text, "params": params}}
     try:
         with transaction.atomic():
             alert = StaffAlert.objects.create(
@@ -207,7 +217,7 @@ def _raise(rule: AnomalyRule, *, key: str, site, clerk, message: str, evidence: 
                 region=region,
                 site=site,
                 clerk=clerk,
-                message=message[:255],
+                message=alert_text(text, params)[:255],
                 evidence=evidence,
                 dedupe_key=key[:120],
             )

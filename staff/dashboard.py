@@ -83,7 +83,7 @@ def card_alerts(user, now):
         "url": reverse("staff:alert-list"),
         "tone": "warn" if count else "ok",
         "rows": [
-            {"label": alert.message, "value": None, "url": reverse("staff:alert-list")}
+            {"label": alert.text, "value": None, "url": reverse("staff:alert-list")}
             for alert in alerts.order_by("-created_at")[:ROWS_SHOWN]
         ],
         "figures": {"open": count},

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.forms import preselect_only_choice
+from core.forms import date_input, preselect_only_choice
 from core.models import Notification, Region, Site
 from staff.models import AnomalyRule, RewardPenalty, StaffProfile, TrainingRecord, User
 from staff.roles import CLERK, STORE_MANAGER
@@ -279,8 +279,8 @@ class AnomalyRuleForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), required=False, widget=date_input())
+    end = forms.DateField(label=_("To"), required=False, widget=date_input())
     site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Store"), required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -323,7 +323,7 @@ class GrantForm(forms.Form):
 
 
 class TrainingForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=date_input())
     content = forms.CharField(label=_("Content"), max_length=300)
     result = forms.ChoiceField(label=_("Result"), choices=TrainingRecord.Result.choices)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -333,8 +333,8 @@ SCORES = [(n, str(n)) for n in range(1, 6)]
 
 
 class EvaluationForm(forms.Form):
-    period_start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    period_start = forms.DateField(label=_("From"), widget=date_input())
+    period_end = forms.DateField(label=_("To"), widget=date_input())
     score = forms.TypedChoiceField(label=_("Score (1 to 5)"), choices=SCORES, coerce=int)
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -347,7 +347,7 @@ class EvaluationForm(forms.Form):
 
 class RewardPenaltyForm(forms.Form):
     kind = forms.ChoiceField(label=_("Reward or penalty"), choices=RewardPenalty.Kind.choices)
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=date_input())
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
     amount = _money(_("Amount"), required=False, help_text=_("Money, if any; leave empty otherwise."))
 

@@ -315,7 +315,39 @@ class StaffAlert(models.Model):
         verbose_name_plural = _("staff alerts")
 
     def __str__(self):
-        return self.message
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The alert in the reader's language (alerts are raised by the worker, in no one's)."""
+        stored = (self.evidence or {}).get(MESSAGE_KEY)
+        if not isinstance(stored, dict) or not stored.get("text"):
+            return self.message
+        try:
+            return alert_text(stored["text"], stored.get("params") or {})
+        except (KeyError, TypeError, ValueError):
+            return self.message
+
+    @property
+    def evidence_items(self) -> list[tuple[str, object]]:
+        """The evidence without the stored sentence, for the alert list."""
+        return [(key, value) for key, value in (self.evidence or {}).items() if key != MESSAGE_KEY]
+
+
+# Where an alert keeps its untranslated sentence and the values for it, inside `evidence`.
+MESSAGE_KEY = "_message"
+
+
+def alert_text(text: str, params: dict) -> str:
+    """`text` translated into the active language with `params` filled in; `what` is a code
+    ("payment" or "refund") so that it is translated too."""
+    from django.utils.translation import gettext
+
+    what = {"payment": gettext("Collection"), "refund": gettext("Refund")}
+    params = {**params}
+    if "what" in params:
+        params["what"] = what.get(params["what"], params["what"])
+    return gettext(text) % params
 
 
 class OtpEnrolment(models.Model):

@@ -1016,7 +1016,7 @@ class AlertListView(ScopedListView):
         ("kind", gettext_lazy("Rule")),
         ("site", gettext_lazy("Store")),
         ("clerk", gettext_lazy("Clerk")),
-        ("message", gettext_lazy("Message")),
+        ("text", gettext_lazy("Message")),
         ("acknowledged_by", gettext_lazy("Acknowledged by")),
     ]
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core import charts
 from core.dashboard import card_register, day_range, recent_days
@@ -137,7 +138,7 @@ def card_supplier_sales(user, now):
             "bar",
             [date_format(day, "SHORT_DATE_FORMAT") for day in days],
             [charts.series(_("Units sold"), units)],
-            unit=_("units"),
+            unit=pgettext("after a count on a chart axis", "units"),
         ),
         "wide": True,
         "figures": {"units_today": today["units"], "amount_today": today["amount"], "units_week": week["units"]},

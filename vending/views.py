@@ -11,6 +11,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.console import ScopedDetailView, ScopedListView, nav_register
+from core.forms import date_input
 from core.models import Site
 from devices.models import Device
 from inventory.models import StockLocation
@@ -211,7 +212,7 @@ class RestockTaskDetailView(ScopedDetailView):
 
 class RouteForm(forms.Form):
     warehouse = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Warehouse"))
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=date_input())
     vehicles = forms.IntegerField(label=_("Vehicles"), min_value=1, max_value=50, initial=1, required=False)
     capacity = forms.IntegerField(
         label=_("Items per vehicle"), min_value=1, max_value=100000, initial=400, required=False

@@ -48,8 +48,13 @@
       const s = spec.series[0] || { data: [] };
       return Object.assign(base, {
         series: [{
-          type: "pie", name: s.name, radius: ["40%", "70%"],
-          data: spec.x.map((label, i) => ({ name: label, value: s.data[i] })),
+          // Raised and a little smaller, so the label of a slice at the bottom stays clear of the legend.
+          type: "pie", name: s.name, radius: ["34%", "60%"], center: ["50%", "44%"],
+          data: spec.x.map((label, i) => ({
+            name: label, value: s.data[i],
+            label: { show: Number(s.data[i]) > 0 }, // "0%" slices have no place on the ring: the legend names them
+            labelLine: { show: Number(s.data[i]) > 0 },
+          })),
           label: { formatter: "{d}%" }, // the names are in the legend: a narrow card has no room for both
         }],
       });
@@ -63,6 +68,7 @@
       }));
       return Object.assign(base, {
         tooltip: { position: "top", valueFormatter: fmt, confine: true },
+        legend: { show: false }, // one series, named by the report's figure; it sat on the colour scale
         grid: { left: 8, right: 16, top: 8, bottom: 64, containLabel: true },
         xAxis: { type: "category", data: spec.x, splitArea: { show: true } },
         yAxis: { type: "category", data: spec.y, splitArea: { show: true } },

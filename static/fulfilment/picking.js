@@ -82,6 +82,8 @@
       if (data.status_label) status.textContent = data.status_label;
       if (data.packed) {
         form.hidden = true;
+        const next = document.getElementById("pick-next"); // the way on to shipping, for who may ship
+        if (next) next.hidden = false;
         stopCamera();
       }
       return;

@@ -141,6 +141,9 @@ def test_a_month_of_sharing_matches_the_hand_computed_figures(
     text = refused.content.decode()
     assert "105%" in text and "East" in text and "Counter sale" in text
     assert SharingRule.objects.filter(rate=D("95")).count() == 0
+    # A round total reads as a number, not as Decimal's exponent form (110, not 1.1E+2).
+    refused = _rule(client, investor, "net_refunds", "100", start, region=world.east, order_kind="counter")
+    assert refused.status_code == 200 and "110%" in refused.content.decode() and "E+" not in refused.content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
         o1 = _pay(s1, d1, "100.00", "40.00", "card")

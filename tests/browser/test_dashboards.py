@@ -190,3 +190,27 @@ def test_devices_online_updates_live_from_the_fleet_socket(browser, asgi_server,
     page.wait_for_selector(f'{figure}[data-value="2"]', timeout=15000)
     context.close()
     assert watcher.problems == []
+
+
+def test_a_one_slice_ring_keeps_its_label_off_the_legend(browser, asgi_server, users, world):
+    """Every machine online: the ring is one slice, whose "100%" sat on the legend below, with
+    "0%" labels for the empty states crowding it."""
+    from devices.models import Device
+
+    Device.objects.update(state=Device.State.ONLINE)
+    context, page, watcher = _open(browser, asgi_server.url, world.admin, "zh-hans")
+    _charts_drawn(page)
+    texts = page.locator("figure.chart .chart-canvas svg text").all_text_contents()
+    assert "100%" in texts and "0%" not in texts
+    overlapping = page.evaluate(
+        """() => [...document.querySelectorAll("figure.chart")].flatMap((figure) => {
+          const boxes = [...figure.querySelectorAll(".chart-canvas svg text")]
+            .map((t) => [t.textContent, t.getBoundingClientRect()]).filter(([, b]) => b.width > 0);
+          return boxes.flatMap(([ta, a], i) => boxes.slice(i + 1)
+            .filter(([, b]) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+            .map(([tb]) => [ta, tb]));
+        })"""
+    )
+    assert overlapping == []
+    context.close()
+    assert watcher.problems == [], watcher.problems

@@ -59,3 +59,28 @@ def test_sort_by_a_header_and_hide_a_column_on_the_order_list(browser, asgi_serv
     assert page.locator("th[data-col='device']").count() == 1
     context.close()
     assert watcher.problems == []
+
+
+def test_a_button_in_a_row_stays_on_one_line_in_chinese(browser, asgi_server, world):
+    from staff.models import AnomalyRule, StaffAlert
+
+    StaffAlert.objects.create(
+        kind=AnomalyRule.Kind.LARGE_AMOUNT,
+        region=world.east,
+        site=world.east_store,
+        clerk=world.clerk,
+        message="Refund of 80.00 on S1 is over 50.00. " * 4,
+        evidence={"order": "S1", "at": "2026-12-05T22:12:37.917339+08:00"},
+    )
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": asgi_server.url}])
+    page = context.new_page()
+    watcher = Watcher(page)
+    log_in(page, asgi_server.url, world.manager.username)
+    page.goto(f"{asgi_server.url}/staff/alerts/")
+    button = page.locator("table.data td button", has_text="确认").first
+    box = button.bounding_box()
+    line = page.evaluate("(b) => parseFloat(getComputedStyle(b).lineHeight) || 24", button.element_handle())
+    assert box["height"] < 2 * line, box  # one line of text and its padding, not 确 over 认
+    context.close()
+    assert watcher.problems == [], watcher.problems

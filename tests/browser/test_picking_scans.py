@@ -46,6 +46,8 @@ def test_a_packer_scans_an_order_packed_on_a_phone(browser, asgi_server, world):
     page.wait_for_selector("#pick-scan")
     assert page.evaluate("document.activeElement.id") == "pick-scan"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The lines fill the phone's width (the console's phone tables are scrolling blocks that stop short).
+    assert page.evaluate("document.querySelector('#pick-lines tbody tr').getBoundingClientRect().width") > 330
 
     def scan(code):
         page.keyboard.type(code)  # the scanner types into the focused box...
@@ -88,6 +90,7 @@ def test_a_packer_scans_an_order_packed_on_a_phone(browser, asgi_server, world):
     expect(page.locator("#pick-message")).to_contain_text(f"Order {order.number} is packed.")
     expect(page.locator("#pick-status")).to_have_text("Packed")
     expect(page.locator("#pick-form")).to_be_hidden()
+    assert page.locator("#pick-next").count() == 0  # service staff pack; shipping is not theirs
 
     order.refresh_from_db()
     assert order.status == OrderStatus.PACKED
@@ -96,4 +99,31 @@ def test_a_packer_scans_an_order_packed_on_a_phone(browser, asgi_server, world):
     assert StockMovement.objects.filter(reference=order.number, reason="scan").count() == 3
     lost = "console: Failed to load resource: net::ERR_CONNECTION_RESET"  # the answer the test dropped
     assert [p for p in watch.problems if p != lost] == [], watch.problems
+    context.close()
+
+
+def test_who_may_ship_is_led_on_to_shipping_once_packed(browser, asgi_server, world):
+    from playwright.sync_api import expect
+
+    from tests.factories import ProductFactory
+    from tests.fulfilment.builders import allocated_order, warehouse
+
+    tea = ProductFactory(name="Jasmine tea", barcode="6901234567892", sale_price=Decimal("4.00"))
+    site, location = warehouse(world.east, stock={tea: 5})
+    order = allocated_order(location=location, lines=[(tea, 1)])
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    watch = Watcher(page)
+    log_in(page, asgi_server.url, world.regional.username)
+    page.goto(f"{asgi_server.url}/fulfilment/picking/orders/{order.pk}/?warehouse={site.pk}")
+    page.click("#pick-start")
+    page.wait_for_selector("#pick-scan")
+    expect(page.locator("#pick-next")).to_be_hidden()
+    page.keyboard.type(tea.barcode)
+    page.keyboard.press("Enter")
+    expect(page.locator("#pick-message")).to_contain_text(f"Order {order.number} is packed.")
+    expect(page.locator("#pick-next")).to_be_visible()
+    page.click("#pick-next a")
+    expect(page.locator("main")).to_contain_text(order.number)  # the packed orders waiting for a label
+    assert watch.problems == [], watch.problems
     context.close()

@@ -198,6 +198,13 @@ def test_the_page_renders_history_forecast_and_interval_for_the_chart(world, cli
     forecast = SlotForecast.objects.get(level=slot.level)
     assert mean[56:] == [round(v, 2) for v in forecast.mean]
     assert all(lo <= m <= hi for lo, m, hi in zip(low[56:], mean[56:], high[56:], strict=True))
+    assert spec["unit"] == "units"
+    # In Chinese the axis reads "25 件" (a measure word), not "25 件数" ("number of items").
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get(reverse("forecasts:machine", args=[slot.device_id]), {"slot": slot.level_id})
+    match = re.search(r'<script id="forecast-chart" type="application/json">(.*?)</script>', response.content.decode())
+    assert json.loads(match.group(1))["unit"] == "件"
+    client.cookies["django_language"] = "en"
     # The product page shows it too, and a slot id that is not on the page is a 404, not a 500.
     assert client.get(reverse("forecasts:product", args=[slot.product_id])).status_code == 200
     assert client.get(reverse("forecasts:machine", args=[slot.device_id]), {"slot": "x"}).status_code == 404

@@ -108,6 +108,13 @@ def test_failed_checks_hold_the_order_and_a_person_releases_it(world, shop, brow
     assert not Allocation.objects.filter(order=order).exists() and _reserved(shop.sh_loc, shop.tea) == 0
     queue = browser.get("/fulfilment/held/").content.decode()
     assert order.number in queue and "not a valid number" in queue and 'data-hold="price"' in queue
+    assert "more than 20% from the catalog" in queue  # the tolerance as a number, not 2E+1
+    # Checked in English, read in Chinese: the holds are told in the reader's language.
+    browser.cookies["django_language"] = "zh-hans"
+    queue = browser.get("/fulfilment/held/").content.decode()
+    assert "电话号码 12345 无效。" in queue and "not a valid number" not in queue
+    assert "电话号码 12345 无效。" in browser.get(f"/orders/{order.pk}/").content.decode()
+    browser.cookies["django_language"] = "en"
     # A release needs a reason: nothing changes without one.
     browser.post(f"/fulfilment/orders/{order.pk}/release/", {"reason": ""})
     order.refresh_from_db()

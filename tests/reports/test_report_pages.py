@@ -142,3 +142,15 @@ def test_a_supplier_ranks_their_own_products_and_no_empty_per_machine_section(cl
     assert "Cola" in html and "Chips" not in html
     assert 'class="empty"' not in html
     assert "Slow movers" not in html
+
+
+def test_the_form_shows_the_figure_the_page_counts(client, world):
+    """The heat map counts orders unless asked otherwise; its form said net sales (the first
+    choice) over a grid of order counts."""
+    client.force_login(world.admin)
+    heatmap = client.get(reverse("reports:heatmap"))
+    assert heatmap.status_code == 200
+    assert '<option value="orders" selected>' in heatmap.content.decode()
+    assert '<option value="net" selected>' in client.get(reverse("reports:rankings")).content.decode()
+    chosen = client.get(reverse("reports:heatmap"), {"measure": "gross"}).content.decode()
+    assert '<option value="gross" selected>' in chosen

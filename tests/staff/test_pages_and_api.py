@@ -139,6 +139,7 @@ def test_anomaly_rules_raise_alerts_with_evidence_once(world, client, django_cap
     AnomalyRule.objects.create(region=world.east, kind=AnomalyRule.Kind.LARGE_AMOUNT, threshold=D("50"))  # nearer wins
     AnomalyRule.objects.create(region=world.east, kind=AnomalyRule.Kind.REFUNDS_PER_HOUR, threshold=D("1"))
     AnomalyRule.objects.create(region=world.east, kind=AnomalyRule.Kind.SHIFT_VARIANCE, threshold=D("5"))
+    AnomalyRule.objects.create(region=world.east, kind=AnomalyRule.Kind.REFUND_RATIO, threshold=D("10"))
     shift = shift_open(actor=world.clerk, site=world.east_store, opening_float=D("100"))
     order = counter_sale_create(actor=world.clerk, site=world.east_store, lines=[SaleLine(None, 1, "TV", D("60"))])
     with django_capture_on_commit_callbacks(execute=True):
@@ -166,10 +167,20 @@ def test_anomaly_rules_raise_alerts_with_evidence_once(world, client, django_cap
     # Managers are told, and see the alerts; the west region's administrators would not.
     from core.models import Notification
 
-    assert Notification.objects.filter(template="staff_alert", recipient_id=world.manager.pk).count() == 3
+    assert Notification.objects.filter(template="staff_alert", recipient_id=world.manager.pk).count() == 4
     client.force_login(world.manager)
     page = client.get(reverse("staff:alert-list")).content.decode()
     assert "-10.00" in page
+    # The limit reads as the manager typed it ("limit 10%"), not as Decimal's exponent form (1E+1).
+    (ratio,) = StaffAlert.objects.filter(kind="refund_ratio")
+    assert "(limit 10%)" in ratio.message and "(limit 10%)" in page and "E+1" not in page
+    # Raised by the worker, read in the reader's language; the evidence lists its values plainly.
+    assert "_message" not in page and f"shift: {variance.evidence['shift']}" in page
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("staff:alert-list")).content.decode()
+    assert "今日退款占收款的 14.3%（上限 10%）" in page and "of today's collections" not in page
+    assert "上限" in client.get(reverse("core:dashboard")).content.decode()
+    client.cookies["django_language"] = "en"
     client.post(reverse("staff:alert-ack", args=[variance.pk]))
     variance.refresh_from_db()
     assert variance.acknowledged_by == world.manager
