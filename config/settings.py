@@ -283,6 +283,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+# Our own number formats where Django's differ from how people write money (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 CURRENCY = os.environ.get("CURRENCY", "CNY")
 
 # --- Static and media -----------------------------------------------------------------------

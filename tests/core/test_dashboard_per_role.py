@@ -212,8 +212,9 @@ def test_money_is_shown_with_two_decimals_in_the_readers_language(sales, client)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     html = client.get(reverse("core:dashboard")).content.decode()
     assert '<html lang="zh-hans">' in html
-    # Chinese writes no thousands separator (Django's zh_Hans formats); two decimals all the same.
-    assert "12375.60" in _cards(html)["sales-today"]
+    # As receipts, statements and payment apps write it in Chinese: a comma every three digits
+    # (config/formats/zh_Hans; Django's own zh_Hans formats have none), two decimals.
+    assert "12,375.60" in _cards(html)["sales-today"]
 
 
 def test_the_dashboard_says_when_the_latest_sale_was_if_none_today(world, client):
