@@ -6,6 +6,7 @@ app_name = "pickup"
 urlpatterns = [
     path("counter/", views.counter, name="counter"),
     path("issue/", views.issue, name="issue"),
+    path("queue/", views.queue, name="queue"),
     path("qr/<str:token>/", views.qr, name="qr"),
     path("orders/<int:order_pk>/regenerate/", views.regenerate, name="regenerate"),
 ]
