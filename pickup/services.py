@@ -569,6 +569,7 @@ def code_regenerate(*, order, actor) -> PickupCode:
 
 # --- Counter pickups nobody came for -----------------------------------------------------------
 NOT_COLLECTED = "pickup.not_collected"
+NOT_COLLECTED_REASON = _lazy("not collected: the pickup code expired")
 
 
 def _uncollected_candidates(now):
@@ -651,7 +652,7 @@ def uncollected_expire(*, now=None) -> int:
                 to_status=OrderStatus.FAILED,
                 actor=Actor.system("expiry"),
                 action=NOT_COLLECTED,
-                reason=_("not collected: the pickup code expired"),
+                reason=str(NOT_COLLECTED_REASON),
                 data={
                     "code_expired_at": candidate.code_expired_at.isoformat(),
                     "grace_hours": int(grace.total_seconds() // 3600),
