@@ -94,6 +94,8 @@ def test_the_beat_job_ends_an_uncollected_order_once_and_the_queue_shows_it(
     assert order.status == OrderStatus.FAILED
     # No new code for an order that ended: a clear message and nothing issued.
     client.force_login(world.manager)
+    detail = client.get(reverse("orders:order-detail", args=[order.pk])).content.decode()
+    assert "Not collected in time" in detail
     answer = client.post(reverse("pickup:regenerate", args=[order.pk]), follow=True)
     assert "Only an order waiting for pickup gets a new code." in answer.content.decode()
     assert not PickupCode.objects.filter(order=order, status=PickupCode.Status.LIVE).exists()
