@@ -570,6 +570,7 @@ def code_regenerate(*, order, actor) -> PickupCode:
 # --- Counter pickups nobody came for -----------------------------------------------------------
 NOT_COLLECTED = "pickup.not_collected"
 NOT_COLLECTED_REASON = _lazy("not collected: the pickup code expired")
+PUT_BACK = "pickup.put_back"
 
 
 def _uncollected_candidates(now):
@@ -682,3 +683,22 @@ def _tell_not_collected(order, site) -> None:
             context={"order": order, "site": site},
             region=site.region,
         )
+
+
+def uncollected_put_back(*, order, actor):
+    """Staff took a not-collected order's goods off the pickup shelf: noted once in the order's
+    log, and the order leaves the queue's "put back" list."""
+    from core.services import audit_record
+    from orders.models import OrderStatus
+    from orders.services import lock_order, order_note
+
+    with transaction.atomic():
+        locked = lock_order(order)
+        events = locked.events.filter(action__in=[NOT_COLLECTED, PUT_BACK]).values_list("action", flat=True)
+        if locked.status != OrderStatus.FAILED or set(events) != {NOT_COLLECTED}:
+            raise ValidationError(
+                _("Order %(number)s has no goods waiting to be put back.") % {"number": locked.number}
+            )
+        order_note(order=locked, actor=actor, action=PUT_BACK)
+        audit_record(actor=actor, action=PUT_BACK, obj=locked, region=locked.region)
+        return locked

@@ -9,4 +9,5 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("qr/<str:token>/", views.qr, name="qr"),
     path("orders/<int:order_pk>/regenerate/", views.regenerate, name="regenerate"),
+    path("orders/<int:order_pk>/put-back/", views.put_back, name="put-back"),
 ]

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -234,7 +235,7 @@ def queue(request):
 
     from orders.models import OrderStatus
     from pickup.models import PickupCode
-    from pickup.services import COUNTER_KINDS, NOT_COLLECTED
+    from pickup.services import COUNTER_KINDS, NOT_COLLECTED, PUT_BACK
 
     if not request.user.is_authenticated:
         return redirect("staff:login")
@@ -247,7 +248,7 @@ def queue(request):
         kind__in=COUNTER_KINDS, site__isnull=False, locker__isnull=True, pickup_codes__isnull=False
     )
     if state == QueueFilter.NOT_COLLECTED:
-        orders = orders.filter(status=OrderStatus.FAILED, events__action=NOT_COLLECTED)
+        orders = orders.filter(status=OrderStatus.FAILED, events__action=NOT_COLLECTED).exclude(events__action=PUT_BACK)
     else:
         orders = orders.filter(status=OrderStatus.FULFILLING)
     if data.get("site"):
@@ -276,6 +277,24 @@ def queue(request):
             "title": _("Pickup queue"),
         },
     )
+
+
+@require_POST
+def put_back(request, order_pk):
+    """A clerk took a not-collected order's goods off the pickup shelf."""
+    from pickup.services import uncollected_put_back
+
+    if not request.user.is_authenticated or not request.user.has_perm("pickup.change_pickupcode"):
+        raise PermissionDenied
+    # The clerks who hand orders over at the store's counter put them back there too (their grant).
+    order = get_object_or_404(Order.objects.restrict(request.user, "view"), pk=order_pk)
+    try:
+        uncollected_put_back(order=order, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Order %(number)s: goods put back.") % {"number": order.number})
+    return redirect(f"{reverse('pickup:queue')}?state={QueueFilter.NOT_COLLECTED}")
 
 
 @require_POST

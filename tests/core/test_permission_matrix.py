@@ -315,6 +315,7 @@ MATRIX = {
     ("pickup:queue", "GET"): only(A, R, M, C),
     ("pickup:qr", "GET"): ALL,  # the signed link in the customer's message
     ("pickup:regenerate", "POST"): only(A, R, M, C),
+    ("pickup:put-back", "POST"): only(A, R, M, C),
     ("product-detail", "DELETE"): only(A),
     ("product-detail", "GET"): only(A, R, M, C, S, U),
     ("product-detail", "PATCH"): only(A),

@@ -92,6 +92,16 @@ def test_the_beat_job_ends_an_uncollected_order_once_and_the_queue_shows_it(
     assert "Invalid or expired code." in page.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.FAILED
+    # The clerk puts the goods back: noted once, and the order leaves the list.
+    done = client.post(reverse("pickup:put-back", args=[order.pk]), follow=True).content.decode()
+    assert f"Order {order.number}: goods put back." in done
+    assert order.number not in _queue(client, state="not_collected")
+    again = client.post(reverse("pickup:put-back", args=[order.pk]), follow=True).content.decode()
+    assert f"Order {order.number} has no goods waiting to be put back." in again
+    waiting_one = client.post(reverse("pickup:put-back", args=[kept.pk]), follow=True).content.decode()
+    assert f"Order {kept.number} has no goods waiting to be put back." in waiting_one
+    assert OrderEvent.objects.filter(order=order, action="pickup.put_back").count() == 1
+    assert not OrderEvent.objects.filter(order=kept, action="pickup.put_back").exists()
     # No new code for an order that ended: a clear message and nothing issued.
     client.force_login(world.manager)
     detail = client.get(reverse("orders:order-detail", args=[order.pk])).content.decode()
