@@ -480,6 +480,10 @@ LOW_STOCK_THRESHOLD = int(os.environ.get("LOW_STOCK_THRESHOLD", "0"))  # a new s
 LEASE_DEFAULT_DEPOSIT = os.environ.get("LEASE_DEFAULT_DEPOSIT", "0")  # a new rate plan's, unless given
 PICKUP_CODE_LENGTH = int(os.environ.get("PICKUP_CODE_LENGTH", "8"))
 PICKUP_CODE_TTL_HOURS = int(os.environ.get("PICKUP_CODE_TTL_HOURS", "72"))
+# Hours after a counter pickup code expired before its order ends as not collected (failed) and
+# the store's staff are told to put the goods back; staff can send a new code until then. Regions
+# set their own on the console's Settings page ("pickup.uncollected_grace_hours", ADR 16).
+PICKUP_UNCOLLECTED_GRACE_HOURS = int(os.environ.get("PICKUP_UNCOLLECTED_GRACE_HOURS", "24"))
 # Wrong codes per source (keypad session, clerk, API client) within the window before that source
 # is locked; the whole locker bank or store counter locks only at the larger ceiling (ADR 0010).
 PICKUP_MAX_WRONG_CODES = 5

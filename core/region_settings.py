@@ -207,6 +207,20 @@ register(
     )
 )
 
+PICKUP = _("Pickup codes")
+register(
+    Setting(
+        key="pickup.uncollected_grace_hours",
+        section=PICKUP,
+        label=_("Hours after a pickup code expired before the order ends as not collected"),
+        help=_("Until then staff can send a new code; after it the store's staff are told to put the goods back."),
+        kind=int,
+        default=lambda: settings.PICKUP_UNCOLLECTED_GRACE_HOURS,
+        minimum=0,
+        maximum=720,
+    )
+)
+
 DELIVERIES = _("Delivery orders")
 register(
     Setting(

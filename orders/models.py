@@ -466,6 +466,8 @@ labels_register(
         "pickup.handed_over": pgettext_lazy("order event", "Handed over"),
         "pickup.paid_elsewhere": pgettext_lazy("order event", "Paid elsewhere"),
         "pickup.code_regenerated": pgettext_lazy("order event", "New pickup code sent"),
+        "pickup.not_collected": pgettext_lazy("order event", "Not collected in time"),
+        "pickup.put_back": pgettext_lazy("order event", "Goods put back"),
         "locker.assigned": pgettext_lazy("order event", "Compartment assigned"),
         "locker.reassigned": pgettext_lazy("order event", "Compartment reassigned"),
         "locker.ready": pgettext_lazy("order event", "Ready in the locker"),

@@ -17,15 +17,18 @@ def _history(ctx):
     """Paid elsewhere (`pickup.paid_elsewhere`), ready at the counter with a code sent to the
     recipient (`pickup.ready`), handed over by the store's clerk when the code is typed
     (`pickup.handed_over`) a few hours to two days later; one in twenty-five never came: its
-    code expired and the order still waits at the counter (no service ends it; staff can send a new
-    code). Written as pickup.services writes them: order, events, codes."""
+    code expired, and once the region's grace hours were over the expiry job ended the order as not
+    collected (`pickup.not_collected`, failed), as pickup.services.uncollected_expire does; within
+    them it still waits at the counter for a new code. Written as pickup.services writes them:
+    order, events, codes."""
+    from core.region_settings import region_setting
     from orders.demo import DEMO_PARTNER_NAME
     from orders.demo_history import Actor as HistoryActor
     from orders.demo_history import History, demand, moment, poisson, stamps_kept
     from orders.models import ActorKind, Channel, OrderKind, PartnerClient
     from orders.models import OrderStatus as S
     from pickup.models import PickupCode
-    from pickup.services import code_hmac
+    from pickup.services import NOT_COLLECTED, NOT_COLLECTED_REASON, code_hmac
 
     rnd = ctx["random"]
     now = timezone.now()
@@ -39,6 +42,7 @@ def _history(ctx):
     partner = PartnerClient.objects.filter(name=DEMO_PARTNER_NAME).first()
     partner_sites = set(partner.sites.values_list("pk", flat=True)) if partner else set()
     ttl = datetime.timedelta(hours=settings.PICKUP_CODE_TTL_HOURS)
+    expiry = HistoryActor(ActorKind.SYSTEM, "expiry", None)
     history = History()
     codes = []
     rate = ctx["orders_per_day"] * 0.03 / len(stores)
@@ -46,6 +50,7 @@ def _history(ctx):
     for store in stores:
         hander = clerk if store.code == "sh-store-1" else admin
         hander_actor = HistoryActor(ActorKind.USER, hander.get_username(), hander.pk)
+        grace = datetime.timedelta(hours=region_setting("pickup.uncollected_grace_hours", store.region_id))
         locals_ = [c for c in ctx["customers"] if c.home_region_id == store.region_id] or ctx["customers"]
         for offset in range(ctx["days"] + 1):
             day = start + datetime.timedelta(days=offset)
@@ -87,6 +92,19 @@ def _history(ctx):
                 codes.append((row, sale))
                 if not never_came:
                     history.move(sale, S.COMPLETED, at=handed, actor=hander_actor, action="pickup.handed_over")
+                elif at + ttl + grace <= now:
+                    history.move(
+                        sale,
+                        S.FAILED,
+                        at=at + ttl + grace,
+                        actor=expiry,
+                        action=NOT_COLLECTED,
+                        reason=str(NOT_COLLECTED_REASON),
+                        data={
+                            "code_expired_at": (at + ttl).isoformat(),
+                            "grace_hours": int(grace.total_seconds() // 3600),
+                        },
+                    )
     history.flush()
     for row, sale in codes:
         row.order = sale.order

@@ -328,11 +328,12 @@ def code_redeem_confirmed(
     raise InvalidCode(_("Invalid or expired code."), code="invalid")
 
 
-def _alert_staff(lock: EntryLock, place_site) -> None:
+def _staff_of(site):
+    """The active staff who look after a place: administrators, store managers and service staff
+    whose grants reach it."""
     from django.contrib.auth import get_user_model
 
     from core.scoping import user_can_reach
-    from core.services import notification_send
 
     for user in (
         get_user_model()
@@ -341,13 +342,20 @@ def _alert_staff(lock: EntryLock, place_site) -> None:
         )
         .distinct()
     ):
-        if user_can_reach(user, place_site):
-            notification_send(
-                template="pickup_entry_locked",
-                recipient=user,
-                context={"lock": lock, "site": place_site},
-                region=place_site.region,
-            )
+        if user_can_reach(user, site):
+            yield user
+
+
+def _alert_staff(lock: EntryLock, place_site) -> None:
+    from core.services import notification_send
+
+    for user in _staff_of(place_site):
+        notification_send(
+            template="pickup_entry_locked",
+            recipient=user,
+            context={"lock": lock, "site": place_site},
+            region=place_site.region,
+        )
 
 
 def codes_expire(*, now=None) -> list[PickupCode]:
@@ -542,15 +550,155 @@ def code_regenerate(*, order, actor) -> PickupCode:
     """Staff send a new code (the old one dies at once), e.g. when the customer lost the message."""
     from core.services import audit_record
     from orders.models import OrderStatus
+    from orders.services import lock_order
 
-    if (
-        order.status != OrderStatus.FULFILLING
-        or not order.pickup_codes.filter(purpose=PickupCode.Purpose.PICKUP).exists()
-    ):
-        raise ValidationError(_("Only an order waiting for pickup gets a new code."))
+    refused = ValidationError(_("Only an order waiting for pickup gets a new code."))
+    if not order.pickup_codes.filter(purpose=PickupCode.Purpose.PICKUP).exists():
+        raise refused
     with transaction.atomic():
+        # Checked on the locked row: a code sent while the expiry job ends the order (or a clerk
+        # hands it over) would be a code for an order nobody can collect any more.
+        if lock_order(order).status != OrderStatus.FULFILLING:
+            raise refused
         row, code = code_issue(order=order)
         place = order.locker.bank.name if hasattr(order, "locker") else (order.site.name if order.site else "")
         notify_code(order, code, row, place)
         audit_record(actor=actor, action="pickup.code_regenerated", obj=order, region=order.region)
         return row
+
+
+# --- Counter pickups nobody came for -----------------------------------------------------------
+NOT_COLLECTED = "pickup.not_collected"
+NOT_COLLECTED_REASON = _lazy("not collected: the pickup code expired")
+PUT_BACK = "pickup.put_back"
+
+
+def _uncollected_candidates(now):
+    """Counter pickup orders still waiting whose every code is dead and expired before `now`, with
+    none used: the grace period (per region) is checked per order."""
+    from django.db.models import Exists, Max, OuterRef
+
+    from orders.models import Order, OrderStatus
+
+    codes = PickupCode.objects.filter(order=OuterRef("pk"), purpose=PickupCode.Purpose.PICKUP)
+    alive = codes.filter(Q(status=PickupCode.Status.USED) | Q(status=PickupCode.Status.LIVE, expires_at__gt=now))
+    return (
+        Order.objects.filter(kind__in=COUNTER_KINDS, status=OrderStatus.FULFILLING, site__isnull=False)
+        .filter(locker__isnull=True)
+        .filter(Exists(codes.filter(status__in=[PickupCode.Status.LIVE, PickupCode.Status.EXPIRED])))
+        .exclude(Exists(alive))
+        .annotate(
+            code_expired_at=Max(
+                "pickup_codes__expires_at",
+                filter=Q(
+                    pickup_codes__purpose=PickupCode.Purpose.PICKUP,
+                    pickup_codes__status__in=[PickupCode.Status.LIVE, PickupCode.Status.EXPIRED],
+                ),
+            )
+        )
+        .select_related("site__region", "region", "customer")
+        .order_by("pk")
+    )
+
+
+def uncollected_expire(*, now=None) -> int:
+    """Counter pickup orders whose code expired more than the region's grace hours ago
+    ("pickup.uncollected_grace_hours") and that staff did not send a new code for: the code is
+    marked expired, the order ends as failed ("not collected", as a locker parcel returned to its
+    sender does), the customer is told and the store's staff are told to put the goods back.
+
+    Running it again changes nothing. It never waits on a lock: an order or code that a clerk or
+    customer is working on at that moment (a hand-over, a new code) is left for the next run, and
+    the conditional updates decide between a collect and the expiry, so never both win."""
+    from core.region_settings import region_setting
+    from orders.models import Order, OrderStatus
+    from orders.services import Actor, lock_order, order_transition
+
+    now = now or timezone.now()
+    ended = 0
+    for candidate in _uncollected_candidates(now):
+        grace = datetime.timedelta(hours=region_setting("pickup.uncollected_grace_hours", candidate.region_id))
+        if candidate.code_expired_at > now - grace:
+            continue  # staff can still send a new code
+        with transaction.atomic():
+            waiting = Order.objects.select_for_update(skip_locked=True).filter(
+                pk=candidate.pk, status=OrderStatus.FULFILLING
+            )
+            if not list(waiting.values_list("pk", flat=True)):
+                continue  # handed over meanwhile, or a clerk holds it right now: the next run looks again
+            all_codes = set(
+                PickupCode.objects.filter(order_id=candidate.pk, purpose=PickupCode.Purpose.PICKUP).values_list(
+                    "pk", flat=True
+                )
+            )
+            codes = list(
+                PickupCode.objects.select_for_update(skip_locked=True).filter(
+                    order_id=candidate.pk, purpose=PickupCode.Purpose.PICKUP
+                )
+            )
+            if {row.pk for row in codes} != all_codes:
+                continue  # a collect or a new code is under way: the next run looks again
+            if any(
+                row.status == PickupCode.Status.USED
+                or (row.status == PickupCode.Status.LIVE and row.expires_at > now - grace)
+                for row in codes
+            ):
+                continue
+            PickupCode.objects.filter(pk__in=all_codes, status=PickupCode.Status.LIVE).update(
+                status=PickupCode.Status.EXPIRED
+            )
+            order = lock_order(candidate.pk)
+            order_transition(
+                order=order,
+                to_status=OrderStatus.FAILED,
+                actor=Actor.system("expiry"),
+                action=NOT_COLLECTED,
+                reason=str(NOT_COLLECTED_REASON),
+                data={
+                    "code_expired_at": candidate.code_expired_at.isoformat(),
+                    "grace_hours": int(grace.total_seconds() // 3600),
+                },
+                locked=True,
+            )
+            _tell_not_collected(order, candidate.site)
+            ended += 1
+    return ended
+
+
+def _tell_not_collected(order, site) -> None:
+    from core.services import notification_send
+
+    if order.customer_id:
+        notification_send(
+            template="pickup_expired",
+            recipient=order.customer,
+            context={"order": order},
+            channels=customer_channels(order.customer),
+            region=order.region,
+        )
+    for user in _staff_of(site):
+        notification_send(
+            template="pickup_not_collected",
+            recipient=user,
+            context={"order": order, "site": site},
+            region=site.region,
+        )
+
+
+def uncollected_put_back(*, order, actor):
+    """Staff took a not-collected order's goods off the pickup shelf: noted once in the order's
+    log, and the order leaves the queue's "put back" list."""
+    from core.services import audit_record
+    from orders.models import OrderStatus
+    from orders.services import lock_order, order_note
+
+    with transaction.atomic():
+        locked = lock_order(order)
+        events = locked.events.filter(action__in=[NOT_COLLECTED, PUT_BACK]).values_list("action", flat=True)
+        if locked.status != OrderStatus.FAILED or set(events) != {NOT_COLLECTED}:
+            raise ValidationError(
+                _("Order %(number)s has no goods waiting to be put back.") % {"number": locked.number}
+            )
+        order_note(order=locked, actor=actor, action=PUT_BACK)
+        audit_record(actor=actor, action=PUT_BACK, obj=locked, region=locked.region)
+        return locked

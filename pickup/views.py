@@ -1,10 +1,13 @@
 """The counter page where a clerk takes a customer's pickup code, issuing pickup codes for
-collection at a counter, and code regeneration."""
+collection at a counter, the pickup queue (waiting and not collected orders), and code
+regeneration."""
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -207,6 +210,93 @@ def qr(request, token):
     return HttpResponse(buffer.getvalue(), content_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})
 
 
+class QueueFilter(forms.Form):
+    WAITING, NOT_COLLECTED = "waiting", "not_collected"
+    state = forms.ChoiceField(
+        label=_("Show"),
+        choices=[(WAITING, _("Waiting to be collected")), (NOT_COLLECTED, _("Not collected: put the goods back"))],
+        required=False,
+    )
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Store"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.restrict(user, "view").filter(kind=Site.Kind.STORE)
+
+
+def queue(request):
+    """The store's pickup shelf: orders waiting for their customer (with when the code expires, and
+    a new code for a customer who lost theirs), and orders nobody collected, whose goods staff must
+    put back."""
+    from urllib.parse import urlencode
+
+    from django.core.paginator import Paginator
+    from django.db.models import Max, Q
+
+    from orders.models import OrderStatus
+    from pickup.models import PickupCode
+    from pickup.services import COUNTER_KINDS, NOT_COLLECTED, PUT_BACK
+
+    if not request.user.is_authenticated:
+        return redirect("staff:login")
+    if not request.user.has_perm("pickup.change_pickupcode"):
+        raise PermissionDenied
+    form = QueueFilter(request.GET or None, user=request.user)
+    data = form.cleaned_data if form.is_valid() else {}
+    state = data.get("state") or QueueFilter.WAITING
+    orders = Order.objects.restrict(request.user, "view").filter(
+        kind__in=COUNTER_KINDS, site__isnull=False, locker__isnull=True, pickup_codes__isnull=False
+    )
+    if state == QueueFilter.NOT_COLLECTED:
+        orders = orders.filter(status=OrderStatus.FAILED, events__action=NOT_COLLECTED).exclude(events__action=PUT_BACK)
+    else:
+        orders = orders.filter(status=OrderStatus.FULFILLING)
+    if data.get("site"):
+        orders = orders.filter(site=data["site"])
+    live = Q(pickup_codes__purpose=PickupCode.Purpose.PICKUP) & ~Q(pickup_codes__status=PickupCode.Status.REVOKED)
+    orders = (
+        orders.annotate(code_expires_at=Max("pickup_codes__expires_at", filter=live))
+        .select_related("site", "customer")
+        .order_by("code_expires_at", "pk")
+        .distinct()
+    )
+    page = Paginator(orders, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "pickup/queue.html",
+        {
+            "form": form,
+            "page": page,
+            "page_obj": page,
+            "paginator": page.paginator,
+            "is_paginated": page.has_other_pages(),
+            "querystring": urlencode({k: v for k, v in request.GET.items() if k != "page"}),
+            "state": state,
+            "not_collected": state == QueueFilter.NOT_COLLECTED,
+            "now": timezone.now(),
+            "title": _("Pickup queue"),
+        },
+    )
+
+
+@require_POST
+def put_back(request, order_pk):
+    """A clerk took a not-collected order's goods off the pickup shelf."""
+    from pickup.services import uncollected_put_back
+
+    if not request.user.is_authenticated or not request.user.has_perm("pickup.change_pickupcode"):
+        raise PermissionDenied
+    # The clerks who hand orders over at the store's counter put them back there too (their grant).
+    order = get_object_or_404(Order.objects.restrict(request.user, "view"), pk=order_pk)
+    try:
+        uncollected_put_back(order=order, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Order %(number)s: goods put back.") % {"number": order.number})
+    return redirect(f"{reverse('pickup:queue')}?state={QueueFilter.NOT_COLLECTED}")
+
+
 @require_POST
 def regenerate(request, order_pk):
     if not request.user.is_authenticated or not request.user.has_perm("pickup.change_pickupcode"):
@@ -226,6 +316,13 @@ nav_register(
     label=_("Issue a pickup code"),
     url_name="pickup:issue",
     permission="pickup.add_pickupcode",
+    order=12,
+)
+nav_register(
+    section=_("Orders"),
+    label=_("Pickup queue"),
+    url_name="pickup:queue",
+    permission="pickup.change_pickupcode",
     order=12,
 )
 nav_register(

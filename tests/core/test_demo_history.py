@@ -75,6 +75,7 @@ def test_the_seeded_history_keeps_the_services_invariants(client, django_capture
         assert balance == cents(sums.get(pk)), pk
         assert customer_id is None or balance >= 0, pk
     _kinds_keep_their_own_rows()
+    _never_collected_pickups_ended_as_the_job_ends_them()
     # Roll-ups equal the raw orders on every day of the history.
     call_command("reports_rollup_pending", verbosity=0)
     today = timezone.localdate()
@@ -171,11 +172,23 @@ def _kinds_keep_their_own_rows():
     assert not last, last  # no number without its day's sequence
 
 
+def _never_collected_pickups_ended_as_the_job_ends_them():
+    """Pickup orders nobody came for ended as not collected, as pickup.services.uncollected_expire
+    ends them: the job finds nothing left to end."""
+    from orders.models import Order
+    from pickup.services import NOT_COLLECTED, uncollected_expire
+
+    failed = Order.objects.filter(kind="pickup", status="failed")
+    assert failed.exists()
+    assert not failed.exclude(events__action=NOT_COLLECTED).exists()
+    assert uncollected_expire() == 0
+
+
 KINDS = {
     "vending": {"completed", "refunded"},
     "counter": {"completed", "refunded", "cancelled"},
     "locker": {"completed", "failed", "expired"},
-    "pickup": {"completed", "fulfilling"},
+    "pickup": {"completed", "failed"},
     "lease": {"completed", "cancelled", "new"},
     "recharge": {"completed", "refunded", "expired"},
 }
@@ -208,7 +221,7 @@ def _every_kind_and_state_over_the_history(today):
         ("locker", "failed"),
         ("recharge", "refunded"),
         ("recharge", "expired"),
-        ("pickup", "fulfilling"),
+        ("pickup", "failed"),
     ]:
         days = {timezone.localdate(at) for k, s, at in rows if k == kind and s == status}
         assert len(days) >= 2, (kind, status)

@@ -312,8 +312,10 @@ MATRIX = {
     ("payment-list", "GET"): only(A, R, M, C, F),
     ("pickup:counter", "GET"): only(A, R, M, C),
     ("pickup:issue", "GET"): only(A, R, M, C),
+    ("pickup:queue", "GET"): only(A, R, M, C),
     ("pickup:qr", "GET"): ALL,  # the signed link in the customer's message
     ("pickup:regenerate", "POST"): only(A, R, M, C),
+    ("pickup:put-back", "POST"): only(A, R, M, C),
     ("product-detail", "DELETE"): only(A),
     ("product-detail", "GET"): only(A, R, M, C, S, U),
     ("product-detail", "PATCH"): only(A),
