@@ -22,7 +22,6 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from forecasts import engine
 from forecasts.models import SlotForecast
 from inventory.models import StockLevel, StockLocation
 
@@ -99,6 +98,8 @@ def _average(rows: list[list[float]], horizon: int) -> list[float]:
 def forecasts_store(*, levels, results: dict, start: datetime.date, horizon: int) -> RefitSummary:
     """Replace the stored forecasts of `levels` with `results` (engine output), falling back for the
     slots without a fitted forecast."""
+    from forecasts import engine
+
     now = timezone.now()
     fitted = {key: r for key, r in results.items() if r.status == "fitted"}
     by_product, by_site = defaultdict(list), defaultdict(list)
@@ -177,6 +178,8 @@ def forecasts_store(*, levels, results: dict, start: datetime.date, horizon: int
 
 def forecasts_refit(*, today: datetime.date | None = None, n_jobs: int = 1, models=None) -> RefitSummary:
     """Refit every active machine slot: history up to yesterday, forecasts from `today`."""
+    from forecasts import engine  # numpy and pandas: loaded by the refit, not by every process
+
     began = time.perf_counter()
     today = today or timezone.localdate()
     end = today - datetime.timedelta(days=1)
