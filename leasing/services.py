@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from devices.models import Device, DeviceCommand
 from devices.services import command_send
@@ -230,7 +231,7 @@ class DepositProvider(PaymentProvider):
     """Charges a lease's bill from the deposit held in the wallet (and releases the rest)."""
 
     code = "deposit"
-    label = _("Deposit")
+    label = gettext_lazy("Deposit")  # a class attribute: translated when shown, not at import
 
     def collect(self, *, payment, reference="", data=None):
         hold = Hold.objects.filter(pk=(data or {}).get("hold"), customer=payment.order.customer).first()
