@@ -1,9 +1,11 @@
-"""The API's JSON parser: standard JSON only, bounded in depth, numbers finite.
+"""The API's JSON parser: standard JSON only, bounded in depth, numbers finite, no NUL in text.
 
 Python's json module accepts `NaN`/`Infinity` literals, turns `1e309` into an infinite float
 and recurses once per nesting level, so a hostile body either reaches a money field as a
 non-finite number (stored on SQLite, then every read of it fails) or ends in a RecursionError.
-This parser refuses all three with a 400 before any view sees the data. It does not validate
+A NUL character (\\u0000) in a string is valid JSON that PostgreSQL stores in neither text nor jsonb
+(a free-form JSON field such as a command's payload then failed with a 500).
+This parser refuses all four with a 400 before any view sees the data. It does not validate
 fields: serializers still do that.
 """
 
@@ -61,15 +63,36 @@ def _check_depth(text: str, limit: int) -> None:
             depth -= 1
 
 
+def _has_nul(data) -> bool:
+    """A NUL character in any key or string of parsed JSON (PostgreSQL stores none in text or jsonb)."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def safe_json_loads(text: str | bytes):
-    """json.loads that raises ValueError (UnsafeJSON) for deep nesting and non-finite numbers."""
+    """json.loads that raises ValueError (UnsafeJSON) for deep nesting, non-finite numbers and
+    NUL characters in strings."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     _check_depth(text, MAX_JSON_DEPTH)
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError as exc:  # belt and braces: the depth check should have caught it
         raise UnsafeJSON(_("The JSON body is nested too deeply.")) from exc
+    # Strict JSON refuses a raw NUL in a string, so one can only come as the escape \u0000.
+    if "u0000" in text and _has_nul(data):
+        raise UnsafeJSON(_("Text in the body may not contain the NUL character (\\u0000)."))
+    return data
 
 
 class SafeJSONParser(JSONParser):

@@ -74,3 +74,28 @@ def test_non_finite_price_as_a_string_is_a_400(admin_api, text):
 def test_non_numeric_id_in_a_detail_route_is_a_404(admin_api, url):
     response = admin_api.post(url, {}, format="json")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("payload", ['{"\\u0000": null}', '{"door": "4\\u0000"}', '{"doors": [1, {"x": ["\\u0000"]}]}'])
+def test_a_nul_character_in_a_json_string_is_a_400_and_no_command_is_queued(admin_api, world, payload):
+    """PostgreSQL stores no NUL in text or jsonb: a command's free-form payload with one was a 500."""
+    from devices.models import DeviceCommand
+    from tests.factories import DeviceFactory
+
+    device = DeviceFactory(site=world.east_store)
+    body = '{"kind": "reboot", "payload": ' + payload + "}"
+    response = _post_raw(admin_api, f"/api/v1/devices/{device.pk}/commands/", body)
+    assert response.status_code == 400, response.content
+    assert "NUL" in response.json()["detail"]
+    assert not DeviceCommand.objects.filter(device=device).exists()
+
+
+def test_an_escaped_backslash_before_u0000_is_ordinary_text(admin_api):
+    supplier = SupplierFactory()
+    body = (
+        '{"sku": "BS-1", "name": "C:\\\\u0000 folder", "cost_price": "1.00", "sale_price": "2.00", '
+        f'"supplier": {supplier.pk}}}'
+    )
+    response = _post_raw(admin_api, "/api/v1/products/", body)
+    assert response.status_code == 201, response.content
+    assert Product.objects.get(sku="BS-1").name == "C:\\u0000 folder"
