@@ -143,7 +143,11 @@ def test_run_gateway_against_simulate_cabinet_opens_once_through_a_lost_reply_an
         )  # fmt: skip
     finally:
         simulator.send_signal(signal.SIGINT)
-        output, _errors = simulator.communicate(timeout=120)  # an upper bound: it exits at once when the box is idle
+        try:
+            output, _errors = simulator.communicate(timeout=120)  # an upper bound: it exits at once when idle
+        except subprocess.TimeoutExpired:
+            simulator.kill()  # never left running after the test
+            raise
     command.refresh_from_db()
     assert command.status == DeviceCommand.Status.SUCCEEDED, command.result
     assert f"Pulses board {ADDRESS[protocol]} lock 4: 1" in output.splitlines()  # opened once, not twice
