@@ -7,6 +7,7 @@ On exit (Ctrl-C) it prints how many times each lock was pulsed, so a lost reply 
 gateway open a lock twice shows.
 """
 
+import signal
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -75,6 +76,11 @@ class Command(BaseCommand):
         cabinet.auto_close = options["auto_close"]
         if options["delay"]:
             cabinet.delay_replies, cabinet.delay_count = options["delay"], 10**9
+        # Ctrl-C or a stop (SIGTERM, as supervise and service managers send) ends it with its pulse
+        # counts printed, whatever the parent left ignored or blocked for its children.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         cabinet.start()
         self.stdout.write(f"Simulated {options['protocol']} boards {addresses} on {cabinet.port}")
         self.stdout.flush()
