@@ -345,10 +345,10 @@ def _machine_sale(history, rnd, *, machine, slot, at, device_actor, system, stoc
 
 def _commands(sales):
     """The dispense command of every paid machine sale, with its delivery log."""
-    from devices.models import DeviceCommand, DeviceCommandEvent
-    from orders.demo_history import stamps_kept
+    from devices.models import DeviceCommand
+    from orders.demo_history import commands_write
 
-    commands, logs = [], []
+    commands = []
     for sale in sales:
         order = sale.order
         if order.paid_at is None:
@@ -372,18 +372,4 @@ def _commands(sales):
                 actor_label="vending",
             )
         )
-    with stamps_kept(DeviceCommand, DeviceCommandEvent):
-        DeviceCommand.objects.bulk_create(commands, batch_size=1000)
-        for command in commands:
-            end = command.status
-            for before, after in (("", "queued"), ("queued", "sent"), ("sent", "acknowledged"), ("acknowledged", end)):
-                logs.append(
-                    DeviceCommandEvent(
-                        command=command,
-                        from_status=before,
-                        to_status=after,
-                        actor_label="vending",
-                        at=command.finished_at if after == end else command.created_at,
-                    )
-                )
-        DeviceCommandEvent.objects.bulk_create(logs, batch_size=2000)
+    commands_write(commands, actor_label="vending")
