@@ -146,4 +146,5 @@
     });
   }
   input.focus();
+  form.dataset.ready = "1"; // scans now go through send(); before this, Enter posts the form without script
 })();
