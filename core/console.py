@@ -203,6 +203,7 @@ class ScopedListView(ConsoleMixin, ListView):
         keep = self.request.GET.copy()
         for key in ("page", "cursor", "columns", "show"):
             keep.pop(key, None)
+        classes = self.column_classes()
         context.update(
             title=self.title or self.model._meta.verbose_name_plural,
             headers=self.header_cells(self.current_ordering()),
@@ -215,6 +216,8 @@ class ScopedListView(ConsoleMixin, ListView):
             requested_ordering=self.requested_ordering(),
             columns_keep=[(key, value) for key in keep for value in keep.getlist(key)],
             verbatim=self.verbatim,
+            long_text={attr for attr, kind in classes.items() if kind == "long"},
+            when_columns={attr for attr, kind in classes.items() if kind == "when"},
             rows=rows,
             filterset=self.filterset,
             querystring=query.urlencode(),
@@ -225,6 +228,29 @@ class ScopedListView(ConsoleMixin, ListView):
             ],
         )
         return context
+
+    def column_classes(self) -> dict[str, str]:
+        """The cell class of a column by what its field holds: free text (a message, a payload, a
+        note) breaks anywhere instead of widening the table past the page ("long"); a date or a
+        time keeps to one line ("when"). Fields of the model itself or along the column's path;
+        a property or a method gets none."""
+        from django.core.exceptions import FieldDoesNotExist
+        from django.db import models
+
+        found = {}
+        for attr, _label in self.columns:
+            model, field = self.model, None
+            try:
+                for part in attr.split("__"):
+                    field = model._meta.get_field(part)
+                    model = field.related_model or model
+            except FieldDoesNotExist:
+                continue
+            if isinstance(field, (models.TextField, models.JSONField)):
+                found[attr] = "long"
+            elif isinstance(field, (models.DateField, models.TimeField)):  # DateTimeField is a DateField
+                found[attr] = "when"
+        return found
 
     def labelled_cell(self, obj, attr):
         value = self.cell(obj, attr)

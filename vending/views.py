@@ -288,6 +288,8 @@ def restock_route(request):
         "stops": [
             {
                 "name": t.device.name,
+                "place": t.device.site_id,  # machines of one venue share a marker on the map
+                "site": t.device.site.name if t.device.site_id else "",
                 "vehicle": t.route_vehicle,
                 "stop": t.route_stop,
                 "done": t.status == RestockTask.Status.DONE,

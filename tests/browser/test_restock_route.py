@@ -35,6 +35,16 @@ def test_service_staff_plan_and_confirm_todays_route_on_a_phone(browser, asgi_se
         machine = DeviceFactory(site=site, kind=Device.Kind.VENDING, name=f"Snack machine {n}")
         slot_create(device=machine, code="A1", product=ProductFactory(), capacity=20, par_level=6)
         restock_task_create(device=machine, actor=None)
+    # A second machine in the first venue, a few metres from the first: one marker for the venue.
+    beside = DeviceFactory(
+        site=Site.objects.get(name="Venue 0"),
+        kind=Device.Kind.VENDING,
+        name="Drinks machine 0",
+        latitude=D("31.2101"),
+        longitude=D("121.4201"),
+    )
+    slot_create(device=beside, code="A1", product=ProductFactory(), capacity=20, par_level=6)
+    restock_task_create(device=beside, actor=None)
 
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
@@ -44,8 +54,12 @@ def test_service_staff_plan_and_confirm_todays_route_on_a_phone(browser, asgi_se
     assert "No route planned for this day yet." in page.content()
     page.click("#plan-route")
     page.wait_for_selector(".route-stop")
-    assert page.locator(".route-stop").count() == 3
-    assert page.locator("#route-map .route-marker").count() == 3  # the stops on the map
+    assert page.locator(".route-stop").count() == 4
+    assert page.locator("#route-map .route-marker").count() == 3  # the venues on the map
+    # On a phone the labels are the stop numbers only; the venue's two read "n, m".
+    labels = sorted(page.locator("#route-map .route-label").all_inner_texts(), key=len)
+    assert len(labels) == 3 and all(text.replace(", ", "").isdigit() for text in labels), labels
+    assert ", " in labels[-1]
     # The list fits the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     first = page.locator(".route-stop").first

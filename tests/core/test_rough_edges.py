@@ -135,3 +135,31 @@ def _permissions(*names):
     from django.contrib.auth.models import Permission
 
     return [Permission.objects.get(content_type__app_label=n.split(".")[0], codename=n.split(".")[1]) for n in names]
+
+
+def test_wide_tables_stay_within_the_page_and_times_read_year_first(world, client, settings):
+    """A message with a long link breaks inside its column; the clerk table scrolls inside itself
+    with the clerk's name kept in view; times in English read 2026-12-06 15:20, not "Dec. 6, 2026,
+    3:20 p.m." over five lines; the performance page's date boxes say the period it shows."""
+    import datetime
+
+    from django.utils import timezone
+
+    from core.models import OutboxMessage
+
+    link = "https://example.com/pickup/qr/" + "x" * 120
+    message = OutboxMessage.objects.create(channel="sms", address="13900000011", body=f"Your code: {link}")
+    at = timezone.make_aware(datetime.datetime(2026, 12, 6, 15, 20))
+    OutboxMessage.objects.filter(pk=message.pk).update(created_at=at)
+    client.force_login(world.admin)
+    page = client.get(reverse("core:outbox"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<td data-col="body" class="long">' in page
+    assert '<td data-col="address">13900000011</td>' in page  # a short field is left as it is
+    when = timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+    assert f'<td data-col="created_at" class="when">{when}</td>' in page and "p.m." not in page
+
+    client.force_login(world.manager)
+    page = client.get(reverse("staff:performance"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<div class="table-scroll"><table class="data sticky-first" id="performance">' in page
+    today = timezone.localdate()
+    assert f'value="{today.replace(day=1):%Y-%m-%d}"' in page and f'value="{today:%Y-%m-%d}"' in page
