@@ -34,22 +34,60 @@
     };
   }
 
-  function option(spec) {
+  // The legend wraps onto as many lines as the chart's width needs (up to three; beyond, it
+  // scrolls), and the plot keeps clear of it: a scrolling legend on a narrow card hid its last
+  // names ("Maintenance") behind its arrows. Widths are measured as ECharts draws them (12px).
+  const LEGEND = { itemWidth: 18, itemHeight: 10, itemGap: 10, textGap: 5, lineHeight: 22, maxLines: 3 };
+  let ruler = null;
+  function legendLines(names, width) {
+    if (!names.length || !width) return 1;
+    ruler = ruler || document.createElement("canvas").getContext("2d");
+    ruler.font = "12px " + getComputedStyle(document.body).fontFamily;
+    let lines = 1;
+    let used = 0;
+    names.forEach((name) => {
+      const item = LEGEND.itemWidth + LEGEND.textGap + ruler.measureText(String(name)).width;
+      if (used && used + LEGEND.itemGap + item > width - 16) {
+        lines += 1;
+        used = item;
+      } else {
+        used += (used ? LEGEND.itemGap : 0) + item;
+      }
+    });
+    return lines;
+  }
+
+  function option(spec, size) {
     const fmt = formatter(spec);
+    const width = (size && size.width) || 0;
+    const height = (size && size.height) || 0;
+    const names = spec.type === "pie" ? spec.x : spec.series.map((s) => s.name);
+    const lines = legendLines(names, width);
+    const wraps = lines <= LEGEND.maxLines;
+    const legendHeight = (wraps ? lines : 1) * LEGEND.lineHeight;
     const base = {
       color: PALETTE,
-      textStyle: { fontFamily: "inherit" },
+      // The page's own font, named: ECharts measures text on a canvas, where "inherit" means a
+      // default 10px font, so long legend names were laid out too short and ran into each other.
+      textStyle: { fontFamily: getComputedStyle(document.body).fontFamily },
       animation: false,
       tooltip: { trigger: spec.type === "pie" ? "item" : "axis", valueFormatter: fmt, confine: true },
-      legend: { type: "scroll", bottom: 0 },
-      grid: { left: 8, right: 16, top: 24, bottom: 36, containLabel: true },
+      legend: {
+        type: wraps ? "plain" : "scroll", bottom: 0, left: "center",
+        itemWidth: LEGEND.itemWidth, itemHeight: LEGEND.itemHeight, itemGap: LEGEND.itemGap,
+      },
+      grid: { left: 8, right: 16, top: 24, bottom: 14 + legendHeight, containLabel: true },
     };
     if (spec.type === "pie") {
       const s = spec.series[0] || { data: [] };
+      // The ring sits in the space above the legend, small enough for the labels around it.
+      const free = height ? Math.max(height - legendHeight - 8, 80) : 0;
+      const outer = free ? Math.round(Math.min(width || free, free) * 0.34) : "60%";
+      const inner = free ? Math.round(outer * 0.57) : "34%";
+      const center = ["50%", free ? Math.round(free / 2 + 4) : "44%"];
       return Object.assign(base, {
         series: [{
-          // Raised and a little smaller, so the label of a slice at the bottom stays clear of the legend.
-          type: "pie", name: s.name, radius: ["34%", "60%"], center: ["50%", "44%"],
+          type: "pie", name: s.name, radius: [inner, outer], center: center,
           data: spec.x.map((label, i) => ({
             name: label, value: s.data[i],
             label: { show: Number(s.data[i]) > 0 }, // "0%" slices have no place on the ring: the legend names them
@@ -119,6 +157,18 @@
     return t;
   }
 
+  function sizeOf(canvas) {
+    return { width: canvas.clientWidth, height: canvas.clientHeight };
+  }
+
+  // A new width may need another number of legend lines: the option is laid out again.
+  function redraw(figure) {
+    if (!figure._chart || !figure._spec) return;
+    const canvas = figure.querySelector(".chart-canvas");
+    figure._chart.resize();
+    figure._chart.setOption(option(figure._spec, sizeOf(canvas)), true);
+  }
+
   function render(figure) {
     const source = document.getElementById(figure.dataset.chart);
     if (!source || !window.echarts) return;
@@ -128,7 +178,8 @@
     const toggle = figure.querySelector(".chart-toggle");
     if (figure._chart) figure._chart.dispose();
     figure._chart = window.echarts.init(canvas, null, { renderer: "svg" });
-    figure._chart.setOption(option(spec), true);
+    figure._spec = spec;
+    figure._chart.setOption(option(spec, sizeOf(canvas)), true);
     holder.replaceChildren(table(spec, formatter(spec)));
     figure.dataset.rendered = "1";
     if (toggle && !toggle._bound) {
@@ -138,7 +189,7 @@
         holder.hidden = !showTable;
         canvas.hidden = showTable;
         toggle.textContent = showTable ? toggle.dataset.chartLabel : toggle.dataset.tableLabel;
-        if (!showTable) figure._chart.resize();
+        if (!showTable) redraw(figure);
       });
     }
   }
@@ -149,6 +200,6 @@
     document.querySelectorAll("figure.chart[data-chart]").forEach(render);
   });
   window.addEventListener("resize", () => {
-    document.querySelectorAll("figure.chart[data-rendered]").forEach((f) => f._chart && f._chart.resize());
+    document.querySelectorAll("figure.chart[data-rendered]").forEach(redraw);
   });
 })();

@@ -65,6 +65,15 @@ def _open(browser, base, user, language, **context_args):
     return context, page, watcher
 
 
+OVERLAPPING = """() => [...document.querySelectorAll("figure.chart")].flatMap((figure) => {
+  const boxes = [...figure.querySelectorAll(".chart-canvas svg text")]
+    .map((t) => [t.textContent, t.getBoundingClientRect()]).filter(([, b]) => b.width > 0);
+  return boxes.flatMap(([ta, a], i) => boxes.slice(i + 1)
+    .filter(([, b]) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+    .map(([tb]) => [ta, tb]));
+})"""
+
+
 def _charts_drawn(page) -> int:
     charts = page.locator("figure.chart")
     for index in range(charts.count()):
@@ -202,15 +211,36 @@ def test_a_one_slice_ring_keeps_its_label_off_the_legend(browser, asgi_server, u
     _charts_drawn(page)
     texts = page.locator("figure.chart .chart-canvas svg text").all_text_contents()
     assert "100%" in texts and "0%" not in texts
-    overlapping = page.evaluate(
-        """() => [...document.querySelectorAll("figure.chart")].flatMap((figure) => {
-          const boxes = [...figure.querySelectorAll(".chart-canvas svg text")]
-            .map((t) => [t.textContent, t.getBoundingClientRect()]).filter(([, b]) => b.width > 0);
-          return boxes.flatMap(([ta, a], i) => boxes.slice(i + 1)
-            .filter(([, b]) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
-            .map(([tb]) => [ta, tb]));
-        })"""
+    assert page.evaluate(OVERLAPPING) == []
+    context.close()
+    assert watcher.problems == [], watcher.problems
+
+
+LEGEND_NAMES_OUTSIDE = """() => [...document.querySelectorAll("figure.chart[data-rendered]")].flatMap((figure) => {
+  const spec = JSON.parse(document.getElementById(figure.dataset.chart).textContent);
+  const names = spec.type === "pie" ? spec.x : spec.series.map((s) => s.name);
+  const canvas = figure.querySelector(".chart-canvas").getBoundingClientRect();
+  const texts = [...figure.querySelectorAll(".chart-canvas svg text")];
+  return names.filter((name) => !texts.some((t) => {
+    const box = t.getBoundingClientRect();
+    return t.textContent === name && box.width > 0 && box.left >= canvas.left - 1 && box.right <= canvas.right + 1
+      && box.top >= canvas.top - 1 && box.bottom <= canvas.bottom + 1;
+  })).map((name) => [figure.dataset.chart, name]);
+})"""
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_every_legend_name_shows_in_full_on_a_narrow_card(browser, asgi_server, users, world, width):
+    """The devices ring in a narrow card named only its first two states behind scroll arrows,
+    and the long names of "Sales by region" ran into each other: every legend name is drawn
+    within its chart now, and none over another."""
+    context, page, watcher = _open(
+        browser, asgi_server.url, world.admin, "en", viewport={"width": width, "height": 900}
     )
-    assert overlapping == []
+    assert _charts_drawn(page) >= 2
+    assert page.evaluate(LEGEND_NAMES_OUTSIDE) == []
+    texts = page.locator("figure.chart .chart-canvas svg text").all_text_contents()
+    assert "Maintenance" in texts and "Same weekday last week by this time" in texts
+    assert page.evaluate(OVERLAPPING) == []
     context.close()
     assert watcher.problems == [], watcher.problems
