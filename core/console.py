@@ -76,6 +76,9 @@ class ScopedListView(ConsoleMixin, ListView):
     # Columns shown exactly as stored (a technical code, JSON), marked translate="no" for readers,
     # browsers' translators and the zh-hans check (tests/i18n).
     verbatim: tuple[str, ...] = ()
+    # Columns of free text beyond the text and JSON fields found by column_classes() (an error
+    # message in a short field, with a URL in it).
+    long_text: tuple[str, ...] = ()
     # Columns whose header sorts the list (`?ordering=attr` or `-attr`): only indexed ones on big
     # tables. An unknown key is ignored. Ties are broken by the primary key.
     sortable: tuple[str, ...] = ()
@@ -237,8 +240,10 @@ class ScopedListView(ConsoleMixin, ListView):
         from django.core.exceptions import FieldDoesNotExist
         from django.db import models
 
-        found = {}
+        found = dict.fromkeys(self.long_text, "long")
         for attr, _label in self.columns:
+            if attr in found:
+                continue
             model, field = self.model, None
             try:
                 for part in attr.split("__"):

@@ -191,6 +191,7 @@ class WebhookDeliveryListView(ScopedListView):
     ]
     # The event code and the partner's answer are shown as they were sent and received.
     verbatim = ("event", "last_error")
+    long_text = ("last_error",)  # a connection error quotes the whole URL
 
 
 class WebhookDeliveryDetailView(ScopedDetailView):

@@ -1,7 +1,8 @@
 """A real browser (Debian's Chromium through Playwright) logs in as each role and opens every
 console page its navigation offers, plus the first detail page of each list. Any server error,
-JavaScript error or console error fails the test. Pages are discovered from the navigation, so a
-page added tomorrow is covered without touching this file."""
+JavaScript error or console error fails the test, and so does a page that scrolls sideways on a
+desktop (a wide table scrolls inside itself). Pages are discovered from the navigation, so a page
+added tomorrow is covered without touching this file."""
 
 import re
 from urllib.parse import urlparse
@@ -58,24 +59,35 @@ def _first_detail_link(page, list_path) -> str | None:
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_opens_every_page_it_may_use(browser, asgi_server, users, role):
     user = users[role]
-    context = browser.new_context()
+    context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     watcher = Watcher(page)
     log_in(page, asgi_server.url, user.username)
     links = _nav_links(page)
     assert links, f"{role} sees no navigation"
-    opened = []
+    opened, wide = [], []
     for link in links:
         response = page.goto(asgi_server.url + link)
         assert response.status == 200, f"{role}: {link} answered {response.status}"
         opened.append(link)
+        wide += _wider_than_the_window(page, link)
         detail = _first_detail_link(page, link)
         if detail:
             response = page.goto(asgi_server.url + detail)
             assert response.status == 200, f"{role}: {detail} answered {response.status}"
             opened.append(detail)
+            wide += _wider_than_the_window(page, detail)
     context.close()
     assert watcher.problems == [], f"{role} met errors on {opened}"
+    assert wide == [], f"{role}: pages scroll sideways on a {DESKTOP['width']} px window"
+
+
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def _wider_than_the_window(page, path) -> list[str]:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    return [f"{path} ({width} px)"] if width > DESKTOP["width"] else []
 
 
 def test_a_role_does_not_see_or_open_what_it_may_not_use(browser, asgi_server, users):

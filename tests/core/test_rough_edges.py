@@ -158,6 +158,15 @@ def test_wide_tables_stay_within_the_page_and_times_read_year_first(world, clien
     when = timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
     assert f'<td data-col="created_at" class="when">{when}</td>' in page and "p.m." not in page
 
+    from orders.models import WebhookDelivery
+    from tests.orders.builders import partner_in
+
+    WebhookDelivery.objects.create(
+        client=partner_in(world.east), event="ping", payload={}, url=link, last_error=f"ConnectionError: {link}"
+    )
+    page = client.get(reverse("orders:webhook-delivery-list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<td data-col="last_error" class="long" translate="no">ConnectionError' in page
+
     client.force_login(world.manager)
     page = client.get(reverse("staff:performance"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<div class="table-scroll"><table class="data sticky-first" id="performance">' in page
