@@ -17,6 +17,8 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(STAMP)
 
+# Links in the demo's messages (pickup QR codes, password links) point at the port it serves.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	@# Start-up noise goes to var/log/; the banner (URL and logins) is printed last, once the
 	@# server answers. `supervise` runs the worker, beat and the background commands (the

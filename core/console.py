@@ -8,6 +8,7 @@ it exists. Navigation entries are shown only to users holding the entry's permis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
@@ -25,16 +26,20 @@ class NavItem:
     url_name: str
     permission: str | None
     order: int = 100
+    # A page only some holders of the permission have a use for (rating colleagues: store staff).
+    when: Callable[[object], bool] | None = None
 
 
 NAV: list[NavItem] = []
 LIST_PAGES: list[type] = []
 
 
-def nav_register(*, section, label, url_name, permission=None, order=100) -> None:
+def nav_register(*, section, label, url_name, permission=None, order=100, when=None) -> None:
     if any(item.url_name == url_name for item in NAV):
         return
-    NAV.append(NavItem(section=section, label=label, url_name=url_name, permission=permission, order=order))
+    NAV.append(
+        NavItem(section=section, label=label, url_name=url_name, permission=permission, order=order, when=when)
+    )
 
 
 def nav_for(user) -> list[dict]:
@@ -42,6 +47,8 @@ def nav_for(user) -> list[dict]:
     sections: dict[str, list[dict]] = {}
     for item in sorted(NAV, key=lambda i: (i.order, str(i.label))):
         if item.permission and not user.has_perm(item.permission):
+            continue
+        if item.when is not None and not item.when(user):
             continue
         sections.setdefault(str(item.section), []).append(
             {"label": item.label, "url": reverse(item.url_name), "url_name": item.url_name}

@@ -45,6 +45,13 @@ def basis_label(forecast: SlotForecast) -> str:
     return gettext("no sales history yet")
 
 
+def basis_group(forecast: SlotForecast) -> str:
+    """The basis without the slot's own error: "forecast (TSB)", to count slots by it."""
+    if forecast.basis == SlotForecast.Basis.MODEL:
+        return gettext("forecast (%(model)s)") % {"model": model_label(forecast.model)}
+    return basis_label(forecast)
+
+
 def _window(values: list[float], offset: int, days: int) -> list[float]:
     out = []
     for i in range(offset, offset + days):
@@ -63,7 +70,8 @@ def _window(values: list[float], offset: int, days: int) -> list[float]:
 
 def slot_demand(levels, start: datetime.date, days: int) -> dict[int, dict]:
     """For each stock level (or id) with a stored forecast: expected units per day from `start`
-    for `days` days, the interval's upper bound, and what it is based on. Levels without a stored
+    for `days` days, the interval's upper bound, and what it is based on (the slot's label, the
+    group it is counted in, its MASE). Levels without a stored
     forecast (none refitted yet) are left out: the caller falls back to its own rule."""
     ids = [getattr(level, "pk", level) for level in levels]
     result = {}
@@ -73,5 +81,7 @@ def slot_demand(levels, start: datetime.date, days: int) -> dict[int, dict]:
             "mean": _window(forecast.mean, offset, days),
             "high": _window(forecast.high, offset, days),
             "basis": basis_label(forecast),
+            "group": basis_group(forecast),
+            "mase": forecast.mase,
         }
     return result

@@ -1,4 +1,6 @@
-"""Demo anomaly rules for the whole country (Shanghai sets a stricter single-amount rule)."""
+"""Demo anomaly rules for the whole country (Shanghai sets a stricter single-amount rule), and last
+month's appraisals at the demo store: the manager evaluated the clerk and recorded a training, the
+regional administrator evaluated the manager, so each has a colleague's evaluation to rate."""
 
 from decimal import Decimal
 
@@ -18,6 +20,34 @@ def seed(ctx):
     AnomalyRule.objects.create(
         region=ctx["regions"]["demo-sh"], kind=AnomalyRule.Kind.LARGE_AMOUNT, threshold=Decimal("300")
     )
+    seed_appraisals(ctx)
+
+
+def seed_appraisals(ctx):
+    import datetime
+
+    from django.utils import timezone
+
+    from staff.appraisals import evaluation_record, training_record
+    from staff.models import StaffProfile, TrainingRecord
+
+    users = ctx["users"]
+    clerk, manager, regional = users.get("clerk"), users.get("store_manager"), users.get("regional_admin")
+    if not (clerk and manager and regional):
+        return
+    end = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    start = end.replace(day=1)
+    clerk_profile = StaffProfile.objects.get(user=clerk)
+    manager_profile = StaffProfile.objects.get(user=manager)
+    training_record(
+        actor=manager,
+        profile=clerk_profile,
+        date=start + datetime.timedelta(days=9),
+        content="Refunds and their approval",
+        result=TrainingRecord.Result.PASSED,
+    )
+    evaluation_record(actor=manager, profile=clerk_profile, period_start=start, period_end=end, score=4)
+    evaluation_record(actor=regional, profile=manager_profile, period_start=start, period_end=end, score=5)
 
 
 def seed_offline_sale(ctx):

@@ -744,6 +744,14 @@ def cashier_order(request, pk):
 
 
 # --- Colleagues' and customers' ratings (seed 004; ADR 15) ------------------------------------
+def _works_in_a_store(user) -> bool:
+    """Store staff have colleagues to rate; an administrator who may sell at any till has none."""
+    from staff.policies import profile_of
+
+    profile = profile_of(user)
+    return profile is not None and profile.sites.exists()
+
+
 def colleague_ratings(request):
     """Evaluations of colleagues from the same stores, to add one's own rating to."""
     from staff.appraisals import colleagues_of, peer_rating_add
@@ -1242,6 +1250,7 @@ nav_register(
     url_name="staff:colleague-ratings",
     permission="staff.use_cashier",
     order=14,
+    when=_works_in_a_store,
 )
 nav_register(
     section=gettext_lazy("Store"),

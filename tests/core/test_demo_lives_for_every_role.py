@@ -60,10 +60,12 @@ def _main(html: str) -> str:
 
 
 def _is_list(response) -> bool:
+    """A list view, a table, or a page showing an empty state (a list of forms, of cards)."""
     context = response.context or {}
     if "object_list" in context or "page_obj" in context:
         return True
-    return "<table" in _main(response.content.decode())
+    main = _main(response.content.decode())
+    return "<table" in main or EMPTY.search(main) is not None
 
 
 def _nav_pages(client) -> list[str]:

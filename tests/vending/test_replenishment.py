@@ -149,13 +149,16 @@ def test_a_registered_demand_source_is_used_and_its_basis_shown(area, world, cli
     steady = _machine(region, "Steady")
     forecast_slot = _slot(steady, "A1", stock=18, per_day=1)  # the average alone says: can wait
     _slot(steady, "A2", stock=18, per_day=1)
+    quiet_slot = _slot(steady, "A3", stock=18, per_day=1)
     calls = []
 
     def forecasts(levels, start, days):
         calls.append((start, days))
-        # A festival next door: 8 a day expected, up to 10. Only A1 has a forecast.
+        # A festival next door: 8 a day expected, up to 10. A1 and A3 have a forecast, A2 none.
+        festival = {"mean": [8.0] * days, "high": [10.0] * days, "group": "Croston SBA"}
         return {
-            forecast_slot.level_id: {"mean": [8.0] * days, "high": [10.0] * days, "basis": "Croston SBA, MASE 0.61"}
+            forecast_slot.level_id: {**festival, "basis": "Croston SBA, MASE 0.61", "mase": 0.61},
+            quiet_slot.level_id: {**festival, "basis": "Croston SBA, MASE 0.71", "mase": 0.71},
         }
 
     replenishment.register_demand_source(forecasts)
@@ -164,7 +167,9 @@ def test_a_registered_demand_source_is_used_and_its_basis_shown(area, world, cli
     assert calls and calls[0] == (timezone.localdate(), 4)  # today to the visit after tomorrow's
     visits = text.split('id="visits"')[1].split("</ul>")[0]
     assert "Steady" in visits
-    assert "Croston SBA, MASE 0.61" in text and "average of the last 28 days" in text  # A2 falls back
+    # What the plan rests on, counted by basis (not a line per slot): A2 falls back to the average.
+    basis = text.split('id="plan-basis">')[1].split("</p>")[0]
+    assert "Croston SBA: 2 slots, median MASE 0.66" in basis and "average of the last 28 days: 1 slot" in basis
     row = visits.split('data-slot="A1"')[1].split("</tr>")[0]
     # 18 at 10 a day lasts 1.8 days (2.25 at 8 a day); expected 10 left tomorrow; par 20; suggested
     # par: 3 days at the upper bound, 30, capped at the capacity of 20.
@@ -322,3 +327,19 @@ def test_the_drivers_api_is_scoped_and_refuses_bad_input(area, world, client, ap
     assert [(line["slot"], line["planned"], line["confirmed"]) for line in stop["lines"]] == [("A1", 19, None)]
     api_client.force_authenticate(world.clerk)
     assert api_client.get(url, {"warehouse": warehouse.pk}).status_code == 403
+
+
+def test_a_slot_at_its_threshold_is_refilled_even_when_its_sales_would_last(area, world, client):
+    """The low-stock page and the dashboards count a slot at its threshold; the plan refills it at
+    the visit too, though at a sale a day its five would outlast the next possible visit."""
+    region, warehouse = area
+    slow = _machine(region, "Slow")
+    _slot(slow, "A1", stock=5, per_day=1, threshold=6)
+    _slot(_machine(region, "Full"), "A1", stock=18, per_day=1, threshold=6)
+    client.force_login(world.service)
+    text = client.get(PLAN, _plan_form(warehouse, interval=1)).content.decode()
+    visits = text.split('id="visits"')[1].split("</ul>")[0]
+    assert "Slow" in visits and "Full" not in visits
+    assert "1 slot is at its low-stock threshold" in visits and "runs empty" not in visits
+    row = visits.split('data-slot="A1"')[1].split("</tr>")[0]
+    assert '<td class="bring">16</td>' in row  # four left at the visit, brought back to par 20
