@@ -37,9 +37,7 @@ LIST_PAGES: list[type] = []
 def nav_register(*, section, label, url_name, permission=None, order=100, when=None) -> None:
     if any(item.url_name == url_name for item in NAV):
         return
-    NAV.append(
-        NavItem(section=section, label=label, url_name=url_name, permission=permission, order=order, when=when)
-    )
+    NAV.append(NavItem(section=section, label=label, url_name=url_name, permission=permission, order=order, when=when))
 
 
 def nav_for(user) -> list[dict]:
