@@ -168,8 +168,9 @@ def test_a_registered_demand_source_is_used_and_its_basis_shown(area, world, cli
     visits = text.split('id="visits"')[1].split("</ul>")[0]
     assert "Steady" in visits
     # What the plan rests on, counted by basis (not a line per slot): A2 falls back to the average.
-    basis = text.split('id="plan-basis">')[1].split("</p>")[0]
-    assert "Croston SBA: 2 slots, median MASE 0.66" in basis and "average of the last 28 days: 1 slot" in basis
+    basis = text.split('id="plan-basis">')[1].split("</ul>")[0]
+    assert "<li>Croston SBA: 2 slots, median MASE 0.66</li>" in basis
+    assert "<li>average of the last 28 days: 1 slot</li>" in basis
     row = visits.split('data-slot="A1"')[1].split("</tr>")[0]
     # 18 at 10 a day lasts 1.8 days (2.25 at 8 a day); expected 10 left tomorrow; par 20; suggested
     # par: 3 days at the upper bound, 30, capped at the capacity of 20.
