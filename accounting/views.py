@@ -733,16 +733,80 @@ def _review_card(user, now):
 
 
 def _available_card(user, now):
+    """A partner's money at a glance: what they may withdraw now, what is still pending (until
+    its refund window closes) and what is on its way to them."""
     own = partner_ids_of(user)
     if not own:
         return None
-    total = _sum(CommissionAccount.objects.restrict(user).filter(kind=CommissionAccount.Kind.AVAILABLE), "balance")
+    by_kind = dict(
+        CommissionAccount.objects.restrict(user)
+        .filter(kind__in=CommissionAccount.PARTNER_KINDS)
+        .values("kind")
+        .annotate(total=Sum("balance"))
+        .values_list("kind", "total")
+        .order_by()
+    )
+    kinds = CommissionAccount.Kind
+    available = by_kind.get(kinds.AVAILABLE) or Decimal("0.00")
+    rows = [
+        {
+            "label": pgettext("commission", "Pending"),
+            "value": by_kind.get(kinds.PENDING) or Decimal("0.00"),
+            "money": True,
+        },
+        {"label": gettext("In payout"), "value": by_kind.get(kinds.IN_PAYOUT) or Decimal("0.00"), "money": True},
+    ]
+    if available > 0:
+        rows.append(
+            {"label": gettext("Request a withdrawal"), "value": None, "url": reverse("accounting:portal-withdrawals")}
+        )
     return {
         "key": "available-to-withdraw",
         "title": gettext("Available to withdraw"),
+        "value": available,
+        "money": True,
+        "rows": rows,
+        "url": reverse("accounting:portal"),
+        "figures": {"available": available},
+    }
+
+
+EARNED_TREND_DAYS = 14
+
+
+def _earned_trend_card(user, now):
+    """What a partner earned a day over the last two weeks, net of what refunds took back."""
+    own = partner_ids_of(user)
+    if not own:
+        return None
+    today = timezone.localdate(now)
+    days = [today - datetime.timedelta(days=EARNED_TREND_DAYS - 1 - i) for i in range(EARNED_TREND_DAYS)]
+    per_day = dict(
+        Accrual.objects.restrict(user)
+        .filter(partner_id__in=own, earned_on__gte=days[0], earned_on__lte=today)
+        .values("earned_on")
+        .annotate(total=Sum("amount") - Sum("reversed_amount"))
+        .values_list("earned_on", "total")
+        .order_by()
+    )
+    amounts = [per_day.get(day) or Decimal("0.00") for day in days]
+    total = sum(amounts, Decimal("0.00"))
+    from django.utils.formats import date_format
+
+    return {
+        "key": "earned-trend",
+        "title": gettext("Earned, last %(days)s days") % {"days": EARNED_TREND_DAYS},
         "value": total,
         "money": True,
         "url": reverse("accounting:portal"),
+        "chart": charts.chart(
+            "line",
+            [date_format(day, "SHORT_DATE_FORMAT") for day in days],
+            [charts.series(gettext("Earned"), amounts)],
+            money=True,
+        ),
+        "wide": True,
+        "figures": {"total": total},
     }
 
 
@@ -775,6 +839,7 @@ def _commissions_card(user, now):
 
 
 card_register(key="available-to-withdraw", order=5, permission=PORTAL_PERMISSION, build=_available_card)
+card_register(key="earned-trend", order=6, permission=PORTAL_PERMISSION, build=_earned_trend_card)
 card_register(key="withdrawals-to-review", order=15, permission="accounting.change_withdrawal", build=_review_card)
 card_register(
     key="commissions",

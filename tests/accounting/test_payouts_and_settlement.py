@@ -174,3 +174,31 @@ def test_a_refund_after_payout_takes_available_below_zero_in_red_until_later_ear
     accruals.accruals_release(now=timezone.now() + datetime.timedelta(days=8))
     assert ledger.balances(partner=world.partner).available == D("5.00")
     assert ledger.ledger_total() == 0
+
+
+def test_a_partners_dashboard_shows_what_is_available_pending_on_its_way_and_earned(
+    world, client, django_capture_on_commit_callbacks
+):
+    """The partner's first page: available to withdraw with the way to ask for it, pending and in
+    payout beside it, and two weeks of earnings net of refunds, only their own."""
+    from accounting.rules import rule_create
+    from orders.services import refund_create
+    from tests.factories import SiteFactory, make_order
+
+    site = SiteFactory(region=world.east)
+    rule_create(actor=None, partner=world.partner, site=site, basis="net_refunds", rate=D("10"))
+    rule_create(actor=None, partner=world.other_partner, site=site, basis="net_refunds", rate=D("50"))
+    with django_capture_on_commit_callbacks(execute=True):
+        make_order(site=site, total=D("200.00"), paid=True)
+    accruals.accruals_release(now=timezone.now() + datetime.timedelta(days=8))  # 20.00 available
+    with django_capture_on_commit_callbacks(execute=True):
+        second = make_order(site=site, total=D("80.00"), paid=True)  # 8.00 pending
+        refund_create(order=second, amount=D("30.00"), actor=None, reason="damaged")  # 3.00 back
+    client.force_login(world.partner_user)
+    page = client.get(reverse("core:dashboard")).content.decode()
+    available = page.split('data-card="available-to-withdraw"')[1].split("</section>")[0]
+    assert 'data-value="20.00"' in available
+    assert "Pending" in available and ">5.00<" in available and "In payout" in available
+    assert reverse("accounting:portal-withdrawals") in available
+    earned = page.split('data-card="earned-trend"')[1].split("</section>")[0]
+    assert 'data-value="25.00"' in earned  # 20.00 + 8.00 - 3.00; the other partner's 50 % is not in it
