@@ -88,6 +88,16 @@ def card_low_stock(user, now):
     }
 
 
+def _route_row(task, *, name_route: bool) -> str:
+    """ "3. Vending machine 16 · Hongkou Venue": the stop in its route's order; the route's name
+    only when the card lists more than one (the hint names it once otherwise)."""
+    parts = [task.device.name, task.device.site.name]
+    if name_route and task.route:
+        parts.insert(0, task.route)
+    label = " · ".join(parts)
+    return f"{task.route_stop}. {label}" if task.route_stop else label
+
+
 def card_todays_route(user, now):
     tasks = (
         RestockTask.objects.restrict(user)
@@ -104,7 +114,7 @@ def card_todays_route(user, now):
         "hint": ", ".join(route or _("(no route)") for route in routes) if routes else "",
         "rows": [
             {
-                "label": f"{task.route + ' · ' if task.route else ''}{task.device.name} · {task.device.site.name}",
+                "label": _route_row(task, name_route=len(routes) > 1),
                 "value": None,
                 "url": reverse("vending:restock-detail", args=[task.pk]),
             }

@@ -163,6 +163,13 @@ def test_service_staff_see_faults_low_stock_and_the_route_of_their_devices(world
     assert west.name not in cards["open-faults"]
     assert _value(cards["todays-route"]) == 1 and "R1" in cards["todays-route"] and "R9" not in cards["todays-route"]
     assert "low-stock" in cards
+    # A planned stop reads by its number; one route is named once (the hint), not on every row.
+    second = DeviceFactory(site=world.east_store, name="Lobby machine")
+    RestockTask.objects.filter(device=east).update(route_stop=2)
+    RestockTask.objects.create(device=second, route="R1", route_stop=1)
+    card = _dashboard(client, world.service)["todays-route"]
+    assert f"1. Lobby machine · {world.east_store.name}" in card and f"2. {east.name}" in card
+    assert "R1 · " not in card
 
 
 def test_a_supplier_sees_their_own_products_sales(world, client):
