@@ -212,6 +212,10 @@ class ScopedListView(ConsoleMixin, ListView):
         for key in ("page", "cursor", "columns", "show"):
             keep.pop(key, None)
         classes = self.column_classes()
+        # An empty list says why: nothing matches the filters (with the way back to everything),
+        # or nothing exists yet (with the page's first action, e.g. "Add a product").
+        not_filters = {"page", "cursor", "columns", "show", self.ORDERING_PARAM}
+        filtered = any(value for key, value in self.request.GET.items() if key not in not_filters)
         context.update(
             title=self.title or self.model._meta.verbose_name_plural,
             headers=self.header_cells(self.current_ordering()),
@@ -224,6 +228,7 @@ class ScopedListView(ConsoleMixin, ListView):
             requested_ordering=self.requested_ordering(),
             columns_keep=[(key, value) for key in keep for value in keep.getlist(key)],
             verbatim=self.verbatim,
+            filtered=filtered,
             long_text={attr for attr, kind in classes.items() if kind == "long"},
             when_columns={attr for attr, kind in classes.items() if kind == "when"},
             rows=rows,

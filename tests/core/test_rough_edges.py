@@ -172,3 +172,17 @@ def test_wide_tables_stay_within_the_page_and_times_read_year_first(world, clien
     assert '<div class="table-scroll"><table class="data sticky-first" id="performance">' in page
     today = timezone.localdate()
     assert f'value="{today.replace(day=1):%Y-%m-%d}"' in page and f'value="{today:%Y-%m-%d}"' in page
+
+
+def test_an_empty_list_says_why_and_what_to_do_next(world, client):
+    """Nothing yet: the page's first action is offered ("New API partner"). Nothing matching the
+    filters: said so, with the way back to the whole list."""
+    client.force_login(world.admin)
+    page = client.get(reverse("orders:partner-list")).content.decode()
+    assert "Nothing here yet." in page
+    assert f'<a href="{reverse("orders:partner-create")}" id="empty-action">New API partner</a>' in page
+    page = client.get(reverse("orders:webhook-delivery-list"), {"event": "no.such.event"}).content.decode()
+    assert "Nothing matches these filters." in page
+    assert f'<a href="{reverse("orders:webhook-delivery-list")}" id="clear-filters">' in page
+    page = client.get(reverse("orders:webhook-delivery-list"), {"ordering": "-created_at"}).content.decode()
+    assert "Nothing matches these filters." not in page and "Nothing here yet." in page  # sorting is no filter
