@@ -1,7 +1,8 @@
 """Every page of the clerk and the service staff (their navigation, plus the first detail page of
 each list) on a phone (390 × 844) and a tablet (768 × 1024), over the demo data: the page never
 scrolls sideways (wide tables scroll inside themselves) and the main content starts on the first
-screen (the navigation folds behind "Menu", which opens it), and nothing hidden takes room."""
+screen (the navigation folds behind "Menu", which opens it), nothing hidden takes room, and a table
+that fits fills the width."""
 
 import re
 from urllib.parse import urlparse
@@ -25,6 +26,10 @@ MEASURE = """() => {
     wide: [...document.querySelectorAll('main *')]
       .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('table.data, .chart-data, pre'))
       .slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + (e.id || '')),
+    // A table that fits keeps the width it has (one that scrolled by itself shrank to its content).
+    shrunk: [...main.querySelectorAll('table.data')]
+      .filter(t => t.offsetParent && t.getBoundingClientRect().width < t.parentElement.getBoundingClientRect().width - 2)
+      .slice(0, 3).map(t => (t.id || t.className) + ' ' + Math.round(t.getBoundingClientRect().width)),
     shownHidden: [...main.querySelectorAll('[hidden]')]
       .filter(e => e.getBoundingClientRect().height > 0)
       .slice(0, 3).map(e => e.tagName + '.' + e.className),
@@ -77,6 +82,8 @@ def test_every_page_fits_the_screen(browser, asgi_server, demo, username, screen
         seen = page.evaluate(MEASURE)
         if seen["pageWidth"] > seen["viewport"]:
             problems.append(f"{path}: the page scrolls sideways ({seen['pageWidth']} > {width}) {seen['wide']}")
+        if seen["shrunk"]:
+            problems.append(f"{path}: tables narrower than the page: {seen['shrunk']}")
         if seen["shownHidden"]:  # e.g. the device page's live-update table, an empty box on phones
             problems.append(f"{path}: hidden elements take room: {seen['shownHidden']}")
         if seen["contentTop"] > height / 2:
