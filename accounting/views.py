@@ -37,7 +37,7 @@ from accounting.models import (
 from accounting.rules import rule_change, rule_create
 from core import charts
 from core.console import ScopedDetailView, ScopedListView, nav_register
-from core.dashboard import FINANCE_COMMISSIONS_ORDER, card_register
+from core.dashboard import FINANCE_COMMISSIONS_ORDER, card_register, recent_days
 from core.exports import XLSX
 from core.services import audit_record
 from staff.roles import FINANCE, PLATFORM_ADMIN
@@ -732,13 +732,10 @@ def _review_card(user, now):
     }
 
 
-def _available_card(user, now):
-    """A partner's money at a glance: what they may withdraw now, what is still pending (until
-    its refund window closes) and what is on its way to them."""
-    own = partner_ids_of(user)
-    if not own:
-        return None
-    by_kind = dict(
+def _balances_by_kind(user) -> dict:
+    """The partners' commission balances the user may see, summed by kind (pending, available, in
+    payout): a partner's own, or every partner's in finance's grants."""
+    return dict(
         CommissionAccount.objects.restrict(user)
         .filter(kind__in=CommissionAccount.PARTNER_KINDS)
         .values("kind")
@@ -746,6 +743,14 @@ def _available_card(user, now):
         .values_list("kind", "total")
         .order_by()
     )
+
+
+def _available_card(user, now):
+    """A partner's money at a glance: what they may withdraw now, what is still pending (until
+    its refund window closes) and what is on its way to them."""
+    if not partner_ids_of(user):
+        return None
+    by_kind = _balances_by_kind(user)
     kinds = CommissionAccount.Kind
     available = by_kind.get(kinds.AVAILABLE) or Decimal("0.00")
     rows = [
@@ -779,11 +784,10 @@ def _earned_trend_card(user, now):
     own = partner_ids_of(user)
     if not own:
         return None
-    today = timezone.localdate(now)
-    days = [today - datetime.timedelta(days=EARNED_TREND_DAYS - 1 - i) for i in range(EARNED_TREND_DAYS)]
+    days = recent_days(now, EARNED_TREND_DAYS)
     per_day = dict(
         Accrual.objects.restrict(user)
-        .filter(partner_id__in=own, earned_on__gte=days[0], earned_on__lte=today)
+        .filter(partner_id__in=own, earned_on__gte=days[0], earned_on__lte=days[-1])
         .values("earned_on")
         .annotate(total=Sum("amount") - Sum("reversed_amount"))
         .values_list("earned_on", "total")
@@ -814,14 +818,7 @@ def _commissions_card(user, now):
     """Finance's commission figures: what partners have earned and not yet been paid, by state."""
     if partner_ids_of(user):
         return None
-    accounts = CommissionAccount.objects.restrict(user)
-    by_kind = dict(
-        accounts.filter(kind__in=CommissionAccount.PARTNER_KINDS)
-        .values("kind")
-        .annotate(total=Sum("balance"))
-        .values_list("kind", "total")
-        .order_by()
-    )
+    by_kind = _balances_by_kind(user)
     kinds = CommissionAccount.Kind
     rows = [
         {"label": str(kinds(kind).label), "value": by_kind.get(kind) or Decimal("0.00"), "money": True}

@@ -749,7 +749,13 @@ def _works_in_a_store(user) -> bool:
     from staff.policies import profile_of
 
     profile = profile_of(user)
-    return profile is not None and profile.sites.exists()
+    if profile is None:
+        return False
+    # Asked by the navigation on every page: once per request's user, like profile_of itself.
+    cache = user.__dict__.setdefault("_staff_profile", {})
+    if "has_store" not in cache:
+        cache["has_store"] = profile.sites.exists()
+    return cache["has_store"]
 
 
 def colleague_ratings(request):
